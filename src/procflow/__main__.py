@@ -1,0 +1,3 @@
+from procflow.cli.main import app
+
+app()

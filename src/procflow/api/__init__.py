@@ -1,0 +1,1 @@
+"""HTTP edge: routes, request/response schemas, and the one error mapping."""

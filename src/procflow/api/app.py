@@ -1,0 +1,43 @@
+"""Application factory: nothing is built at import time."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from procflow import __version__
+from procflow.api.errors import add_error_handlers
+from procflow.api.jsonbody import JsonResponse
+from procflow.api.routes import api_router
+from procflow.settings import Settings, get_settings
+from procflow.storage.database import make_engine, make_session_factory
+
+DESCRIPTION = (
+    "A self-hosted server for Tallyfy's REST API. Every route is served at the root and "
+    "under `/api`. Authenticate with `Authorization: Bearer <token>`."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="procflow", version=__version__, description=DESCRIPTION,
+                  default_response_class=JsonResponse, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    add_error_handlers(app)
+    app.include_router(api_router)
+    app.include_router(api_router, prefix="/api", include_in_schema=False)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

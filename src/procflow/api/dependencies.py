@@ -1,0 +1,91 @@
+"""Request-scoped dependencies: the unit of work, the caller, paging and includes.
+
+All are `async def` and run on the event loop: database work happens there, in one
+thread, so requests never hand a connection between threads nor contend for SQLite's
+write lock inside one process.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+
+from procflow.domain.permissions import Caller
+from procflow.errors import Unauthenticated
+from procflow.services import auth
+from procflow.services.unit_of_work import UnitOfWork
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_PER_PAGE = 100
+
+
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """One transaction for the whole request; write requests lock SQLite up front."""
+    factory = request.app.state.session_factory
+    with UnitOfWork(factory, write=request.method not in READ_METHODS) as uow:
+        yield uow
+
+
+Db = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 512 or " " in token:
+        raise Unauthenticated()
+    return token
+
+
+async def current_user(request: Request, uow: Db) -> int:
+    return auth.user_for_token(uow, bearer_token(request))
+
+
+async def current_caller(
+    request: Request, uow: Db, org_id: Annotated[str, Path(max_length=64)]
+) -> Caller:
+    return auth.caller_in(uow, bearer_token(request), org_id)
+
+
+CurrentUser = Annotated[int, Depends(current_user)]
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    size: int
+    unpaged: bool = False
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+async def pagination(
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1)] = 10,
+    without_pagination: Annotated[str | None, Query(max_length=5)] = None,
+) -> Page:
+    unpaged = (without_pagination or "").lower() in ("true", "1", "yes")
+    return Page(number=page, size=min(per_page, MAX_PER_PAGE), unpaged=unpaged)
+
+
+Paging = Annotated[Page, Depends(pagination)]
+
+
+async def includes(with_: Annotated[str | None, Query(alias="with", max_length=500)] = None
+                   ) -> frozenset[str]:
+    """`?with=a,b,c` as a set of names (unknown names are ignored, as Tallyfy does)."""
+    return frozenset(part.strip() for part in (with_ or "").split(",") if part.strip())
+
+
+Includes = Annotated[frozenset[str], Depends(includes)]
+
+
+def wants_strict(request: Request) -> bool:
+    """RFC 7240 `Prefer: handling=strict` turns ignored keys into errors."""
+    prefer = request.headers.get("prefer", "")
+    return any(p.strip().lower() == "handling=strict" for p in prefer.split(","))

@@ -1,0 +1,105 @@
+"""Strict JSON request bodies and fast JSON responses.
+
+Every route is a `JsonRoute`: before FastAPI sees a body, this reads it with a size cap
+(413), refuses content types other than JSON (415), parses it with orjson (which refuses
+NaN, Infinity and invalid UTF-8), bounds nesting depth, and insists on a JSON object (400).
+An empty body counts as `{}`, because Tallyfy's clients send empty bodies with a JSON
+content type on PUT and DELETE.
+"""
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import orjson
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+from procflow.api.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class JsonResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether `value` nests deeper than `limit` containers (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and
+                                           media.endswith("+json"))
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadRequest("Content-Length is not a number.")
+        if int(declared) > limit:
+            raise PayloadTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def parse_json_body(request: Request) -> Any:
+    settings = request.app.state.settings
+    raw = await read_capped(request, settings.max_body_bytes)
+    if not raw.strip():
+        return {}
+    content_type = request.headers.get("content-type")
+    if content_type and not is_json_type(content_type):
+        raise UnsupportedMediaType("This endpoint accepts application/json bodies only.")
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc.msg}.") from exc
+    if not isinstance(parsed, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    if depth_exceeds(parsed, settings.max_json_depth):
+        raise BadRequest(f"The request body nests deeper than {settings.max_json_depth} levels.")
+    return parsed
+
+
+class JsonRoute(APIRoute):
+    """An APIRoute whose body, if any, has passed the checks above."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        takes_body = self.body_field is not None
+
+        async def checked(request: Request) -> Response:
+            if request.method in BODY_METHODS:
+                parsed = await parse_json_body(request)
+                if takes_body:
+                    request._body = orjson.dumps(parsed)
+                    request._json = parsed
+                else:
+                    request._body = b""
+            return await handler(request)
+
+        return checked

@@ -1,0 +1,1 @@
+"""Turn stored objects into Tallyfy's JSON representations (plain dicts)."""

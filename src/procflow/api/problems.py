@@ -1,0 +1,30 @@
+"""Protocol-level refusals raised at the HTTP edge (bad JSON, wrong media type, too big).
+
+These are not domain errors: they concern the request's wire form, so they live here.
+"""
+
+
+class HttpProblem(Exception):
+    status = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(HttpProblem):
+    pass
+
+
+class PayloadTooLarge(HttpProblem):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than {limit} bytes.")
+
+
+class UnsupportedMediaType(HttpProblem):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"

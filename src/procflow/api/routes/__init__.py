@@ -1,0 +1,10 @@
+"""Every router of the API; `app.create_app` mounts them at `/` and under `/api`."""
+
+from fastapi import APIRouter
+
+from procflow.api.jsonbody import JsonRoute
+from procflow.api.routes import me, runs
+
+api_router = APIRouter(route_class=JsonRoute)
+for module in (me, runs):
+    api_router.include_router(module.router)

@@ -1,0 +1,40 @@
+"""The caller's own account: `/me`, `/me/organizations`, `/organizations/{org_id}/me`."""
+
+from fastapi import APIRouter, Response
+
+from procflow.api.dependencies import CurrentCaller, CurrentUser, Db
+from procflow.api.jsonbody import JsonResponse, JsonRoute
+from procflow.api.presenters import envelope
+from procflow.api.presenters.people import organization_json, user_json
+from procflow.api.schemas.base import ERRORS, Envelope, ListEnvelope
+from procflow.services import people
+
+router = APIRouter(tags=["me"], route_class=JsonRoute, responses=ERRORS)
+
+
+@router.get("/me", response_model=Envelope, summary="The caller")
+async def me(user_id: CurrentUser, uow: Db) -> Response:
+    return JsonResponse(envelope.item(user_json(people.get_user(uow, user_id), None)))
+
+
+@router.get("/me/organizations", response_model=ListEnvelope,
+            summary="Organizations the caller belongs to")
+async def my_organizations(user_id: CurrentUser, uow: Db) -> Response:
+    orgs = people.organizations_of(uow, user_id)
+    data = [organization_json(org) for org in orgs]
+    return JsonResponse({"data": data, "meta": {"pagination": {
+        "total": len(data), "count": len(data), "per_page": max(len(data), 1),
+        "current_page": 1, "total_pages": 1, "links": {}}}})
+
+
+@router.get("/organizations/{org_id}/me", response_model=Envelope,
+            summary="The caller within an organization")
+async def me_in_org(caller: CurrentCaller, uow: Db) -> Response:
+    user = people.get_user(uow, caller.user_id)
+    return JsonResponse(envelope.item(user_json(user, caller.role.value)))
+
+
+@router.get("/organizations/{org_id}", response_model=Envelope, summary="An organization")
+async def organization(caller: CurrentCaller, uow: Db) -> Response:
+    return JsonResponse(envelope.item(organization_json(people.get_organization(uow,
+                                                                                caller.org_id))))

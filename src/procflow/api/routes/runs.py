@@ -1,0 +1,120 @@
+"""Runs (processes): `/organizations/{org_id}/runs`."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from procflow.api.dependencies import CurrentCaller, Db, Includes, Paging, wants_strict
+from procflow.api.jsonbody import JsonResponse, JsonRoute
+from procflow.api.presenters import envelope
+from procflow.api.presenters.runs import run_json
+from procflow.api.schemas.base import ERRORS
+from procflow.api.schemas.runs import RunEnvelope, RunLaunch, RunList, RunUpdate
+from procflow.domain.timeutil import utcnow
+from procflow.services import launch, run_listing, runs
+from procflow.services.run_listing import RunFilter
+
+router = APIRouter(prefix="/organizations/{org_id}/runs", tags=["runs"], route_class=JsonRoute,
+                   responses=ERRORS)
+TASK_INCLUDES = frozenset({"tasks", "next_task"})
+
+
+def _view(include: frozenset[str]) -> runs.View:
+    return runs.View(tasks=bool(include & TASK_INCLUDES), captures="form_fields" in include)
+
+
+def _csv_ints(raw: str | None) -> list[int] | None:
+    if not raw:
+        return None
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        from procflow.api.problems import BadRequest
+
+        raise BadRequest("owners must be a comma-separated list of user ids.") from None
+
+
+@router.get("", response_model=RunList, summary="List processes")
+async def list_runs(
+    request: Request, caller: CurrentCaller, uow: Db, page: Paging, include: Includes,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    owners: Annotated[str | None, Query(max_length=1000)] = None,
+    checklist_id: Annotated[str | None, Query(max_length=64)] = None,
+    blueprint_id: Annotated[str | None, Query(max_length=64)] = None,
+    folder: Annotated[str | None, Query(max_length=64)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    tag_ids: Annotated[str | None, Query(max_length=2000)] = None,
+    untagged: bool = False,
+    starred: bool | None = None,
+    type: Annotated[str | None, Query(max_length=20)] = None,
+    archived: Annotated[str | None, Query(max_length=10)] = None,
+    sort: Annotated[str | None, Query(max_length=20)] = None,
+    sort_by: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    flt = RunFilter(
+        q=q, status=status, owners=_csv_ints(owners), checklist_id=checklist_id or blueprint_id,
+        folder=folder, tag=tag, tag_ids=[t for t in (tag_ids or "").split(",") if t] or None,
+        untagged=untagged, starred=starred, type=type, archived=archived,
+        sort=sort or sort_by or "-created_at",
+    )
+    now = utcnow()
+    bundles, total = run_listing.list_runs(
+        uow, caller, flt, offset=0 if page.unpaged else page.offset,
+        limit=None if page.unpaged else page.size, now=now,
+        with_tasks=bool(include & TASK_INCLUDES))
+    data = [run_json(b, include, now) for b in bundles]
+    return JsonResponse(envelope.page_of(data, total, page, request.url))
+
+
+@router.post("", status_code=201, response_model=RunEnvelope, summary="Launch a process")
+async def launch_run(request: Request, caller: CurrentCaller, uow: Db, body: RunLaunch
+                     ) -> Response:
+    bundle = launch.launch_run(uow, caller, body.present(), strict=wants_strict(request))
+    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())), status_code=201)
+
+
+@router.get("/{run_id}", response_model=RunEnvelope, summary="Get a process")
+async def get_run(run_id: str, caller: CurrentCaller, uow: Db, include: Includes) -> Response:
+    bundle = runs.get_run(uow, caller, run_id, _view(include))
+    return JsonResponse(envelope.item(run_json(bundle, include, utcnow())))
+
+
+@router.put("/{run_id}", response_model=RunEnvelope, summary="Update a process")
+async def update_run(request: Request, run_id: str, caller: CurrentCaller, uow: Db,
+                     include: Includes, body: RunUpdate) -> Response:
+    bundle, _changes = runs.update_run(uow, caller, run_id, body.present(),
+                                       strict=wants_strict(request), view=_view(include))
+    return JsonResponse(envelope.item(run_json(bundle, include, utcnow())))
+
+
+@router.delete("/{run_id}", response_model=RunEnvelope, summary="Archive a process")
+async def archive_run(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
+    bundle = runs.archive_run(uow, caller, run_id)
+    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))
+
+
+@router.put("/{run_id}/activate", response_model=RunEnvelope, summary="Restore an archived process")
+async def activate_run(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
+    bundle = runs.activate_run(uow, caller, run_id)
+    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))
+
+
+@router.delete("/{run_id}/delete", summary="Delete an archived process for good")
+async def delete_run(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
+    runs.delete_run(uow, caller, run_id)
+    return Response(status_code=200)
+
+
+@router.post("/{run_id}/complete-prerun", response_model=RunEnvelope,
+             summary="Complete the kick-off form")
+async def complete_prerun(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
+    bundle = runs.set_prerun_complete(uow, caller, run_id, True)
+    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))
+
+
+@router.delete("/{run_id}/complete-prerun", response_model=RunEnvelope,
+               summary="Reopen the kick-off form")
+async def reopen_prerun(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
+    bundle = runs.set_prerun_complete(uow, caller, run_id, False)
+    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))

@@ -1,0 +1,1 @@
+"""Request bodies (validated) and response shapes (documented in OpenAPI)."""

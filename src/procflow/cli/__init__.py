@@ -1,0 +1,1 @@
+"""Command line: `procflow serve | init | users | tokens | db`."""

@@ -1,0 +1,122 @@
+"""The `procflow` command. Every command reads PROCFLOW_DATABASE_URL."""
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from procflow.domain.permissions import Role
+from procflow.errors import ProcflowError
+from procflow.services import organizations
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.settings import get_settings
+from procflow.storage.database import make_engine, make_session_factory
+from procflow.storage.migrate import upgrade
+
+app = typer.Typer(help="procflow: a self-hosted process server that speaks Tallyfy's API.",
+                  no_args_is_help=True, add_completion=False)
+users_app = typer.Typer(help="Members of an organization.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Personal access tokens.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(db_app, name="db")
+console = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _unit_of_work() -> UnitOfWork:
+    engine = make_engine(get_settings())
+    upgrade(engine)
+    return UnitOfWork(make_session_factory(engine), write=True)
+
+
+def _fail(error: ProcflowError) -> typer.Exit:
+    detail = getattr(error, "errors", None)
+    err.print(f"[red]error:[/red] {error.message}" + (f" {detail}" if detail else ""))
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Apply migrations, then serve the API (at / and under /api)."""
+    import uvicorn
+
+    from procflow.api.app import create_app
+
+    settings = get_settings()
+    upgrade(make_engine(settings))
+    console.print(f"procflow serving on http://{host}:{port}  (database: {settings.database_url})")
+    console.print("No token yet? Run: procflow init --org-name 'My org' --email you@example.com")
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False,
+                log_level="warning", http="httptools", loop="uvloop")
+
+
+@app.command()
+def init(
+    org_name: Annotated[str, typer.Option("--org-name", help="Organization name.")],
+    email: Annotated[str, typer.Option(help="Email of the first administrator.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an organization, its admin member, and a token for that admin."""
+    try:
+        with _unit_of_work() as uow:
+            creds = organizations.create_organization(uow, name=org_name, admin_email=email)
+    except ProcflowError as error:
+        raise _fail(error) from error
+    if as_json:
+        typer.echo(json.dumps({"org_id": creds.org_id, "user_id": creds.user_id,
+                               "token": creds.token}))
+        return
+    console.print(f"organization: {creds.org_id}\nuser id:      {creds.user_id}")
+    console.print(f"token:        {creds.token}\n(shown once; keep it safe)")
+
+
+@users_app.command("add")
+def users_add(
+    org: Annotated[str, typer.Option(help="Organization id.")],
+    email: Annotated[str, typer.Option(help="The member's email.")],
+    role: Annotated[Role, typer.Option(help="admin, standard or light.")] = Role.STANDARD,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a member (or change an existing member's role) and issue them a token."""
+    try:
+        with _unit_of_work() as uow:
+            creds = organizations.add_member(uow, org_id=org, email=email, role=role)
+    except ProcflowError as error:
+        raise _fail(error) from error
+    if as_json:
+        typer.echo(json.dumps({"user_id": creds.user_id, "token": creds.token}))
+        return
+    console.print(f"user id: {creds.user_id}\ntoken:   {creds.token}\n(shown once)")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    email: Annotated[str, typer.Option(help="Email of an existing member.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue a new token for an existing member."""
+    try:
+        with _unit_of_work() as uow:
+            user_id, token = organizations.create_token(uow, email=email)
+    except ProcflowError as error:
+        raise _fail(error) from error
+    if as_json:
+        typer.echo(json.dumps({"user_id": user_id, "token": token}))
+        return
+    console.print(f"token: {token}\n(shown once)")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = get_settings()
+    upgrade(make_engine(settings))
+    console.print("database is up to date")

@@ -1,0 +1,1 @@
+"""Pure rules of procflow: no web framework, no database."""

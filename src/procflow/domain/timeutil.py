@@ -1,0 +1,46 @@
+"""Timestamps as Tallyfy clients read and write them.
+
+Stored values are naive UTC datetimes; output is ISO 8601 with milliseconds and `Z`.
+Input accepts any ISO 8601 form with an offset (naive means UTC) and `YYYY-MM-DD HH:MM:SS`.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_utc_naive(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def format_ts(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    value = to_utc_naive(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_ts(text: str) -> datetime:
+    """Parse a client timestamp; raises ValueError on anything else."""
+    raw = text.strip()
+    if not raw or len(raw) > 40:
+        raise ValueError("not a timestamp")
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(raw)
+    return to_utc_naive(parsed)
+
+
+def parse_date(text: str) -> date:
+    return date.fromisoformat(text.strip())
+
+
+def advance(previous: datetime | None, now: datetime) -> datetime:
+    """A `last_updated` that always moves forward, even within one millisecond."""
+    if previous is not None and now <= previous:
+        return previous + timedelta(milliseconds=1)
+    return now

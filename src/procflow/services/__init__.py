@@ -1,0 +1,1 @@
+"""Use cases. Each takes a UnitOfWork first; none of them commits."""

@@ -1,0 +1,95 @@
+"""Bootstrap and membership: organizations, their members, and their tokens."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from procflow.domain.permissions import Role
+from procflow.errors import NotFound, ValidationFailed
+from procflow.services.auth import issue_token
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.storage.models import Membership, Organization, User
+
+
+@dataclass(frozen=True)
+class Credentials:
+    org_id: str
+    user_id: int
+    token: str
+
+
+def _user_by_email(uow: UnitOfWork, email: str) -> User | None:
+    return uow.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def _ensure_user(uow: UnitOfWork, email: str) -> User:
+    clean = email.strip().lower()
+    if "@" not in clean or len(clean) > 254:
+        raise ValidationFailed.one("email", "The email must be a valid email address.")
+    user = _user_by_email(uow, clean)
+    if user is None:
+        local = clean.split("@", 1)[0]
+        user = User(email=clean, first_name=local[:100], last_name="")
+        uow.session.add(user)
+        uow.session.flush()
+    return user
+
+
+def create_organization(uow: UnitOfWork, *, name: str, admin_email: str) -> Credentials:
+    """A new organization with one admin member and a token for that admin."""
+    if not name.strip() or len(name) > 250:
+        raise ValidationFailed.one("name", "The organization name must be 1 to 250 characters.")
+    org = Organization(name=name.strip())
+    uow.session.add(org)
+    user = _ensure_user(uow, admin_email)
+    uow.session.add(Membership(org_id=org.id, user_id=user.id, role=Role.ADMIN.value))
+    uow.session.flush()
+    return Credentials(org.id, user.id, issue_token(uow, user.id))
+
+
+def add_member(uow: UnitOfWork, *, org_id: str, email: str, role: Role) -> Credentials:
+    if uow.session.get(Organization, org_id) is None:
+        raise NotFound("Organization")
+    user = _ensure_user(uow, email)
+    membership = uow.session.scalar(
+        select(Membership).where(Membership.org_id == org_id, Membership.user_id == user.id)
+    )
+    if membership is None:
+        uow.session.add(Membership(org_id=org_id, user_id=user.id, role=role.value))
+    else:
+        membership.role = role.value
+    uow.session.flush()
+    return Credentials(org_id, user.id, issue_token(uow, user.id))
+
+
+def create_token(uow: UnitOfWork, *, email: str) -> tuple[int, str]:
+    user = _user_by_email(uow, email)
+    if user is None:
+        raise NotFound("User")
+    return user.id, issue_token(uow, user.id)
+
+
+def next_sequence(uow: UnitOfWork, org_id: str, column: str) -> int:
+    """The next human-friendly increment id of an organization (runs, templates, tasks)."""
+    counter = getattr(Organization, column)
+    value = uow.session.execute(
+        update(Organization)
+        .where(Organization.id == org_id)
+        .values({counter: counter + 1})
+        .returning(counter)
+    ).scalar_one()
+    return int(value)
+
+
+def member_ids(uow: UnitOfWork, org_id: str, candidates: set[int]) -> set[int]:
+    """Which of `candidates` are active members of the organization."""
+    if not candidates:
+        return set()
+    rows = uow.session.scalars(
+        select(Membership.user_id).where(
+            Membership.org_id == org_id,
+            Membership.user_id.in_(candidates),
+            Membership.disabled_at.is_(None),
+        )
+    )
+    return set(rows)

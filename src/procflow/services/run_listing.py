@@ -1,0 +1,112 @@
+"""Listing runs with Tallyfy's filters, sorts and exact paging."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, not_, or_, select
+
+from procflow.domain.permissions import Caller, Role
+from procflow.domain.runs import DONE
+from procflow.errors import ValidationFailed
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.storage.models import FolderLink, Run, Tag, TagLink, Task, TaskOwner
+from procflow.storage.repositories import runs as repo
+from procflow.storage.repositories.runs import RunBundle
+
+SORTS = {
+    "name": Run.name.asc(), "-name": Run.name.desc(),
+    "created_at": Run.created_at.asc(), "-created_at": Run.created_at.desc(),
+    "last_updated": Run.last_updated.asc(), "-last_updated": Run.last_updated.desc(),
+    "updated": Run.last_updated.desc(), "newest": Run.created_at.desc(),
+}
+STATUSES = ("active", "problem", "issue", "complete", "completed", "archived", "delayed",
+            "starred", "all")
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    q: str | None = None
+    status: str | None = None
+    owners: list[int] | None = None
+    checklist_id: str | None = None
+    folder: str | None = None
+    tag: str | None = None
+    tag_ids: list[str] | None = None
+    untagged: bool = False
+    starred: bool | None = None
+    type: str | None = None
+    archived: str | None = None
+    sort: str = "-created_at"
+
+
+def list_runs(
+    uow: UnitOfWork, caller: Caller, flt: RunFilter, *, offset: int, limit: int | None,
+    now: datetime, with_tasks: bool = False,
+) -> tuple[list[RunBundle], int]:
+    if flt.sort not in SORTS:
+        raise ValidationFailed.one("sort", f"sort must be one of {', '.join(SORTS)}.")
+    if flt.status and flt.status not in STATUSES:
+        raise ValidationFailed.one("status", f"status must be one of {', '.join(STATUSES)}.")
+    query = select(Run).where(Run.org_id == caller.org_id, *_conditions(flt, now))
+    if caller.role is Role.LIGHT:
+        query = query.where(repo.involving(caller.user_id))
+    total = repo.count(uow.session, query)
+    query = query.order_by(SORTS[flt.sort], Run.increment_id.desc()).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    runs = list(uow.session.scalars(query))
+    return [repo.bundle(uow.session, run, with_tasks=with_tasks) for run in runs], total
+
+
+def _conditions(flt: RunFilter, now: datetime) -> list[Any]:
+    conds: list[Any] = []
+    if flt.status == "archived" or flt.archived == "only":
+        conds.append(Run.archived_at.is_not(None))
+    elif flt.archived not in ("true", "1") and flt.status != "all":
+        conds.append(Run.archived_at.is_(None))
+    conds += _status(flt.status, now)
+    if flt.q:
+        conds.append(func.lower(Run.name).contains(flt.q.lower(), autoescape=True))
+    if flt.owners:
+        conds.append(or_(Run.owner_id.in_(flt.owners), exists().where(
+            TaskOwner.user_id.in_(flt.owners), TaskOwner.task_id == Task.id,
+            Task.run_id == Run.id)))
+    if flt.checklist_id:
+        conds.append(Run.checklist_id == flt.checklist_id)
+    if flt.folder:
+        conds.append(exists().where(FolderLink.run_id == Run.id,
+                                    FolderLink.folder_id == flt.folder))
+    if flt.tag:
+        conds.append(exists().where(TagLink.run_id == Run.id, TagLink.tag_id == Tag.id,
+                                    or_(Tag.id == flt.tag, Tag.title == flt.tag)))
+    if flt.tag_ids:
+        conds.append(exists().where(TagLink.run_id == Run.id, TagLink.tag_id.in_(flt.tag_ids)))
+    if flt.untagged:
+        conds.append(not_(exists().where(TagLink.run_id == Run.id)))
+    if flt.starred is not None:
+        conds.append(Run.starred.is_(flt.starred))
+    if flt.type:
+        conds.append(Run.type == flt.type)
+    return conds
+
+
+def _status(status: str | None, now: datetime) -> list[Any]:
+    open_task = and_(Task.run_id == Run.id, Task.archived_at.is_(None))
+    unfinished = Task.status.not_in([s.value for s in DONE])
+    if status == "active":
+        complete = and_(exists().where(open_task), not_(exists().where(open_task, unfinished)))
+        return [not_(complete), _no_problem(open_task)]
+    if status in ("problem", "issue"):
+        return [exists().where(open_task, Task.has_problem.is_(True))]
+    if status in ("complete", "completed"):
+        return [exists().where(open_task), not_(exists().where(open_task, unfinished))]
+    if status == "delayed":
+        return [exists().where(open_task, unfinished, Task.deadline < now)]
+    if status == "starred":
+        return [Run.starred.is_(True)]
+    return []
+
+
+def _no_problem(open_task: Any) -> Any:
+    return not_(exists().where(open_task, Task.has_problem.is_(True)))

@@ -1,0 +1,245 @@
+"""Use cases on runs (processes): launch, read, list, update, archive, restore, delete.
+
+Every writer validates the whole request first and raises before touching anything, so a
+rejected request changes nothing; then it applies the change and returns the list of
+(field, old value, new value) it made, which is what an audit trail records.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from procflow.domain import permissions
+from procflow.domain.permissions import Caller, RunStake
+from procflow.domain.runs import RunStatus
+from procflow.domain.timeutil import advance, utcnow
+from procflow.errors import NotFound, PermissionDenied, ValidationFailed
+from procflow.services import references, run_fields
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.storage.models import FolderLink, Run, RunMember, TagLink
+from procflow.storage.repositories import runs as repo
+from procflow.storage.repositories.runs import RunBundle
+
+Change = tuple[str, Any, Any]
+SCALARS = ("name", "summary", "owner_id", "starred", "is_public", "prevent_guest_comment")
+
+
+@dataclass(frozen=True)
+class View:
+    """What a caller asked to see of a run."""
+
+    tasks: bool = False
+    captures: bool = False
+
+
+def stake_in(uow: UnitOfWork, caller: Caller, run: Run) -> RunStake:
+    owns, started = run.owner_id == caller.user_id, run.started_by == caller.user_id
+    holds = False if (owns or caller.is_admin) else repo.holds_task(uow.session, run.id,
+                                                                   caller.user_id)
+    return RunStake(owns=owns, started=started, holds_task=holds)
+
+
+def load(uow: UnitOfWork, caller: Caller, run_id: str) -> Run:
+    """The run, if it belongs to the caller's organization and the caller may read it."""
+    run = repo.get(uow.session, caller.org_id, run_id)
+    if run is None:
+        raise NotFound("Process")
+    if caller.role is permissions.Role.LIGHT and not permissions.can_read_run(
+        caller, stake_in(uow, caller, run)
+    ):
+        raise PermissionDenied("You don't have permission to view this process.")
+    return run
+
+
+def get_run(uow: UnitOfWork, caller: Caller, run_id: str, view: View = View()) -> RunBundle:
+    run = load(uow, caller, run_id)
+    return repo.bundle(uow.session, run, with_tasks=view.tasks, with_captures=view.captures)
+
+
+def update_run(
+    uow: UnitOfWork,
+    caller: Caller,
+    run_id: str,
+    patch: Mapping[str, Any],
+    *,
+    strict: bool = False,
+    view: View = View(),
+) -> tuple[RunBundle, list[Change]]:
+    """Apply a partial update; all-or-nothing; lists replace."""
+    run = load(uow, caller, run_id)
+    if not permissions.can_update_run(caller, stake_in(uow, caller, run)):
+        raise PermissionDenied("You don't have permission to update this process.")
+    fields = {f.field_id: f for f in repo.fields_of(uow.session, run.id)} if (
+        "prerun" in patch or "taskdata" in patch) else {}
+    values, errors = _check_patch(uow, caller, fields, patch, strict)
+    if errors:
+        raise ValidationFailed(errors)
+    current = repo.bundle(uow.session, run, with_tasks=view.tasks, with_captures=view.captures)
+    now = utcnow()
+    changes = _apply_scalars(run, patch)
+    changes += _replace_tags(uow, current, patch.get("tags"))
+    changes += _replace_folders(uow, current, patch.get("folders"))
+    changes += _replace_users(uow, current, patch.get("users"))
+    changes += [(f"prerun.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
+    if changes:
+        run.last_updated = advance(run.last_updated, now)
+        run.version += 1
+        uow.session.flush()
+        current = repo.bundle(uow.session, run, with_tasks=view.tasks,
+                              with_captures=view.captures)
+    return current, changes
+
+
+def _check_patch(
+    uow: UnitOfWork,
+    caller: Caller,
+    fields: Mapping[str, Any],
+    patch: Mapping[str, Any],
+    strict: bool,
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    errors: dict[str, list[str]] = {}
+    if "owner_id" in patch:
+        errors |= references.check_owner(uow, caller.org_id, patch["owner_id"])
+    if "tags" in patch:
+        errors |= references.check_tags(uow, caller.org_id, patch["tags"])
+    if "folders" in patch:
+        errors |= references.check_folders(uow, caller.org_id, patch["folders"])
+    if "users" in patch:
+        errors |= references.check_users(uow, caller.org_id, patch["users"])
+    if patch.get("groups"):
+        errors |= references.check_groups(patch["groups"])
+    values: dict[str, Any] = {}
+    kickoff = [f for f in fields.values() if f.task_id is None]
+    captures = [f for f in fields.values() if f.task_id is not None]
+    if patch.get("prerun"):
+        accepted, problems = run_fields.check(kickoff, patch["prerun"], "prerun", strict)
+        values |= accepted
+        errors |= problems
+    if patch.get("taskdata"):
+        accepted, problems = run_fields.check(captures, patch["taskdata"], "taskdata", strict)
+        tasks = {t.id: t for t in repo.tasks_of(uow.session, next(iter(fields.values())).run_id)}
+        errors |= problems | run_fields.locked_task_errors(fields, tasks, accepted)
+        values |= accepted
+    return values, errors
+
+
+def _apply_scalars(run: Run, patch: Mapping[str, Any]) -> list[Change]:
+    changes: list[Change] = []
+    for key in SCALARS:
+        if key in patch and getattr(run, key) != patch[key]:
+            changes.append((key, getattr(run, key), patch[key]))
+            setattr(run, key, patch[key])
+    return changes
+
+
+def _replace_tags(uow: UnitOfWork, current: RunBundle, wanted: Sequence[str] | None) -> list[Change]:
+    if wanted is None:
+        return []
+    before = [tag.id for _, tag in current.tags]
+    if before == list(wanted):
+        return []
+    keep = set(wanted)
+    uow.session.execute(
+        delete(TagLink).where(TagLink.run_id == current.run.id, TagLink.tag_id.not_in(keep))
+    )
+    for tag_id in wanted:
+        if tag_id not in before:
+            uow.session.add(TagLink(tag_id=tag_id, run_id=current.run.id))
+    return [("tags", before, list(wanted))] if set(before) != keep else []
+
+
+def _replace_folders(
+    uow: UnitOfWork, current: RunBundle, wanted: Sequence[str] | None
+) -> list[Change]:
+    if wanted is None:
+        return []
+    before = [folder.id for _, folder in current.folders]
+    keep = set(wanted)
+    if set(before) == keep:
+        return []
+    uow.session.execute(
+        delete(FolderLink).where(
+            FolderLink.run_id == current.run.id, FolderLink.folder_id.not_in(keep)
+        )
+    )
+    for folder_id in wanted:
+        if folder_id not in before:
+            uow.session.add(FolderLink(folder_id=folder_id, run_id=current.run.id))
+    return [("folders", before, list(wanted))]
+
+
+def _replace_users(
+    uow: UnitOfWork, current: RunBundle, wanted: Sequence[int] | None
+) -> list[Change]:
+    if wanted is None or list(wanted) == current.users:
+        return []
+    uow.session.execute(delete(RunMember).where(RunMember.run_id == current.run.id))
+    uow.session.flush()
+    for position, user_id in enumerate(wanted):
+        uow.session.add(RunMember(run_id=current.run.id, user_id=user_id, position=position))
+    return [("users", current.users, list(wanted))]
+
+
+def archive_run(uow: UnitOfWork, caller: Caller, run_id: str) -> RunBundle:
+    run = load(uow, caller, run_id)
+    if not permissions.can_archive_run(caller, stake_in(uow, caller, run)):
+        raise PermissionDenied("You don't have permission to archive this process.")
+    if run.archived_at is None:
+        now = utcnow()
+        run.archived_at = now
+        run.last_updated = advance(run.last_updated, now)
+        run.version += 1
+    return repo.bundle(uow.session, run)
+
+
+def activate_run(uow: UnitOfWork, caller: Caller, run_id: str) -> RunBundle:
+    run = load(uow, caller, run_id)
+    if not permissions.can_archive_run(caller, stake_in(uow, caller, run)):
+        raise PermissionDenied("You don't have permission to restore this process.")
+    if run.archived_at is not None:
+        run.archived_at = None
+        run.last_updated = advance(run.last_updated, utcnow())
+        run.version += 1
+    return repo.bundle(uow.session, run)
+
+
+def delete_run(uow: UnitOfWork, caller: Caller, run_id: str) -> None:
+    run = load(uow, caller, run_id)
+    if not permissions.can_delete_run(caller):
+        raise PermissionDenied("Only administrators can delete a process permanently.")
+    if run.archived_at is None:
+        raise ValidationFailed.one("run", "Archive the process before deleting it permanently.")
+    uow.session.delete(run)
+
+
+def set_prerun_complete(uow: UnitOfWork, caller: Caller, run_id: str, done: bool) -> RunBundle:
+    """Complete (or reopen) the kick-off form; completing needs every required value."""
+    run = load(uow, caller, run_id)
+    if not permissions.can_update_run(caller, stake_in(uow, caller, run)):
+        raise PermissionDenied("You don't have permission to update this process.")
+    current = repo.bundle(uow.session, run)
+    if done:
+        from procflow.domain.form_fields import missing_required
+
+        specs = {f.field_id: run_fields.spec_of(f) for f in current.kickoff}
+        errors = missing_required(specs, {f.field_id: f.value for f in current.kickoff}, "prerun")
+        if errors:
+            raise ValidationFailed(errors)
+    was_done = run.prerun_completed_at is not None
+    if was_done != done:
+        now = utcnow()
+        run.prerun_completed_at = now if done else None
+        run.prerun_completed_by = caller.user_id if done else None
+        run.last_updated = advance(run.last_updated, now)
+        run.version += 1
+    return current
+
+
+def ensure_status(run: Run, status: RunStatus) -> None:
+    run.status = status.value
+
+
+def select_runs() -> Any:
+    return select(Run)

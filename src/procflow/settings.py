@@ -1,0 +1,23 @@
+"""Runtime configuration, read from `PROCFLOW_*` environment variables."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can tune; defaults suit a single self-hosted node."""
+
+    model_config = SettingsConfigDict(env_prefix="PROCFLOW_", extra="ignore")
+
+    database_url: str = "sqlite:///./procflow.db"
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=32, ge=2)
+    database_echo: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

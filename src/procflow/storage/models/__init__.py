@@ -1,0 +1,27 @@
+"""Every table, re-exported so that Alembic and the services see one namespace."""
+
+from procflow.storage.models.base import Base
+from procflow.storage.models.catalog import Checklist, FormField, Step
+from procflow.storage.models.organization import AccessToken, Membership, Organization, User
+from procflow.storage.models.run import Run, RunField, RunMember, Task, TaskOwner
+from procflow.storage.models.taxonomy import Folder, FolderLink, Tag, TagLink
+
+__all__ = [
+    "AccessToken",
+    "Base",
+    "Checklist",
+    "Folder",
+    "FolderLink",
+    "FormField",
+    "Membership",
+    "Organization",
+    "Run",
+    "RunField",
+    "RunMember",
+    "Step",
+    "Tag",
+    "TagLink",
+    "Task",
+    "TaskOwner",
+    "User",
+]
