@@ -69,3 +69,9 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 def world(engine: Engine, client: TestClient) -> World:
     """A fresh organization with an admin, a standard and a light member."""
     return World.create(make_session_factory(engine), client)
+
+
+@pytest.fixture
+def other_world(engine: Engine, client: TestClient) -> World:
+    """A second, unrelated organization (for cross-tenant checks)."""
+    return World.create(make_session_factory(engine), client)

@@ -56,8 +56,8 @@ class World:
 
     def call(self, method: str, path: str, member: Member | None = None, **kwargs: Any
              ) -> Response:
-        who = member or self.admin
-        return self.client.request(method, self.url(path), headers=who.headers, **kwargs)
+        headers = {**(member or self.admin).headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, self.url(path), headers=headers, **kwargs)
 
     def template(self, *, kickoff: list[dict[str, Any]] | None = None,
                  steps: list[dict[str, Any]] | None = None, title: str = "Onboarding") -> str:

@@ -7,12 +7,13 @@ write lock inside one process.
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import BaseModel
 
 from procflow.domain.permissions import Caller
-from procflow.errors import Unauthenticated
+from procflow.errors import Unauthenticated, ValidationFailed
 from procflow.services import auth
 from procflow.services.unit_of_work import UnitOfWork
 
@@ -89,3 +90,23 @@ def wants_strict(request: Request) -> bool:
     """RFC 7240 `Prefer: handling=strict` turns ignored keys into errors."""
     prefer = request.headers.get("prefer", "")
     return any(p.strip().lower() == "handling=strict" for p in prefer.split(","))
+
+
+def strict_for(model: type[BaseModel]) -> Any:
+    """A dependency: is this request strict? If so, refuse body keys `model` does not take.
+
+    Tallyfy ignores unknown and read-only keys; a strict client wants to hear about them.
+    """
+    accepted = frozenset(model.model_fields)
+
+    async def strict_mode(request: Request) -> bool:
+        if not wants_strict(request):
+            return False
+        body = await request.json() if request.method in ("POST", "PUT", "PATCH") else {}
+        unknown = sorted(set(body) - accepted) if isinstance(body, dict) else []
+        if unknown:
+            raise ValidationFailed(
+                {key: ["This field is unknown or read-only."] for key in unknown})
+        return True
+
+    return Depends(strict_mode)

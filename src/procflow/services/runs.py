@@ -73,7 +73,7 @@ def update_run(
         raise PermissionDenied("You don't have permission to update this process.")
     fields = {f.field_id: f for f in repo.fields_of(uow.session, run.id)} if (
         "prerun" in patch or "taskdata" in patch) else {}
-    values, errors = _check_patch(uow, caller, fields, patch, strict)
+    values, errors = _check_patch(uow, caller, run, fields, patch, strict)
     if errors:
         raise ValidationFailed(errors)
     current = repo.bundle(uow.session, run, with_tasks=view.tasks, with_captures=view.captures)
@@ -95,6 +95,7 @@ def update_run(
 def _check_patch(
     uow: UnitOfWork,
     caller: Caller,
+    run: Run,
     fields: Mapping[str, Any],
     patch: Mapping[str, Any],
     strict: bool,
@@ -119,7 +120,7 @@ def _check_patch(
         errors |= problems
     if patch.get("taskdata"):
         accepted, problems = run_fields.check(captures, patch["taskdata"], "taskdata", strict)
-        tasks = {t.id: t for t in repo.tasks_of(uow.session, next(iter(fields.values())).run_id)}
+        tasks = {t.id: t for t in repo.tasks_of(uow.session, run.id)}
         errors |= problems | run_fields.locked_task_errors(fields, tasks, accepted)
         values |= accepted
     return values, errors

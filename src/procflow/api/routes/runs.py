@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from procflow.api.dependencies import CurrentCaller, Db, Includes, Paging, wants_strict
+from procflow.api.dependencies import CurrentCaller, Db, Includes, Paging, strict_for
 from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.runs import run_json
@@ -68,9 +68,10 @@ async def list_runs(
 
 
 @router.post("", status_code=201, response_model=RunEnvelope, summary="Launch a process")
-async def launch_run(request: Request, caller: CurrentCaller, uow: Db, body: RunLaunch
+async def launch_run(caller: CurrentCaller, uow: Db, body: RunLaunch,
+                     strict: Annotated[bool, strict_for(RunLaunch)]
                      ) -> Response:
-    bundle = launch.launch_run(uow, caller, body.present(), strict=wants_strict(request))
+    bundle = launch.launch_run(uow, caller, body.present(), strict=strict)
     return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())), status_code=201)
 
 
@@ -81,10 +82,10 @@ async def get_run(run_id: str, caller: CurrentCaller, uow: Db, include: Includes
 
 
 @router.put("/{run_id}", response_model=RunEnvelope, summary="Update a process")
-async def update_run(request: Request, run_id: str, caller: CurrentCaller, uow: Db,
-                     include: Includes, body: RunUpdate) -> Response:
-    bundle, _changes = runs.update_run(uow, caller, run_id, body.present(),
-                                       strict=wants_strict(request), view=_view(include))
+async def update_run(run_id: str, caller: CurrentCaller, uow: Db, include: Includes,
+                     body: RunUpdate, strict: Annotated[bool, strict_for(RunUpdate)]) -> Response:
+    bundle, _changes = runs.update_run(uow, caller, run_id, body.present(), strict=strict,
+                                       view=_view(include))
     return JsonResponse(envelope.item(run_json(bundle, include, utcnow())))
 
 
