@@ -1,0 +1,28 @@
+"""The served OpenAPI document describes every route, its bodies and its errors."""
+
+from fastapi.testclient import TestClient
+
+
+def test_every_operation_is_documented(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    operations = [(path, method, op) for path, item in spec["paths"].items()
+                  for method, op in item.items()]
+    assert len(operations) > 10
+    for path, method, op in operations:
+        assert op.get("summary"), (method, path)
+        assert "200" in op["responses"] or "201" in op["responses"] or "204" in op["responses"]
+        if path.startswith("/organizations/"):
+            for status in ("401", "403", "404", "422"):
+                assert status in op["responses"], (method, path, status)
+    put = spec["paths"]["/organizations/{org_id}/runs/{run_id}"]["put"]
+    assert "requestBody" in put
+    schema = spec["components"]["schemas"]["RunUpdate"]
+    assert {"name", "summary", "owner_id", "tags", "folders", "prerun", "taskdata",
+            "prevent_guest_comment"} <= set(schema["properties"])
+
+
+def test_interactive_docs_are_served(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]
