@@ -87,8 +87,7 @@ def update_run(
         run.last_updated = advance(run.last_updated, now)
         run.version += 1
         uow.session.flush()
-        current = repo.bundle(uow.session, run, with_tasks=view.tasks,
-                              with_captures=view.captures)
+        repo.refresh_lists(uow.session, current, {key for key, _, _ in changes})
     return current, changes
 
 

@@ -56,34 +56,52 @@ def holds_task(session: Session, run_id: str, user_id: int) -> bool:
     )
 
 
-def bundle(session: Session, run: Run, *, with_tasks: bool = False,
-           with_captures: bool = False) -> RunBundle:
-    result = RunBundle(run=run)
-    result.tags = [
-        (link_id, tag)
-        for link_id, tag in session.execute(
-            select(TagLink.id, Tag)
-            .join(Tag, Tag.id == TagLink.tag_id)
-            .where(TagLink.run_id == run.id)
-            .order_by(TagLink.id)
-        )
-    ]
-    result.folders = [
-        (link_id, folder)
-        for link_id, folder in session.execute(
-            select(FolderLink.id, Folder)
-            .join(Folder, Folder.id == FolderLink.folder_id)
-            .where(FolderLink.run_id == run.id)
-            .order_by(FolderLink.id)
-        )
-    ]
-    result.users = list(
+def _tags(session: Session, run_id: str) -> list[tuple[int, Tag]]:
+    rows = session.execute(
+        select(TagLink.id, Tag)
+        .join(Tag, Tag.id == TagLink.tag_id)
+        .where(TagLink.run_id == run_id)
+        .order_by(TagLink.id)
+    )
+    return [(link_id, tag) for link_id, tag in rows]
+
+
+def _folders(session: Session, run_id: str) -> list[tuple[int, Folder]]:
+    rows = session.execute(
+        select(FolderLink.id, Folder)
+        .join(Folder, Folder.id == FolderLink.folder_id)
+        .where(FolderLink.run_id == run_id)
+        .order_by(FolderLink.id)
+    )
+    return [(link_id, folder) for link_id, folder in rows]
+
+
+def _users(session: Session, run_id: str) -> list[int]:
+    return list(
         session.scalars(
             select(RunMember.user_id)
-            .where(RunMember.run_id == run.id)
+            .where(RunMember.run_id == run_id)
             .order_by(RunMember.position, RunMember.user_id)
         )
     )
+
+
+def refresh_lists(session: Session, bundle: RunBundle, changed: set[str]) -> None:
+    """Re-read only the lists an update replaced; field values change in place."""
+    if "tags" in changed:
+        bundle.tags = _tags(session, bundle.run.id)
+    if "folders" in changed:
+        bundle.folders = _folders(session, bundle.run.id)
+    if "users" in changed:
+        bundle.users = _users(session, bundle.run.id)
+
+
+def bundle(session: Session, run: Run, *, with_tasks: bool = False,
+           with_captures: bool = False) -> RunBundle:
+    result = RunBundle(run=run)
+    result.tags = _tags(session, run.id)
+    result.folders = _folders(session, run.id)
+    result.users = _users(session, run.id)
     fields = list(
         session.scalars(
             select(RunField)
