@@ -1,7 +1,7 @@
 """Test fixtures: a real database built by the migrations, and an HTTP client.
 
 `PROCFLOW_TEST_DB=sqlite` (default) uses a fresh SQLite file per session;
-`PROCFLOW_TEST_DB=postgres` recreates the database `procflow_test` on the server named by
+`PROCFLOW_TEST_DB=postgres` creates a database `procflow_test_<pid>` on the server named by
 `PROCFLOW_TEST_PG_URL` (default: local PostgreSQL, user postgres). Tests isolate
 themselves by creating their own organization, so nothing is rolled back between them.
 """
@@ -25,24 +25,28 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def _postgres_url() -> str:
+def _recreate_postgres(name: str, create: bool) -> None:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS procflow_test WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE procflow_test"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        if create:
+            conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/procflow_test"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     kind = os.environ.get("PROCFLOW_TEST_DB", "sqlite")
     if kind == "postgres":
-        return _postgres_url()
+        name = f"procflow_test_{os.getpid()}"
+        _recreate_postgres(name, create=True)
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        _recreate_postgres(name, create=False)
+        return
     if kind != "sqlite":
         raise pytest.UsageError(f"PROCFLOW_TEST_DB must be sqlite or postgres, not {kind!r}")
     path: Path = tmp_path_factory.mktemp("db") / "procflow.db"
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
