@@ -6,7 +6,7 @@ from typing import Any
 from uuid import uuid4
 
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from procflow.domain.permissions import Role
@@ -22,8 +22,11 @@ class Member:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "X-Tallyfy-Client": "APIClient",
-                "Accept": "application/json"}
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "X-Tallyfy-Client": "APIClient",
+            "Accept": "application/json",
+        }
 
 
 @dataclass
@@ -43,44 +46,65 @@ class World:
         suffix = uuid4().hex[:10]
         with UnitOfWork(factory, write=True) as uow:
             creds = organizations.create_organization(
-                uow, name=f"Org {suffix}", admin_email=f"admin-{suffix}@example.com")
-            std = organizations.add_member(uow, org_id=creds.org_id, role=Role.STANDARD,
-                                           email=f"std-{suffix}@example.com")
-            light = organizations.add_member(uow, org_id=creds.org_id, role=Role.LIGHT,
-                                             email=f"light-{suffix}@example.com")
-        return cls(factory, client, creds.org_id, Member(creds.user_id, creds.token),
-                   Member(std.user_id, std.token), Member(light.user_id, light.token))
+                uow, name=f"Org {suffix}", admin_email=f"admin-{suffix}@example.com"
+            )
+            std = organizations.add_member(
+                uow, org_id=creds.org_id, role=Role.STANDARD, email=f"std-{suffix}@example.com"
+            )
+            light = organizations.add_member(
+                uow, org_id=creds.org_id, role=Role.LIGHT, email=f"light-{suffix}@example.com"
+            )
+        return cls(
+            factory,
+            client,
+            creds.org_id,
+            Member(creds.user_id, creds.token),
+            Member(std.user_id, std.token),
+            Member(light.user_id, light.token),
+        )
 
     def url(self, path: str) -> str:
         return f"/organizations/{self.org_id}{path}"
 
-    def call(self, method: str, path: str, member: Member | None = None, **kwargs: Any
-             ) -> Response:
+    def call(self, method: str, path: str, member: Member | None = None, **kwargs: Any) -> Response:
         headers = {**(member or self.admin).headers, **kwargs.pop("headers", {})}
         return self.client.request(method, self.url(path), headers=headers, **kwargs)
 
-    def template(self, *, kickoff: list[dict[str, Any]] | None = None,
-                 steps: list[dict[str, Any]] | None = None, title: str = "Onboarding") -> str:
+    def template(
+        self,
+        *,
+        kickoff: list[dict[str, Any]] | None = None,
+        steps: list[dict[str, Any]] | None = None,
+        title: str = "Onboarding",
+    ) -> str:
         """A template stored directly (its own API has separate tests)."""
         with UnitOfWork(self.factory, write=True) as uow:
             seq = organizations.next_sequence(uow, self.org_id, "checklist_seq")
-            checklist = Checklist(org_id=self.org_id, increment_id=seq, title=title,
-                                  owner_id=self.admin.user_id, created_by=self.admin.user_id)
+            checklist = Checklist(
+                org_id=self.org_id,
+                increment_id=seq,
+                title=title,
+                owner_id=self.admin.user_id,
+                created_by=self.admin.user_id,
+            )
             uow.session.add(checklist)
             uow.session.flush()
             for position, spec in enumerate(kickoff or [], start=1):
                 uow.session.add(_field(checklist.id, None, position, spec))
             for position, spec in enumerate(steps or [{"title": "Do it"}], start=1):
                 captures = spec.pop("captures", [])
-                step = Step(checklist_id=checklist.id, alias=f"step-{position}",
-                            position=position, **spec)
+                step = Step(
+                    checklist_id=checklist.id, alias=f"step-{position}", position=position, **spec
+                )
                 uow.session.add(step)
                 uow.session.flush()
                 for index, capture in enumerate(captures, start=1):
                     uow.session.add(_field(checklist.id, step.id, index, capture))
             return checklist.id
 
-    def launch(self, checklist_id: str, member: Member | None = None, **body: Any) -> dict[str, Any]:
+    def launch(
+        self, checklist_id: str, member: Member | None = None, **body: Any
+    ) -> dict[str, Any]:
         response = self.call("POST", "/runs", member, json={"checklist_id": checklist_id, **body})
         assert response.status_code == 201, response.text
         data: dict[str, Any] = response.json()["data"]
@@ -105,9 +129,16 @@ class World:
             return folder.id
 
 
-def _field(checklist_id: str, step_id: str | None, position: int, spec: dict[str, Any]
-           ) -> FormField:
+def _field(
+    checklist_id: str, step_id: str | None, position: int, spec: dict[str, Any]
+) -> FormField:
     spec = dict(spec)
     field_id = spec.pop("id", None) or uuid4().hex
-    return FormField(id=field_id, checklist_id=checklist_id, step_id=step_id, position=position,
-                     alias=spec.pop("alias", f"field-{position}"), **spec)
+    return FormField(
+        id=field_id,
+        checklist_id=checklist_id,
+        step_id=step_id,
+        position=position,
+        alias=spec.pop("alias", f"field-{position}"),
+        **spec,
+    )

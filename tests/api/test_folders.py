@@ -10,8 +10,17 @@ from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist, FolderLink
 from tests.factories import World
 
-FOLDER_KEYS = {"id", "name", "parent_id", "parent", "total", "position", "folder_type",
-               "created_at", "last_updated"}
+FOLDER_KEYS = {
+    "id",
+    "name",
+    "parent_id",
+    "parent",
+    "total",
+    "position",
+    "folder_type",
+    "created_at",
+    "last_updated",
+}
 LINK_KEYS = {"id", "folder_id", "subject_id", "subject_type", "created_at"}
 HEX32 = re.compile(r"[0-9a-f]{32}")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
@@ -35,10 +44,15 @@ def names(items: list[dict[str, Any]]) -> list[str]:
     return [item["name"] for item in items]
 
 
-def file_run(world: World, folder_id: str, subject_id: str, subject_type: str = "Run",
-             member: Any = None) -> Any:
-    return world.call("POST", "/folders/add-object", member, json={
-        "folder_id": folder_id, "subject_id": subject_id, "subject_type": subject_type})
+def file_run(
+    world: World, folder_id: str, subject_id: str, subject_type: str = "Run", member: Any = None
+) -> Any:
+    return world.call(
+        "POST",
+        "/folders/add-object",
+        member,
+        json={"folder_id": folder_id, "subject_id": subject_id, "subject_type": subject_type},
+    )
 
 
 def assert_invalid(response: Any, field: str) -> None:
@@ -90,17 +104,20 @@ def test_create_nested_positions_and_types(world: World) -> None:
     assert create(world, "Standard's", world.standard)["name"] == "Standard's"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({}, "name"),
-    ({"name": None}, "name"),
-    ({"name": "   "}, "name"),
-    ({"name": "n" * 251}, "name"),
-    ({"name": 5}, "name"),
-    ({"name": "ok", "parent_id": "0" * 32}, "parent_id"),
-    ({"name": "ok", "parent_id": 3}, "parent_id"),
-    ({"name": "ok", "folder_type": "bogus"}, "folder_type"),
-    ({"name": "ok", "position": -1}, "position"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "name"),
+        ({"name": None}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "n" * 251}, "name"),
+        ({"name": 5}, "name"),
+        ({"name": "ok", "parent_id": "0" * 32}, "parent_id"),
+        ({"name": "ok", "parent_id": 3}, "parent_id"),
+        ({"name": "ok", "folder_type": "bogus"}, "folder_type"),
+        ({"name": "ok", "position": -1}, "position"),
+    ],
+)
 def test_create_invalid(world: World, body: dict[str, Any], field: str) -> None:
     assert_invalid(world.call("POST", "/folders", json=body), field)
     assert get(world, "/folders")["data"] == []
@@ -108,11 +125,18 @@ def test_create_invalid(world: World, body: dict[str, Any], field: str) -> None:
 
 def test_create_under_a_foreign_or_mismatched_parent(world: World, other_world: World) -> None:
     theirs = create(other_world, "Theirs")
-    assert_invalid(world.call("POST", "/folders", json={"name": "x", "parent_id": theirs["id"]}),
-                   "parent_id")
+    assert_invalid(
+        world.call("POST", "/folders", json={"name": "x", "parent_id": theirs["id"]}), "parent_id"
+    )
     runs = create(world, "Runs", folder_type="run")
-    assert_invalid(world.call("POST", "/folders", json={
-        "name": "x", "parent_id": runs["id"], "folder_type": "checklist"}), "parent_id")
+    assert_invalid(
+        world.call(
+            "POST",
+            "/folders",
+            json={"name": "x", "parent_id": runs["id"], "folder_type": "checklist"},
+        ),
+        "parent_id",
+    )
 
 
 def test_name_at_the_length_limit(world: World) -> None:
@@ -142,13 +166,20 @@ def test_get_with_children(world: World) -> None:
 def test_update(world: World) -> None:
     first, second = create(world, "First"), create(world, "Second")
     child = create(world, "Child", parent_id=first["id"])
-    response = world.call("PUT", f"/folders/{child['id']}",
-                          json={"name": " Moved ", "parent_id": second["id"], "position": 4})
+    response = world.call(
+        "PUT",
+        f"/folders/{child['id']}",
+        json={"name": " Moved ", "parent_id": second["id"], "position": 4},
+    )
     assert response.status_code == 200, response.text
     data = response.json()["data"]
     assert set(data) == FOLDER_KEYS
     assert (data["name"], data["parent_id"], data["parent"], data["position"]) == (
-        "Moved", second["id"], "Second", 4)
+        "Moved",
+        second["id"],
+        "Second",
+        4,
+    )
     assert data["last_updated"] > child["last_updated"]
     kept = world.call("PUT", f"/folders/{child['id']}", json={"name": "Moved"}).json()["data"]
     assert kept == data
@@ -162,19 +193,23 @@ def test_update_refuses_cycles(world: World) -> None:
     child = create(world, "Child", parent_id=root["id"])
     grandchild = create(world, "Grandchild", parent_id=child["id"])
     for parent in (root["id"], child["id"], grandchild["id"]):
-        response = world.call("PUT", f"/folders/{root['id']}", json={"name": "Root",
-                                                                     "parent_id": parent})
+        response = world.call(
+            "PUT", f"/folders/{root['id']}", json={"name": "Root", "parent_id": parent}
+        )
         assert_invalid(response, "parent_id")
     assert get(world, f"/folders/{root['id']}")["data"] == root
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"parent_id": None}, "name"),
-    ({"name": ""}, "name"),
-    ({"name": "n" * 251}, "name"),
-    ({"name": "ok", "parent_id": "0" * 32}, "parent_id"),
-    ({"name": "ok", "position": None}, "position"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"parent_id": None}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": "n" * 251}, "name"),
+        ({"name": "ok", "parent_id": "0" * 32}, "parent_id"),
+        ({"name": "ok", "position": None}, "position"),
+    ],
+)
 def test_update_invalid_changes_nothing(world: World, body: dict[str, Any], field: str) -> None:
     folder = create(world, "Mine")
     assert_invalid(world.call("PUT", f"/folders/{folder['id']}", json=body), field)
@@ -186,20 +221,25 @@ def test_update_unknown_and_foreign(world: World, other_world: World) -> None:
     theirs = create(other_world, "Theirs")
     assert_not_found(world.call("PUT", f"/folders/{theirs['id']}", json={"name": "x"}))
     mine = create(world, "Mine")
-    assert_invalid(world.call("PUT", f"/folders/{mine['id']}",
-                              json={"name": "x", "parent_id": theirs["id"]}), "parent_id")
+    assert_invalid(
+        world.call("PUT", f"/folders/{mine['id']}", json={"name": "x", "parent_id": theirs["id"]}),
+        "parent_id",
+    )
 
 
 def test_nesting_depth_is_bounded(world: World) -> None:
     parent: str | None = None
     for level in range(20):
         parent = create(world, f"L{level}", **({"parent_id": parent} if parent else {}))["id"]
-    assert_invalid(world.call("POST", "/folders", json={"name": "deep", "parent_id": parent}),
-                   "parent_id")
+    assert_invalid(
+        world.call("POST", "/folders", json={"name": "deep", "parent_id": parent}), "parent_id"
+    )
     other = create(world, "Other")
     create(world, "Under other", parent_id=other["id"])
-    assert_invalid(world.call("PUT", f"/folders/{other['id']}",
-                              json={"name": "Other", "parent_id": parent}), "parent_id")
+    assert_invalid(
+        world.call("PUT", f"/folders/{other['id']}", json={"name": "Other", "parent_id": parent}),
+        "parent_id",
+    )
 
 
 def test_delete_removes_subtree_and_unfiles_contents(world: World) -> None:
@@ -246,8 +286,11 @@ def test_light_members_read_but_do_not_write(world: World) -> None:
         ("POST", "/folders", {"name": "no"}),
         ("PUT", f"/folders/{folder['id']}", {"name": "no"}),
         ("DELETE", f"/folders/{folder['id']}", None),
-        ("POST", "/folders/add-object", {"folder_id": folder["id"], "subject_id": run["id"],
-                                         "subject_type": "Run"}),
+        (
+            "POST",
+            "/folders/add-object",
+            {"folder_id": folder["id"], "subject_id": run["id"], "subject_type": "Run"},
+        ),
         ("DELETE", f"/folders-objects/{link['id']}", None),
     ):
         response = world.call(method, path, light, json=body)
@@ -267,10 +310,19 @@ def test_list_as_the_sdk_asks(world: World) -> None:
     body = get(world, SDK_LIST)
     assert [f["id"] for f in body["data"]] == [first["id"], second["id"]]
     assert body["data"][0]["children"] == {"data": [{**inner, "children": {"data": []}}]}
-    assert body["meta"]["pagination"] == {"total": 2, "count": 2, "per_page": 2,
-                                          "current_page": 1, "total_pages": 1, "links": {}}
+    assert body["meta"]["pagination"] == {
+        "total": 2,
+        "count": 2,
+        "per_page": 2,
+        "current_page": 1,
+        "total_pages": 1,
+        "links": {},
+    }
     assert names(get(world, SDK_LIST.replace("checklist", "None"))["data"]) == [
-        "First", "Second", "Runs"]
+        "First",
+        "Second",
+        "Runs",
+    ]
     assert names(get(world, "/folders?folder_type=run")["data"]) == ["Runs"]
 
 
@@ -296,7 +348,11 @@ def test_list_pagination_meta_is_exact(world: World) -> None:
         body = get(world, f"/folders?per_page=5&page={page}")
         meta = body["meta"]["pagination"]
         assert (meta["total"], meta["per_page"], meta["current_page"], meta["total_pages"]) == (
-            12, 5, page, 3)
+            12,
+            5,
+            page,
+            3,
+        )
         assert meta["count"] == len(body["data"]) == (5 if page < 3 else 2)
         assert ("next" in meta["links"]) == (page < 3)
         assert ("previous" in meta["links"]) == (page > 1)
@@ -326,11 +382,17 @@ def test_file_a_run(world: World) -> None:
     assert set(link) == LINK_KEYS
     assert isinstance(link["id"], int)
     assert (link["folder_id"], link["subject_id"], link["subject_type"]) == (
-        folder["id"], run["id"], "Run")
+        folder["id"],
+        run["id"],
+        "Run",
+    )
     assert TIMESTAMP.fullmatch(link["created_at"])
     after = world.call("GET", f"/runs/{run['id']}?with=folders").json()["data"]
-    assert after["folders"] == {"data": [{"id": link["id"], "folder_id": folder["id"],
-                                          "name": "Clients", "parent_id": None}]}
+    assert after["folders"] == {
+        "data": [
+            {"id": link["id"], "folder_id": folder["id"], "name": "Clients", "parent_id": None}
+        ]
+    }
     assert after["last_updated"] > run["last_updated"]
     assert get(world, f"/folders/{folder['id']}")["data"]["total"] == 1
     again = file_run(world, folder["id"], run["id"])
@@ -378,14 +440,17 @@ def test_put_run_folders_gives_relation_ids_that_removal_takes(world: World) -> 
     assert world.call("GET", f"/runs/{run['id']}").json()["data"]["folders"] == []
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"folder_id": "0" * 32}, "folder_id"),
-    ({"subject_id": "0" * 32}, "subject_id"),
-    ({"subject_type": "Task"}, "subject_id"),
-    ({"subject_type": "Checklist"}, "subject_type"),
-    ({"subject_type": None}, "subject_type"),
-    ({"folder_id": None}, "folder_id"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"folder_id": "0" * 32}, "folder_id"),
+        ({"subject_id": "0" * 32}, "subject_id"),
+        ({"subject_type": "Task"}, "subject_id"),
+        ({"subject_type": "Checklist"}, "subject_type"),
+        ({"subject_type": None}, "subject_type"),
+        ({"folder_id": None}, "folder_id"),
+    ],
+)
 def test_file_invalid(world: World, change: dict[str, Any], field: str) -> None:
     folder = create(world, "f")
     run = world.launch(world.template())
@@ -403,7 +468,8 @@ def test_file_across_organizations(world: World, other_world: World) -> None:
     link = file_run(other_world, theirs["id"], their_run["id"]).json()["data"]
     assert_not_found(world.call("DELETE", f"/folders-objects/{link['id']}"))
     assert other_world.call("GET", f"/runs/{their_run['id']}").json()["data"]["folders"] == [
-        theirs["id"]]
+        theirs["id"]
+    ]
 
 
 @pytest.mark.parametrize("relation", ["0", "abc", "99999999999", "-3"])

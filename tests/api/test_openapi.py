@@ -6,8 +6,9 @@ from fastapi.testclient import TestClient
 def test_every_operation_is_documented(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    operations = [(path, method, op) for path, item in spec["paths"].items()
-                  for method, op in item.items()]
+    operations = [
+        (path, method, op) for path, item in spec["paths"].items() for method, op in item.items()
+    ]
     assert len(operations) > 10
     for path, method, op in operations:
         assert op.get("summary"), (method, path)
@@ -18,8 +19,16 @@ def test_every_operation_is_documented(client: TestClient) -> None:
     put = spec["paths"]["/organizations/{org_id}/runs/{run_id}"]["put"]
     assert "requestBody" in put
     schema = spec["components"]["schemas"]["RunUpdate"]
-    assert {"name", "summary", "owner_id", "tags", "folders", "prerun", "taskdata",
-            "prevent_guest_comment"} <= set(schema["properties"])
+    assert {
+        "name",
+        "summary",
+        "owner_id",
+        "tags",
+        "folders",
+        "prerun",
+        "taskdata",
+        "prevent_guest_comment",
+    } <= set(schema["properties"])
 
 
 def test_interactive_docs_are_served(client: TestClient) -> None:

@@ -18,42 +18,80 @@ CASES: dict[str, tuple[dict[str, Any], list[tuple[Any, Any]], list[Any]]] = {
     "text": ({}, [("hello", "hello"), ("", "")], [5, "x" * 201, ["a"]]),
     "textarea": ({}, [("long\ntext", "long\ntext")], [True, "x" * 30_001]),
     "email": ({}, [("a@example.com", "a@example.com")], ["not-an-email", 42]),
-    "url": ({}, [("https://example.com/x", "https://example.com/x")],
-            ["ftp://example.com", "example", 1]),
+    "url": (
+        {},
+        [("https://example.com/x", "https://example.com/x")],
+        ["ftp://example.com", "example", 1],
+    ),
     "number": ({}, [("12.5", "12.5"), (7, 7)], ["twelve", True]),
-    "date": ({}, [("2025-12-31T23:59:59Z", "2025-12-31T23:59:59.000Z"),
-                  ("2025-12-31 10:00:00", "2025-12-31T10:00:00.000Z")],
-             ["31/12/2025", 20251231, "2025-13-01"]),
+    "date": (
+        {},
+        [
+            ("2025-12-31T23:59:59Z", "2025-12-31T23:59:59.000Z"),
+            ("2025-12-31 10:00:00", "2025-12-31T10:00:00.000Z"),
+        ],
+        ["31/12/2025", 20251231, "2025-13-01"],
+    ),
     "time": ({}, [("09:30", "09:30")], ["9.30", "25:00", 930]),
     "checkbox": ({}, [(True, True), (False, False)], ["yes", 1]),
     "radio": ({"options": OPTIONS}, [("Red", "Red")], ["Green", {"id": 1}, 1]),
-    "dropdown": ({"options": OPTIONS},
-                 [({"id": 2, "text": "Blue", "value": None}, {"id": 2, "text": "Blue",
-                                                              "value": None})],
-                 [{"id": 3, "text": "Green"}, {"id": 1, "text": "Blue"}, "Red"]),
-    "multiselect": ({"options": OPTIONS},
-                    [([{"id": 1, "text": "Red", "selected": True}],
-                      [{"id": 1, "text": "Red", "selected": True}])],
-                    [[{"id": 9, "text": "Nope"}], "Red", [{"id": 1, "selected": "yes"}]]),
-    "checklist": ({"options": OPTIONS},
-                  [([{"id": 2, "text": "Blue"}], [{"id": 2, "text": "Blue", "selected": True}])],
-                  [[{"id": 1}, {"id": 1}], {"id": 1}]),
-    "table": ({"columns": COLUMNS}, [(["Widget", "3"], ["Widget", "3"])],
-              [["only one"], "Widget,3", [["nested"], "x"]]),
-    "assignees_form": ({}, [({"users": [], "guests": ["g@example.com"], "groups": []},
-                             {"users": [], "guests": ["g@example.com"], "groups": []})],
-                       [{"users": ["1"]}, {"guests": ["bad"]}, [1]]),
-    "file": ({}, [([{"id": "f1", "filename": "a.pdf"}], [{"id": "f1", "filename": "a.pdf"}])],
-             ["a.pdf", [{"filename": "no id"}]]),
+    "dropdown": (
+        {"options": OPTIONS},
+        [({"id": 2, "text": "Blue", "value": None}, {"id": 2, "text": "Blue", "value": None})],
+        [{"id": 3, "text": "Green"}, {"id": 1, "text": "Blue"}, "Red"],
+    ),
+    "multiselect": (
+        {"options": OPTIONS},
+        [
+            (
+                [{"id": 1, "text": "Red", "selected": True}],
+                [{"id": 1, "text": "Red", "selected": True}],
+            )
+        ],
+        [[{"id": 9, "text": "Nope"}], "Red", [{"id": 1, "selected": "yes"}]],
+    ),
+    "checklist": (
+        {"options": OPTIONS},
+        [([{"id": 2, "text": "Blue"}], [{"id": 2, "text": "Blue", "selected": True}])],
+        [[{"id": 1}, {"id": 1}], {"id": 1}],
+    ),
+    "table": (
+        {"columns": COLUMNS},
+        [(["Widget", "3"], ["Widget", "3"])],
+        [["only one"], "Widget,3", [["nested"], "x"]],
+    ),
+    "assignees_form": (
+        {},
+        [
+            (
+                {"users": [], "guests": ["g@example.com"], "groups": []},
+                {"users": [], "guests": ["g@example.com"], "groups": []},
+            )
+        ],
+        [{"users": ["1"]}, {"guests": ["bad"]}, [1]],
+    ),
+    "file": (
+        {},
+        [([{"id": "f1", "filename": "a.pdf"}], [{"id": "f1", "filename": "a.pdf"}])],
+        ["a.pdf", [{"filename": "no id"}]],
+    ),
 }
 
 
 def template_with(world: World, field_type: str, required: bool = False) -> tuple[str, str]:
     field_id = uuid4().hex
     extra = CASES[field_type][0]
-    template = world.template(kickoff=[{"id": field_id, "field_type": field_type,
-                                        "label": f"{field_type} field", "required": required,
-                                        **extra}])
+    template = world.template(
+        kickoff=[
+            {
+                "id": field_id,
+                "field_type": field_type,
+                "label": f"{field_type} field",
+                "required": required,
+                **extra,
+            }
+        ]
+    )
     return template, field_id
 
 
@@ -74,8 +112,9 @@ def test_prerun_invalid_values_name_the_field_and_change_nothing(
     template, field_id = template_with(world, field_type)
     run = world.launch(template)
     for bad in CASES[field_type][2]:
-        response = world.call("PUT", f"/runs/{run['id']}",
-                              json={"name": "not written", "prerun": {field_id: bad}})
+        response = world.call(
+            "PUT", f"/runs/{run['id']}", json={"name": "not written", "prerun": {field_id: bad}}
+        )
         assert response.status_code == 422, (bad, response.text)
         assert list(response.json()["errors"]) == [f"prerun.{field_id}"]
     after = world.call("GET", f"/runs/{run['id']}").json()["data"]
@@ -100,8 +139,9 @@ def test_prerun_unknown_keys_are_ignored_unless_strict(world: World) -> None:
     response = world.call("PUT", f"/runs/{run['id']}", json=body)
     assert response.status_code == 200
     assert response.json()["data"]["prerun"] == {field_id: "ok"}
-    strict = world.call("PUT", f"/runs/{run['id']}", json=body,
-                        headers={"Prefer": "handling=strict"})
+    strict = world.call(
+        "PUT", f"/runs/{run['id']}", json=body, headers={"Prefer": "handling=strict"}
+    )
     assert strict.status_code == 422
     assert list(strict.json()["errors"]) == [f"prerun.{'f' * 32}"]
 
@@ -121,15 +161,27 @@ def test_required_kickoff_field_enforced_on_launch(world: World) -> None:
     response = world.call("POST", "/runs", json={"checklist_id": template})
     assert response.status_code == 422
     assert response.json()["errors"] == {f"prerun.{field_id}": ["text field is required"]}
-    assert world.call("POST", "/runs", json={"checklist_id": template,
-                                             "prerun": {field_id: "here"}}).status_code == 201
+    assert (
+        world.call(
+            "POST", "/runs", json={"checklist_id": template, "prerun": {field_id: "here"}}
+        ).status_code
+        == 201
+    )
 
 
 def _capture_run(world: World, field_type: str) -> tuple[dict[str, Any], str]:
     capture_id = uuid4().hex
     extra = CASES[field_type][0]
-    template = world.template(steps=[{"title": "Fill in", "captures": [
-        {"id": capture_id, "field_type": field_type, "label": "Answer", **extra}]}])
+    template = world.template(
+        steps=[
+            {
+                "title": "Fill in",
+                "captures": [
+                    {"id": capture_id, "field_type": field_type, "label": "Answer", **extra}
+                ],
+            }
+        ]
+    )
     return world.launch(template), capture_id
 
 
@@ -137,8 +189,9 @@ def _capture_run(world: World, field_type: str) -> tuple[dict[str, Any], str]:
 def test_taskdata_values(world: World, field_type: str) -> None:
     run, capture_id = _capture_run(world, field_type)
     sent, stored = CASES[field_type][1][0]
-    response = world.call("PUT", f"/runs/{run['id']}?with=form_fields",
-                          json={"taskdata": {capture_id: sent}})
+    response = world.call(
+        "PUT", f"/runs/{run['id']}?with=form_fields", json={"taskdata": {capture_id: sent}}
+    )
     assert response.status_code == 200, response.text
     (field,) = response.json()["data"]["form_fields"]["data"]
     assert field["id"] == capture_id
@@ -152,8 +205,7 @@ def test_taskdata_values(world: World, field_type: str) -> None:
 def test_taskdata_on_a_completed_task_is_refused(world: World) -> None:
     run, capture_id = _capture_run(world, "text")
     with UnitOfWork(world.factory, write=True) as uow:
-        uow.session.execute(update(Task).where(Task.run_id == run["id"])
-                            .values(status="completed"))
+        uow.session.execute(update(Task).where(Task.run_id == run["id"]).values(status="completed"))
     response = world.call("PUT", f"/runs/{run['id']}", json={"taskdata": {capture_id: "late"}})
     assert response.status_code == 422
     assert list(response.json()["errors"]) == [f"taskdata.{capture_id}"]
@@ -162,12 +214,18 @@ def test_taskdata_on_a_completed_task_is_refused(world: World) -> None:
 def test_kickoff_keys_are_not_taskdata_keys(world: World) -> None:
     template, field_id = template_with(world, "text")
     run = world.launch(template)
-    response = world.call("PUT", f"/runs/{run['id']}", json={"taskdata": {field_id: "x"}},
-                          headers={"Prefer": "handling=strict"})
+    response = world.call(
+        "PUT",
+        f"/runs/{run['id']}",
+        json={"taskdata": {field_id: "x"}},
+        headers={"Prefer": "handling=strict"},
+    )
     assert response.status_code == 422
 
 
 def test_taskdata_on_a_run_without_fields(world: World) -> None:
     run = world.launch(world.template())
-    response = world.call("PUT", f"/runs/{run['id']}", json={"taskdata": {"x": 1}, "prerun": {"y": 2}})
+    response = world.call(
+        "PUT", f"/runs/{run['id']}", json={"taskdata": {"x": 1}, "prerun": {"y": 2}}
+    )
     assert response.status_code == 200

@@ -6,10 +6,13 @@ import pytest
 
 from tests.factories import World
 
-KICKOFF = [
+KICKOFF: list[dict[str, Any]] = [
     {"field_type": "text", "label": "Client"},
-    {"field_type": "dropdown", "label": "Tier",
-     "options": [{"id": 1, "text": "Gold"}, {"id": 2, "text": "Silver"}]},
+    {
+        "field_type": "dropdown",
+        "label": "Tier",
+        "options": [{"id": 1, "text": "Gold"}, {"id": 2, "text": "Silver"}],
+    },
 ]
 
 
@@ -50,9 +53,12 @@ def test_response_is_the_whole_run_as_get_returns_it(world: World) -> None:
 def test_seed_page_example_body(world: World) -> None:
     urgent, onboarding = world.tag("urgent"), world.tag("onboarding")
     run = launch(world)
-    body = {"name": "Onboarding - Globex Corp (Updated)",
-            "summary": "Updated summary notes for this run.",
-            "tags": [urgent, onboarding], "prevent_guest_comment": True}
+    body = {
+        "name": "Onboarding - Globex Corp (Updated)",
+        "summary": "Updated summary notes for this run.",
+        "tags": [urgent, onboarding],
+        "prevent_guest_comment": True,
+    }
     data = put(world, run["id"], body).json()["data"]
     assert data["name"] == body["name"]
     assert data["summary"] == body["summary"]
@@ -78,7 +84,9 @@ def test_name_invalid_changes_nothing(world: World, value: Any) -> None:
 
 def test_summary_set_and_cleared_with_null(world: World) -> None:
     run = launch(world)
-    assert put(world, run["id"], {"summary": "Some notes"}).json()["data"]["summary"] == "Some notes"
+    assert (
+        put(world, run["id"], {"summary": "Some notes"}).json()["data"]["summary"] == "Some notes"
+    )
     assert put(world, run["id"], {"summary": None}).json()["data"]["summary"] is None
 
 
@@ -127,12 +135,15 @@ def test_tags_include_carries_association_ids(world: World) -> None:
     assert item["title"] == "vip"
 
 
-@pytest.mark.parametrize(("value", "field"), [
-    (["f" * 32], "tags.0"),
-    ("not-a-list", "tags"),
-    ([1], "tags.0"),
-    (None, "tags"),
-])
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        (["f" * 32], "tags.0"),
+        ("not-a-list", "tags"),
+        ([1], "tags.0"),
+        (None, "tags"),
+    ],
+)
 def test_tags_invalid(world: World, value: Any, field: str) -> None:
     run = launch(world)
     assert_invalid(put(world, run["id"], {"tags": value}), field)
@@ -166,9 +177,14 @@ def test_folders_replace_the_list(world: World) -> None:
     assert put(world, run["id"], {"folders": []}).json()["data"]["folders"] == []
 
 
-@pytest.mark.parametrize(("value", "field"), [
-    (["0" * 32], "folders.0"), ({"id": "x"}, "folders"), (None, "folders"),
-])
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        (["0" * 32], "folders.0"),
+        ({"id": "x"}, "folders"),
+        (None, "folders"),
+    ],
+)
 def test_folders_invalid(world: World, value: Any, field: str) -> None:
     run = launch(world)
     assert_invalid(put(world, run["id"], {"folders": value}), field)
@@ -187,9 +203,15 @@ def test_users_replace_the_list(world: World) -> None:
     assert put(world, run["id"], {"users": only}).json()["data"]["users"] == only
 
 
-@pytest.mark.parametrize(("value", "field"), [
-    ([999_999], "users.0"), (["1"], "users.0"), (None, "users"), (3, "users"),
-])
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ([999_999], "users.0"),
+        (["1"], "users.0"),
+        (None, "users"),
+        (3, "users"),
+    ],
+)
 def test_users_invalid(world: World, value: Any, field: str) -> None:
     run = launch(world)
     assert_invalid(put(world, run["id"], {"users": value}), field)
@@ -231,8 +253,12 @@ def test_no_op_body_keeps_last_updated(world: World) -> None:
 
 def test_zero_byte_body_counts_as_empty_object(world: World) -> None:
     run = launch(world)
-    response = world.call("PUT", f"/runs/{run['id']}", content=b"",
-                          headers={**world.admin.headers, "Content-Type": "application/json"})
+    response = world.call(
+        "PUT",
+        f"/runs/{run['id']}",
+        content=b"",
+        headers={**world.admin.headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -247,9 +273,16 @@ def test_last_updated_moves_forward_on_every_change(world: World) -> None:
 
 def test_unknown_and_read_only_keys_are_ignored(world: World) -> None:
     run = launch(world)
-    body = {"id": "f" * 32, "status": "complete", "created_at": "2000-01-01T00:00:00Z",
-            "archived_at": "2000-01-01T00:00:00Z", "checklist_id": "e" * 32,
-            "progress": 100, "is_admin": True, "name": "Kept"}
+    body = {
+        "id": "f" * 32,
+        "status": "complete",
+        "created_at": "2000-01-01T00:00:00Z",
+        "archived_at": "2000-01-01T00:00:00Z",
+        "checklist_id": "e" * 32,
+        "progress": 100,
+        "is_admin": True,
+        "name": "Kept",
+    }
     data = put(world, run["id"], body).json()["data"]
     assert data["id"] == run["id"]
     assert data["status"] == "active"
@@ -261,8 +294,12 @@ def test_unknown_and_read_only_keys_are_ignored(world: World) -> None:
 
 def test_strict_mode_refuses_unknown_and_read_only_keys(world: World) -> None:
     run = launch(world)
-    response = put(world, run["id"], {"name": "x", "status": "complete", "colour": 1},
-                   headers={**world.admin.headers, "Prefer": "handling=strict"})
+    response = put(
+        world,
+        run["id"],
+        {"name": "x", "status": "complete", "colour": 1},
+        headers={**world.admin.headers, "Prefer": "handling=strict"},
+    )
     assert_invalid(response, "status")
     assert "colour" in response.json()["errors"]
     assert get(world, run["id"])["name"] == run["name"]
@@ -271,8 +308,11 @@ def test_strict_mode_refuses_unknown_and_read_only_keys(world: World) -> None:
 def test_unknown_run_is_404(world: World) -> None:
     response = put(world, "0" * 32, {"name": "x"})
     assert response.status_code == 404
-    assert response.json() == {"error": True, "message": "Process not found",
-                               "code": "RESOURCE_NOT_FOUND"}
+    assert response.json() == {
+        "error": True,
+        "message": "Process not found",
+        "code": "RESOURCE_NOT_FOUND",
+    }
 
 
 def test_run_of_another_organization_is_404(world: World, other_world: World) -> None:
@@ -285,8 +325,11 @@ def test_run_of_another_organization_is_404(world: World, other_world: World) ->
 
 def test_organization_the_caller_is_not_in_is_403(world: World, other_world: World) -> None:
     theirs = launch(other_world)
-    response = world.client.put(f"/organizations/{other_world.org_id}/runs/{theirs['id']}",
-                                json={"name": "x"}, headers=world.admin.headers)
+    response = world.client.put(
+        f"/organizations/{other_world.org_id}/runs/{theirs['id']}",
+        json={"name": "x"},
+        headers=world.admin.headers,
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "FORBIDDEN"
 
@@ -295,12 +338,16 @@ def test_organization_the_caller_is_not_in_is_403(world: World, other_world: Wor
 def test_bad_credentials_are_401(world: World, header: str | None) -> None:
     run = launch(world)
     headers = {"Authorization": header} if header else {}
-    response = world.client.put(world.url(f"/runs/{run['id']}"), json={"name": "x"},
-                                headers=headers)
+    response = world.client.put(
+        world.url(f"/runs/{run['id']}"), json={"name": "x"}, headers=headers
+    )
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert response.json() == {"error": True, "message": "Unauthenticated.",
-                               "code": "UNAUTHENTICATED"}
+    assert response.json() == {
+        "error": True,
+        "message": "Unauthenticated.",
+        "code": "UNAUTHENTICATED",
+    }
 
 
 def test_roles(world: World) -> None:
@@ -331,26 +378,36 @@ def test_light_member_cannot_update_even_own_task_run(world: World) -> None:
 
 def test_api_prefix_serves_the_same_handler(world: World) -> None:
     run = launch(world)
-    response = world.client.put(f"/api/organizations/{world.org_id}/runs/{run['id']}",
-                                json={"name": "via api"}, headers=world.admin.headers)
+    response = world.client.put(
+        f"/api/organizations/{world.org_id}/runs/{run['id']}",
+        json={"name": "via api"},
+        headers=world.admin.headers,
+    )
     assert response.status_code == 200
     assert get(world, run["id"])["name"] == "via api"
 
 
-@pytest.mark.parametrize(("content", "content_type", "status"), [
-    (b"{not json", "application/json", 400),
-    (b"[1, 2]", "application/json", 400),
-    (b'"name"', "application/json", 400),
-    (b'{"name": NaN}', "application/json", 400),
-    (b'{"name": "\xff"}', "application/json", 400),
-    (b"name=x", "application/x-www-form-urlencoded", 415),
-    (b"name", "text/plain", 415),
-    (b"[" * 100 + b"]" * 100, "application/json", 400),
-])
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"[1, 2]", "application/json", 400),
+        (b'"name"', "application/json", 400),
+        (b'{"name": NaN}', "application/json", 400),
+        (b'{"name": "\xff"}', "application/json", 400),
+        (b"name=x", "application/x-www-form-urlencoded", 415),
+        (b"name", "text/plain", 415),
+        (b"[" * 100 + b"]" * 100, "application/json", 400),
+    ],
+)
 def test_malformed_bodies(world: World, content: bytes, content_type: str, status: int) -> None:
     run = launch(world)
-    response = world.call("PUT", f"/runs/{run['id']}", content=content,
-                          headers={**world.admin.headers, "Content-Type": content_type})
+    response = world.call(
+        "PUT",
+        f"/runs/{run['id']}",
+        content=content,
+        headers={**world.admin.headers, "Content-Type": content_type},
+    )
     assert response.status_code == status, response.text
     assert response.json()["error"] is True
     assert get(world, run["id"])["last_updated"] == run["last_updated"]
@@ -359,8 +416,12 @@ def test_malformed_bodies(world: World, content: bytes, content_type: str, statu
 def test_deep_nesting_inside_an_object(world: World) -> None:
     run = launch(world)
     deep = b'{"prerun": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}"
-    response = world.call("PUT", f"/runs/{run['id']}", content=deep,
-                          headers={**world.admin.headers, "Content-Type": "application/json"})
+    response = world.call(
+        "PUT",
+        f"/runs/{run['id']}",
+        content=deep,
+        headers={**world.admin.headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
 
 
@@ -376,3 +437,13 @@ def test_archived_run_can_still_be_read_and_updated(world: World) -> None:
     archived = world.call("DELETE", f"/runs/{run['id']}").json()["data"]
     assert archived["status"] == "archived"
     assert put(world, run["id"], {"summary": "post-archive"}).status_code == 200
+
+
+def test_empty_body_without_content_type(world: World) -> None:
+    run = launch(world)
+    response = world.client.put(world.url(f"/runs/{run['id']}"), headers=world.admin.headers)
+    assert response.status_code == 200, response.text
+    raw = world.client.put(
+        world.url(f"/runs/{run['id']}"), content=b'{"name": "raw"}', headers=world.admin.headers
+    )
+    assert raw.json()["data"]["name"] == "raw"

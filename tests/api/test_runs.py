@@ -7,21 +7,57 @@ import pytest
 from tests.factories import World
 
 RUN_KEYS = {
-    "id", "increment_id", "organization_id", "checklist_id", "checklist_title", "name",
-    "summary", "status", "progress", "whole_progress", "started_by", "owner_id", "prerun",
-    "prerun_status", "prerun_completed_at", "prerun_completed_by", "prerun_length", "starred",
-    "created_at", "started_at", "last_updated", "completed_at", "archived_at", "due_date",
-    "max_task_deadline", "due_date_passed", "due_soon", "late_tasks", "has_open_issue",
-    "collaborators", "type", "is_public", "prevent_guest_comment", "users", "groups",
-    "parent_id", "can_add_oot", "assign_someone_else", "tags", "folders",
+    "id",
+    "increment_id",
+    "organization_id",
+    "checklist_id",
+    "checklist_title",
+    "name",
+    "summary",
+    "status",
+    "progress",
+    "whole_progress",
+    "started_by",
+    "owner_id",
+    "prerun",
+    "prerun_status",
+    "prerun_completed_at",
+    "prerun_completed_by",
+    "prerun_length",
+    "starred",
+    "created_at",
+    "started_at",
+    "last_updated",
+    "completed_at",
+    "archived_at",
+    "due_date",
+    "max_task_deadline",
+    "due_date_passed",
+    "due_soon",
+    "late_tasks",
+    "has_open_issue",
+    "collaborators",
+    "type",
+    "is_public",
+    "prevent_guest_comment",
+    "users",
+    "groups",
+    "parent_id",
+    "can_add_oot",
+    "assign_someone_else",
+    "tags",
+    "folders",
 }
 
 
 def test_launch_shape_and_defaults(world: World) -> None:
-    template = world.template(title="Hiring", steps=[
-        {"title": "Screen", "deadline": {"value": 2, "unit": "days", "option": "from"}},
-        {"title": "Interview", "assignees": [world.standard.user_id]},
-    ])
+    template = world.template(
+        title="Hiring",
+        steps=[
+            {"title": "Screen", "deadline": {"value": 2, "unit": "days", "option": "from"}},
+            {"title": "Interview", "assignees": [world.standard.user_id]},
+        ],
+    )
     response = world.call("POST", "/runs", json={"checklist_id": template})
     assert response.status_code == 201
     run = response.json()["data"]
@@ -33,24 +69,36 @@ def test_launch_shape_and_defaults(world: World) -> None:
     assert run["owner_id"] == run["started_by"] == world.admin.user_id
     assert run["status"] == "active"
     assert run["progress"] == {"complete": 0, "total": 2, "percent": 0.0}
-    assert run["due_date"] is not None and run["due_date"].endswith("Z")
-    assert run["tags"] == [] and run["folders"] == [] and run["users"] == []
+    assert run["due_date"] is not None
+    assert run["due_date"].endswith("Z")
+    assert run["tags"] == []
+    assert run["folders"] == []
+    assert run["users"] == []
     assert isinstance(run["increment_id"], int)
 
 
 def test_launch_assigns_tasks_by_precedence(world: World) -> None:
-    template = world.template(steps=[
-        {"title": "Launcher"},
-        {"title": "Step owner", "assignees": [world.standard.user_id]},
-        {"title": "Nobody", "assign_run_starter": False},
-    ])
+    template = world.template(
+        steps=[
+            {"title": "Launcher"},
+            {"title": "Step owner", "assignees": [world.standard.user_id]},
+            {"title": "Nobody", "assign_run_starter": False},
+        ]
+    )
     run = world.launch(template)
     tasks = world.call("GET", f"/runs/{run['id']}?with=tasks").json()["data"]["tasks"]["data"]
     owners = [t["owners"]["users"] for t in tasks]
     assert owners == [[world.admin.user_id], [world.standard.user_id], []]
     step_id = tasks[0]["step_id"]
-    overridden = world.launch(template, tasks={step_id: {"owners": {"users": [world.light.user_id]},
-                                                         "deadline": "2030-01-01T00:00:00Z"}})
+    overridden = world.launch(
+        template,
+        tasks={
+            step_id: {
+                "owners": {"users": [world.light.user_id]},
+                "deadline": "2030-01-01T00:00:00Z",
+            }
+        },
+    )
     first = world.call("GET", f"/runs/{overridden['id']}?with=tasks").json()["data"]["tasks"]
     assert first["data"][0]["owners"]["users"] == [world.light.user_id]
     assert first["data"][0]["deadline"] == "2030-01-01T00:00:00.000Z"
@@ -58,20 +106,31 @@ def test_launch_assigns_tasks_by_precedence(world: World) -> None:
 
 def test_launch_with_lists(world: World) -> None:
     tag, folder = world.tag(), world.folder()
-    run = world.launch(world.template(), tags=[tag], folders=[folder],
-                       users=[world.standard.user_id], name="Listed", summary="S",
-                       owner_id=world.standard.user_id)
-    assert (run["tags"], run["folders"], run["users"]) == ([tag], [folder],
-                                                          [world.standard.user_id])
-    assert (run["name"], run["summary"], run["owner_id"]) == ("Listed", "S",
-                                                              world.standard.user_id)
+    run = world.launch(
+        world.template(),
+        tags=[tag],
+        folders=[folder],
+        users=[world.standard.user_id],
+        name="Listed",
+        summary="S",
+        owner_id=world.standard.user_id,
+    )
+    assert (run["tags"], run["folders"], run["users"]) == (
+        [tag],
+        [folder],
+        [world.standard.user_id],
+    )
+    assert (run["name"], run["summary"], run["owner_id"]) == ("Listed", "S", world.standard.user_id)
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({}, "checklist_id"),
-    ({"checklist_id": "0" * 32}, "checklist_id"),
-    ({"checklist_id": 5}, "checklist_id"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "checklist_id"),
+        ({"checklist_id": "0" * 32}, "checklist_id"),
+        ({"checklist_id": 5}, "checklist_id"),
+    ],
+)
 def test_launch_invalid(world: World, body: dict[str, Any], field: str) -> None:
     response = world.call("POST", "/runs", json=body)
     assert response.status_code == 422
@@ -91,8 +150,11 @@ def test_light_members_cannot_launch(world: World) -> None:
 def test_get_with_includes(world: World) -> None:
     template = world.template(
         kickoff=[{"field_type": "text", "label": "Client"}],
-        steps=[{"title": "One", "captures": [{"field_type": "text", "label": "Note"}]},
-               {"title": "Two"}])
+        steps=[
+            {"title": "One", "captures": [{"field_type": "text", "label": "Note"}]},
+            {"title": "Two"},
+        ],
+    )
     run = world.launch(template)
     data = world.call(
         "GET", f"/runs/{run['id']}?with=tasks,next_task,ko_form_fields,form_fields,tags,folders"
@@ -101,7 +163,8 @@ def test_get_with_includes(world: World) -> None:
     assert [t["title"] for t in data["next_task"]["data"]] == ["One"]
     assert [f["label"] for f in data["ko_form_fields"]["data"]] == ["Client"]
     assert [f["label"] for f in data["form_fields"]["data"]] == ["Note"]
-    assert data["tags"] == {"data": []} and data["folders"] == {"data": []}
+    assert data["tags"] == {"data": []}
+    assert data["folders"] == {"data": []}
 
 
 def test_get_unknown_and_foreign_runs(world: World, other_world: World) -> None:
@@ -114,8 +177,7 @@ def test_get_unknown_and_foreign_runs(world: World, other_world: World) -> None:
 
 def test_light_member_reads_only_runs_they_are_part_of(world: World) -> None:
     hidden = world.launch(world.template())
-    mine = world.launch(world.template(steps=[{"title": "T",
-                                               "assignees": [world.light.user_id]}]))
+    mine = world.launch(world.template(steps=[{"title": "T", "assignees": [world.light.user_id]}]))
     assert world.call("GET", f"/runs/{hidden['id']}", world.light).status_code == 403
     assert world.call("GET", f"/runs/{mine['id']}", world.light).status_code == 200
     listed = world.call("GET", "/runs", world.light).json()["data"]
@@ -139,7 +201,8 @@ def test_list_pagination_meta_is_exact(world: World) -> None:
         seen += [r["id"] for r in body["data"]]
     assert sorted(seen) == sorted(ids)
     assert [world.call("GET", "/runs?sort=name&per_page=100").json()["data"][0]["name"]] == [
-        "Run 00"]
+        "Run 00"
+    ]
 
 
 def test_list_per_page_is_clamped_and_unpaged_works(world: World) -> None:
@@ -150,8 +213,10 @@ def test_list_per_page_is_clamped_and_unpaged_works(world: World) -> None:
     assert everything["meta"]["pagination"]["total_pages"] == 1
 
 
-@pytest.mark.parametrize("query", ["per_page=0", "page=0", "page=abc", "per_page=x",
-                                   "sort=bogus", "status=bogus", "owners=a,b"])
+@pytest.mark.parametrize(
+    "query",
+    ["per_page=0", "page=0", "page=abc", "per_page=x", "sort=bogus", "status=bogus", "owners=a,b"],
+)
 def test_list_malformed_queries(world: World, query: str) -> None:
     response = world.call("GET", f"/runs?{query}")
     assert response.status_code in (400, 422)
@@ -195,10 +260,12 @@ def test_archive_activate_delete(world: World) -> None:
     archived = world.call("DELETE", f"/runs/{run['id']}")
     assert archived.status_code == 200
     data = archived.json()["data"]
-    assert data["status"] == "archived" and data["archived_at"] is not None
+    assert data["status"] == "archived"
+    assert data["archived_at"] is not None
     assert data["last_updated"] > run["last_updated"]
     restored = world.call("PUT", f"/runs/{run['id']}/activate").json()["data"]
-    assert restored["status"] == "active" and restored["archived_at"] is None
+    assert restored["status"] == "active"
+    assert restored["archived_at"] is None
     world.call("DELETE", f"/runs/{run['id']}")
     assert world.call("DELETE", f"/runs/{run['id']}/delete", world.standard).status_code == 403
     gone = world.call("DELETE", f"/runs/{run['id']}/delete")
@@ -215,12 +282,12 @@ def test_archive_roles(world: World) -> None:
 
 
 def test_kickoff_completion(world: World) -> None:
-    template = world.template(kickoff=[{"field_type": "text", "label": "Why",
-                                        "required": False}])
+    template = world.template(kickoff=[{"field_type": "text", "label": "Why", "required": False}])
     run = world.launch(template)
     assert run["prerun_status"] == "complete"
     reopened = world.call("DELETE", f"/runs/{run['id']}/complete-prerun").json()["data"]
-    assert reopened["prerun_status"] == "pending" and reopened["prerun_completed_at"] is None
+    assert reopened["prerun_status"] == "pending"
+    assert reopened["prerun_completed_at"] is None
     done = world.call("POST", f"/runs/{run['id']}/complete-prerun").json()["data"]
     assert done["prerun_status"] == "complete"
     assert done["prerun_completed_by"] == world.admin.user_id
@@ -229,8 +296,11 @@ def test_kickoff_completion(world: World) -> None:
 def test_unknown_route_is_json_404(world: World) -> None:
     response = world.call("GET", "/no-such-thing")
     assert response.status_code == 404
-    assert response.json() == {"error": True, "message": "API endpoint not found",
-                               "code": "ENDPOINT_NOT_FOUND"}
+    assert response.json() == {
+        "error": True,
+        "message": "API endpoint not found",
+        "code": "ENDPOINT_NOT_FOUND",
+    }
 
 
 def test_me_and_organizations(world: World) -> None:

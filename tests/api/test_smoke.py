@@ -8,6 +8,7 @@ def test_launch_get_update(world: World) -> None:
     response = world.call("PUT", f"/runs/{run['id']}", json={"summary": "hello"})
     assert response.status_code == 200, response.text
     assert response.json()["data"]["summary"] == "hello"
-    got = world.client.get(f"/api/organizations/{world.org_id}/runs/{run['id']}",
-                           headers=world.admin.headers)
+    got = world.client.get(
+        f"/api/organizations/{world.org_id}/runs/{run['id']}", headers=world.admin.headers
+    )
     assert got.json()["data"]["summary"] == "hello"

@@ -12,14 +12,24 @@ from procflow.storage.models import Checklist, Tag, TagLink
 from tests.factories import World
 
 TAG_KEYS = {"id", "title", "color", "auto_generated", "created_at", "deleted_at"}
-LINK_KEYS = {"id", "tag_id", "subject_id", "subject_type", "tag_type", "title", "color",
-             "auto_generated", "created_at"}
+LINK_KEYS = {
+    "id",
+    "tag_id",
+    "subject_id",
+    "subject_type",
+    "tag_type",
+    "title",
+    "color",
+    "auto_generated",
+    "created_at",
+}
 HEX32 = re.compile(r"[0-9a-f]{32}")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
-def create(world: World, title: str, color: str | None = None, member: Any = None
-           ) -> dict[str, Any]:
+def create(
+    world: World, title: str, color: str | None = None, member: Any = None
+) -> dict[str, Any]:
     body = {"title": title} if color is None else {"title": title, "color": color}
     response = world.call("POST", "/tags", member, json=body)
     assert response.status_code == 201, response.text
@@ -27,11 +37,20 @@ def create(world: World, title: str, color: str | None = None, member: Any = Non
     return data
 
 
-def attach(world: World, subject_id: str, tag_id: str, subject_type: str = "Run",
-           member: Any = None) -> Any:
-    return world.call("POST", "/checklists/tags", member, json={
-        "subject_id": subject_id, "subject_type": subject_type, "tag_id": tag_id,
-        "tag_type": "private"})
+def attach(
+    world: World, subject_id: str, tag_id: str, subject_type: str = "Run", member: Any = None
+) -> Any:
+    return world.call(
+        "POST",
+        "/checklists/tags",
+        member,
+        json={
+            "subject_id": subject_id,
+            "subject_type": subject_type,
+            "tag_id": tag_id,
+            "tag_type": "private",
+        },
+    )
 
 
 def run_of(world: World, run_id: str, query: str = "") -> dict[str, Any]:
@@ -93,18 +112,21 @@ def test_standard_member_creates(world: World) -> None:
     assert create(world, "by-standard", member=world.standard)["title"] == "by-standard"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({}, "title"),
-    ({"title": None}, "title"),
-    ({"title": 12}, "title"),
-    ({"title": "   "}, "title"),
-    ({"title": "x" * 31}, "title"),
-    ({"title": "ok", "color": "#fff"}, "color"),
-    ({"title": "ok", "color": "red"}, "color"),
-    ({"title": "ok", "color": "#12345g"}, "color"),
-    ({"title": "ok", "color": "#1234567"}, "color"),
-    ({"title": "ok", "color": 3}, "color"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "title"),
+        ({"title": None}, "title"),
+        ({"title": 12}, "title"),
+        ({"title": "   "}, "title"),
+        ({"title": "x" * 31}, "title"),
+        ({"title": "ok", "color": "#fff"}, "color"),
+        ({"title": "ok", "color": "red"}, "color"),
+        ({"title": "ok", "color": "#12345g"}, "color"),
+        ({"title": "ok", "color": "#1234567"}, "color"),
+        ({"title": "ok", "color": 3}, "color"),
+    ],
+)
 def test_create_invalid(world: World, body: dict[str, Any], field: str) -> None:
     assert_invalid(world.call("POST", "/tags", json=body), field)
     assert world.call("GET", "/tags").json()["data"] == []
@@ -144,13 +166,16 @@ def test_update(world: World) -> None:
     assert world.call("GET", f"/tags/{tag['id']}").json()["data"] == cleared.json()["data"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"color": "#000000"}, "title"),
-    ({"title": ""}, "title"),
-    ({"title": "y" * 31}, "title"),
-    ({"title": "Other"}, "title"),
-    ({"title": "ok", "color": "#abc"}, "color"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"color": "#000000"}, "title"),
+        ({"title": ""}, "title"),
+        ({"title": "y" * 31}, "title"),
+        ({"title": "Other"}, "title"),
+        ({"title": "ok", "color": "#abc"}, "color"),
+    ],
+)
 def test_update_invalid_changes_nothing(world: World, body: dict[str, Any], field: str) -> None:
     create(world, "Other")
     tag = create(world, "Mine", "#000000")
@@ -198,9 +223,11 @@ def test_light_members_read_but_do_not_write(world: World) -> None:
     light = world.light
     assert world.call("GET", "/tags", light).json()["data"] == [tag]
     assert world.call("GET", f"/tags/{tag['id']}", light).json()["data"] == tag
-    for method, path, body in (("POST", "/tags", {"title": "no"}),
-                               ("PUT", f"/tags/{tag['id']}", {"title": "no"}),
-                               ("DELETE", f"/tags/{tag['id']}", None)):
+    for method, path, body in (
+        ("POST", "/tags", {"title": "no"}),
+        ("PUT", f"/tags/{tag['id']}", {"title": "no"}),
+        ("DELETE", f"/tags/{tag['id']}", None),
+    ):
         response = world.call(method, path, light, json=body)
         assert response.status_code == 403, (method, response.text)
         assert response.json()["code"] == "FORBIDDEN"
@@ -291,14 +318,17 @@ def test_statistics(world: World) -> None:
         checklist.archived_at = utcnow()
     runs = [world.launch(active_tpl, tags=[tag["id"]]) for _ in range(3)]
     assert world.call("DELETE", f"/runs/{runs[0]['id']}").status_code == 200
-    expected = {"active_template": 1, "archived_template": 1, "active_process": 2,
-                "archived_process": 1}
+    expected = {
+        "active_template": 1,
+        "archived_template": 1,
+        "active_process": 2,
+        "archived_process": 1,
+    }
     one = world.call("GET", f"/tags/{tag['id']}?with=statistics").json()["data"]
     assert set(one) == TAG_KEYS | {"statistics"}
     assert one["statistics"] == {"data": expected}
     listed = world.call("GET", "/tags?with=statistics").json()["data"]
-    assert [t["statistics"]["data"] for t in listed] == [
-        expected, dict.fromkeys(expected, 0)]
+    assert [t["statistics"]["data"] for t in listed] == [expected, dict.fromkeys(expected, 0)]
     assert "statistics" not in world.call("GET", f"/tags/{idle['id']}").json()["data"]
 
 
@@ -321,12 +351,25 @@ def test_attach_to_a_run(world: World) -> None:
     assert set(link) == LINK_KEYS
     assert isinstance(link["id"], int)
     assert (link["tag_id"], link["subject_id"], link["subject_type"], link["tag_type"]) == (
-        tag["id"], run["id"], "Run", "private")
+        tag["id"],
+        run["id"],
+        "Run",
+        "private",
+    )
     assert (link["title"], link["color"], link["auto_generated"]) == ("Urgent", "#ff0000", False)
     assert TIMESTAMP.fullmatch(link["created_at"])
     after = run_of(world, run["id"], "?with=tags")
-    assert after["tags"] == {"data": [{"id": link["id"], "tag_id": tag["id"], "title": "Urgent",
-                                       "color": "#ff0000", "auto_generated": False}]}
+    assert after["tags"] == {
+        "data": [
+            {
+                "id": link["id"],
+                "tag_id": tag["id"],
+                "title": "Urgent",
+                "color": "#ff0000",
+                "auto_generated": False,
+            }
+        ]
+    }
     assert after["last_updated"] > run["last_updated"]
 
 
@@ -345,13 +388,23 @@ def test_attach_twice_returns_the_same_link(world: World) -> None:
 def test_attach_to_a_template_and_detach(world: World) -> None:
     tag = create(world, "Template tag")
     template = world.template()
-    response = world.call("POST", "/checklists/tags", json={
-        "subject_id": template, "subject_type": "checklist", "tag_id": tag["id"],
-        "tag_type": "public"})
+    response = world.call(
+        "POST",
+        "/checklists/tags",
+        json={
+            "subject_id": template,
+            "subject_type": "checklist",
+            "tag_id": tag["id"],
+            "tag_type": "public",
+        },
+    )
     assert response.status_code == 201, response.text
     link = response.json()["data"]
     assert (link["subject_id"], link["subject_type"], link["tag_type"]) == (
-        template, "Checklist", "public")
+        template,
+        "Checklist",
+        "public",
+    )
     stats = world.call("GET", f"/tags/{tag['id']}?with=statistics").json()["data"]
     assert stats["statistics"]["data"]["active_template"] == 1
     assert world.call("DELETE", f"/checklists/tags/{link['id']}").status_code == 204
@@ -359,21 +412,29 @@ def test_attach_to_a_template_and_detach(world: World) -> None:
     assert stats["statistics"]["data"]["active_template"] == 0
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"tag_id": "0" * 32}, "tag_id"),
-    ({"subject_id": "0" * 32}, "subject_id"),
-    ({"subject_type": "Checklist"}, "subject_id"),
-    ({"subject_type": "Folder"}, "subject_type"),
-    ({"subject_type": None}, "subject_type"),
-    ({"tag_type": "secret"}, "tag_type"),
-    ({"tag_type": None}, "tag_type"),
-    ({"tag_id": 5}, "tag_id"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tag_id": "0" * 32}, "tag_id"),
+        ({"subject_id": "0" * 32}, "subject_id"),
+        ({"subject_type": "Checklist"}, "subject_id"),
+        ({"subject_type": "Folder"}, "subject_type"),
+        ({"subject_type": None}, "subject_type"),
+        ({"tag_type": "secret"}, "tag_type"),
+        ({"tag_type": None}, "tag_type"),
+        ({"tag_id": 5}, "tag_id"),
+    ],
+)
 def test_attach_invalid(world: World, change: dict[str, Any], field: str) -> None:
     tag = create(world, "t")
     run = world.launch(world.template())
-    body = {"subject_id": run["id"], "subject_type": "Run", "tag_id": tag["id"],
-            "tag_type": "private", **change}
+    body = {
+        "subject_id": run["id"],
+        "subject_type": "Run",
+        "tag_id": tag["id"],
+        "tag_type": "private",
+        **change,
+    }
     assert_invalid(world.call("POST", "/checklists/tags", json=body), field)
     assert run_of(world, run["id"])["tags"] == []
 
@@ -447,13 +508,13 @@ def test_standard_member_tags_only_runs_they_may_update(world: World) -> None:
     run = world.launch(world.template(), world.standard)
     link = attach(world, run["id"], tag["id"], member=world.standard)
     assert link.status_code == 201, link.text
-    response = world.call("DELETE", f"/checklists/tags/{link.json()['data']['id']}",
-                          world.standard)
+    response = world.call("DELETE", f"/checklists/tags/{link.json()['data']['id']}", world.standard)
     assert response.status_code == 204
 
 
 def test_routes_are_also_served_under_api(world: World) -> None:
     tag = create(world, "api")
-    response = world.client.get(f"/api/organizations/{world.org_id}/tags/{tag['id']}",
-                                headers=world.admin.headers)
+    response = world.client.get(
+        f"/api/organizations/{world.org_id}/tags/{tag['id']}", headers=world.admin.headers
+    )
     assert response.json() == {"data": tag}

@@ -27,8 +27,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(title="procflow", version=__version__, description=DESCRIPTION,
-                  default_response_class=JsonResponse, lifespan=lifespan)
+    app = FastAPI(
+        title="procflow",
+        version=__version__,
+        description=DESCRIPTION,
+        default_response_class=JsonResponse,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)

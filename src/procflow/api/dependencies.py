@@ -77,8 +77,9 @@ async def pagination(
 Paging = Annotated[Page, Depends(pagination)]
 
 
-async def includes(with_: Annotated[str | None, Query(alias="with", max_length=500)] = None
-                   ) -> frozenset[str]:
+async def includes(
+    with_: Annotated[str | None, Query(alias="with", max_length=500)] = None,
+) -> frozenset[str]:
     """`?with=a,b,c` as a set of names (unknown names are ignored, as Tallyfy does)."""
     return frozenset(part.strip() for part in (with_ or "").split(",") if part.strip())
 
@@ -106,7 +107,8 @@ def strict_for(model: type[BaseModel]) -> Any:
         unknown = sorted(set(body) - accepted) if isinstance(body, dict) else []
         if unknown:
             raise ValidationFailed(
-                {key: ["This field is unknown or read-only."] for key in unknown})
+                {key: ["This field is unknown or read-only."] for key in unknown}
+            )
         return True
 
     return Depends(strict_mode)

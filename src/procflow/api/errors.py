@@ -1,14 +1,14 @@
 """The one place where errors become HTTP responses, in Tallyfy's error shape.
 
-    domain error          status  code
-    Unauthenticated       401     UNAUTHENTICATED (+ WWW-Authenticate: Bearer)
-    PermissionDenied      403     FORBIDDEN
-    NotFound              404     RESOURCE_NOT_FOUND
-    ValidationFailed      422     VALIDATION_FAILED (+ errors by field path)
-    Unavailable           503     SERVICE_UNAVAILABLE (+ Retry-After)
-    HttpProblem           400/413/415 from the wire checks
-    unknown route         404     ENDPOINT_NOT_FOUND
-    anything else         500     INTERNAL_ERROR (logged; never a stack trace on the wire)
+domain error          status  code
+Unauthenticated       401     UNAUTHENTICATED (+ WWW-Authenticate: Bearer)
+PermissionDenied      403     FORBIDDEN
+NotFound              404     RESOURCE_NOT_FOUND
+ValidationFailed      422     VALIDATION_FAILED (+ errors by field path)
+Unavailable           503     SERVICE_UNAVAILABLE (+ Retry-After)
+HttpProblem           400/413/415 from the wire checks
+unknown route         404     ENDPOINT_NOT_FOUND
+anything else         500     INTERNAL_ERROR (logged; never a stack trace on the wire)
 """
 
 import logging
@@ -70,8 +70,9 @@ async def on_domain_error(_request: Request, exc: Exception) -> JsonResponse:
     kind = next(k for k in type(exc).__mro__ if k in STATUS)
     status, code = STATUS[kind]
     extra = {"errors": exc.errors} if isinstance(exc, ValidationFailed) else {}
-    return JsonResponse(error_body(exc.message, code, **extra), status_code=status,
-                        headers=HEADERS.get(kind))
+    return JsonResponse(
+        error_body(exc.message, code, **extra), status_code=status, headers=HEADERS.get(kind)
+    )
 
 
 async def on_http_problem(_request: Request, exc: Exception) -> JsonResponse:

@@ -45,8 +45,9 @@ def depth_exceeds(value: Any, limit: int) -> bool:
 
 def is_json_type(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and
-                                           media.endswith("+json"))
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 async def read_capped(request: Request, limit: int) -> bytes:
@@ -98,6 +99,12 @@ class JsonRoute(APIRoute):
                 if takes_body:
                     request._body = orjson.dumps(parsed)
                     request._json = parsed
+                    if "content-type" not in request.headers:
+                        request.scope["headers"] = [
+                            *request.scope["headers"],
+                            (b"content-type", b"application/json"),
+                        ]
+                        request.__dict__.pop("_headers", None)
                 else:
                     request._body = b""
             return await handler(request)

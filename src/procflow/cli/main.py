@@ -14,8 +14,11 @@ from procflow.settings import get_settings
 from procflow.storage.database import make_engine, make_session_factory
 from procflow.storage.migrate import upgrade
 
-app = typer.Typer(help="procflow: a self-hosted process server that speaks Tallyfy's API.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="procflow: a self-hosted process server that speaks Tallyfy's API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 users_app = typer.Typer(help="Members of an organization.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Personal access tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -54,8 +57,15 @@ def serve(
     upgrade(make_engine(settings))
     console.print(f"procflow serving on http://{host}:{port}  (database: {settings.database_url})")
     console.print("No token yet? Run: procflow init --org-name 'My org' --email you@example.com")
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False,
-                log_level="warning", http="httptools", loop="uvloop")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        http="httptools",
+        loop="uvloop",
+    )
 
 
 @app.command()
@@ -71,8 +81,9 @@ def init(
     except ProcflowError as error:
         raise _fail(error) from error
     if as_json:
-        typer.echo(json.dumps({"org_id": creds.org_id, "user_id": creds.user_id,
-                               "token": creds.token}))
+        typer.echo(
+            json.dumps({"org_id": creds.org_id, "user_id": creds.user_id, "token": creds.token})
+        )
         return
     console.print(f"organization: {creds.org_id}\nuser id:      {creds.user_id}")
     console.print(f"token:        {creds.token}\n(shown once; keep it safe)")

@@ -36,10 +36,16 @@ class FieldType(StrEnum):
     ASSIGNEES_FORM = "assignees_form"
 
 
-OPTION_TYPES = frozenset({FieldType.RADIO, FieldType.DROPDOWN, FieldType.MULTISELECT,
-                          FieldType.CHECKLIST})
-TEXT_LIMITS = {FieldType.TEXT: 200, FieldType.TEXTAREA: 30000, FieldType.EMAIL: 254,
-               FieldType.URL: 2048, FieldType.NUMBER: 64}
+OPTION_TYPES = frozenset(
+    {FieldType.RADIO, FieldType.DROPDOWN, FieldType.MULTISELECT, FieldType.CHECKLIST}
+)
+TEXT_LIMITS = {
+    FieldType.TEXT: 200,
+    FieldType.TEXTAREA: 30000,
+    FieldType.EMAIL: 254,
+    FieldType.URL: 2048,
+    FieldType.NUMBER: 64,
+}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -106,6 +112,8 @@ def _number(spec: FieldSpec, value: Any) -> str | int | float:
     if isinstance(value, bool):
         raise FieldValueError(f"{spec.label} must be a number.")
     if isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise FieldValueError(f"{spec.label} must be a finite number.")
         return value
     text = _text(spec, value)
     if text and not _NUMBER.fullmatch(text.strip()):
@@ -140,6 +148,12 @@ def _find_option(spec: FieldSpec, chosen: Any) -> Mapping[str, Any]:
     """The template option a client's choice names, by id and/or exact text."""
     if isinstance(chosen, Mapping):
         oid, text = chosen.get("id"), chosen.get("text")
+        if oid is None and text is None:
+            raise FieldValueError(f"{spec.label}: each choice must give an option id or text.")
+        if isinstance(oid, bool) or (oid is not None and not isinstance(oid, int)):
+            raise FieldValueError(f"{spec.label}: an option id must be a whole number.")
+        if text is not None and not isinstance(text, str):
+            raise FieldValueError(f"{spec.label}: an option text must be a string.")
     elif isinstance(chosen, str):
         oid, text = None, chosen
     elif isinstance(chosen, int) and not isinstance(chosen, bool):
@@ -225,7 +239,8 @@ def _files(spec: FieldSpec, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
         raise FieldValueError(f"{spec.label} must be an array of uploaded file objects.")
     for item in value:
-        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str | int):
+        ident = item.get("id") if isinstance(item, Mapping) else None
+        if isinstance(ident, bool) or not isinstance(ident, str | int):
             raise FieldValueError(f"{spec.label}: each file must be an object with an id.")
     return [dict(item) for item in value]
 
@@ -300,7 +315,9 @@ def normalise_options(raw: Any) -> list[dict[str, Any]]:
         if not isinstance(item, Mapping) or not isinstance(item.get("text"), str):
             raise FieldValueError("each option must be an object with a text.")
         oid = item.get("id")
-        if not isinstance(oid, int) or isinstance(oid, bool):
+        if oid is not None and (isinstance(oid, bool) or not isinstance(oid, int)):
+            raise FieldValueError("an option id must be a whole number.")
+        if oid is None:
             while next_id in used:
                 next_id += 1
             oid = next_id
@@ -322,12 +339,26 @@ def normalise_columns(raw: Any) -> list[dict[str, Any]]:
         return []
     if not isinstance(raw, list):
         raise FieldValueError("columns must be an array.")
-    columns: list[dict[str, Any]] = []
-    for index, item in enumerate(raw, start=1):
+    items: list[Mapping[str, Any]] = []
+    for item in raw:
         if isinstance(item, str):
             item = {"label": item}
         if not isinstance(item, Mapping) or not isinstance(item.get("label"), str):
             raise FieldValueError("each column must be an object with a label.")
-        oid = item.get("id")
-        columns.append({"id": oid if isinstance(oid, int) else index, "label": item["label"]})
+        if "id" in item and (isinstance(item["id"], bool) or not isinstance(item["id"], int)):
+            raise FieldValueError("a column id must be a whole number.")
+        items.append(item)
+    given = [i.get("id") for i in items]
+    used = {oid for oid in given if isinstance(oid, int) and not isinstance(oid, bool)}
+    columns: list[dict[str, Any]] = []
+    next_id = 1
+    for item, oid in zip(items, given, strict=True):
+        if not isinstance(oid, int) or isinstance(oid, bool):
+            while next_id in used:
+                next_id += 1
+            oid = next_id
+            used.add(oid)
+        columns.append({"id": oid, "label": item["label"]})
+    if len({c["id"] for c in columns}) != len(columns):
+        raise FieldValueError("column ids must be unique.")
     return columns

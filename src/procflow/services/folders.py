@@ -100,8 +100,11 @@ def list_folders(
     if query.sort not in SORTS:
         raise ValidationFailed.one("sort", f"sort must be one of {', '.join(SORTS)}.")
     tree = Tree(repo.folders_of(uow.session, caller.org_id))
-    wanted = [f for f in tree.by_id.values()
-              if query.folder_type not in FOLDER_TYPES or f.folder_type == query.folder_type]
+    wanted = [
+        f
+        for f in tree.by_id.values()
+        if query.folder_type not in FOLDER_TYPES or f.folder_type == query.folder_type
+    ]
     if query.parent_id:
         wanted = [f for f in wanted if f.parent_id == query.parent_id]
     elif not query.q:
@@ -110,12 +113,13 @@ def list_folders(
         needle = query.q.casefold()
         wanted = [f for f in wanted if needle in f.name.casefold()]
     ordered = _sorted(wanted, query.sort)
-    page = ordered[offset:] if limit is None else ordered[offset:offset + limit]
+    page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
     return _views(uow, tree, page, query.sort, query.children), len(ordered)
 
 
-def get_folder(uow: UnitOfWork, caller: Caller, folder_id: str, *, children: bool = False
-               ) -> FolderView:
+def get_folder(
+    uow: UnitOfWork, caller: Caller, folder_id: str, *, children: bool = False
+) -> FolderView:
     tree = Tree(repo.folders_of(uow.session, caller.org_id))
     folder = tree.by_id.get(folder_id)
     if folder is None:
@@ -140,15 +144,26 @@ def create_folder(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) ->
     position = values.get("position")
     if position is None:
         position = repo.next_folder_position(uow.session, caller.org_id, parent_id)
-    folder = Folder(org_id=caller.org_id, parent_id=parent_id, name=name,
-                    folder_type=folder_type, position=position)
+    folder = Folder(
+        org_id=caller.org_id,
+        parent_id=parent_id,
+        name=name,
+        folder_type=folder_type,
+        position=position,
+    )
     uow.session.add(folder)
     uow.session.flush()
     return _views(uow, tree, [folder], "position", False)[0]
 
 
-def update_folder(uow: UnitOfWork, caller: Caller, folder_id: str, values: Mapping[str, Any],
-                  *, children: bool = False) -> FolderView:
+def update_folder(
+    uow: UnitOfWork,
+    caller: Caller,
+    folder_id: str,
+    values: Mapping[str, Any],
+    *,
+    children: bool = False,
+) -> FolderView:
     """`name` is required; `parent_id` moves the folder (null: to the top level)."""
     ensure_catalog_manager(caller, "edit folders")
     tree = Tree(repo.folders_of(uow.session, caller.org_id))
@@ -161,8 +176,9 @@ def update_folder(uow: UnitOfWork, caller: Caller, folder_id: str, values: Mappi
         if parent_id in tree.subtree(folder.id):
             errors["parent_id"] = ["A folder cannot be moved into itself or its subfolders."]
         else:
-            errors |= _check_parent(tree, parent_id, folder.folder_type,
-                                    height=tree.height(folder.id))
+            errors |= _check_parent(
+                tree, parent_id, folder.folder_type, height=tree.height(folder.id)
+            )
     if errors:
         raise ValidationFailed(errors)
     position = values.get("position")
@@ -184,8 +200,10 @@ def delete_folder(uow: UnitOfWork, caller: Caller, folder_id: str) -> None:
     doomed = tree.subtree(folder_id)
     repo.touch_runs(uow.session, repo.runs_filed_in(uow.session, doomed), utcnow())
     uow.session.flush()
-    uow.session.execute(delete(Folder).where(Folder.id.in_(doomed)),
-                        execution_options={"synchronize_session": False})
+    uow.session.execute(
+        delete(Folder).where(Folder.id.in_(doomed)),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def file_object(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> Filing:
@@ -231,8 +249,9 @@ def unfile_object(uow: UnitOfWork, caller: Caller, link_id: int) -> None:
     uow.session.flush()
 
 
-def _subject(uow: UnitOfWork, caller: Caller, subject_type: str, subject_id: str
-             ) -> Run | Task | None:
+def _subject(
+    uow: UnitOfWork, caller: Caller, subject_type: str, subject_id: str
+) -> Run | Task | None:
     if subject_type == "Task":
         ensure_catalog_manager(caller, "file tasks in folders")
         return repo.task_in(uow.session, caller.org_id, subject_id)
@@ -257,14 +276,18 @@ def _check_name(raw: Any) -> tuple[str, dict[str, list[str]]]:
     return name, {}
 
 
-def _check_parent(tree: Tree, parent_id: str, folder_type: str, *, height: int
-                  ) -> dict[str, list[str]]:
+def _check_parent(
+    tree: Tree, parent_id: str, folder_type: str, *, height: int
+) -> dict[str, list[str]]:
     parent = tree.by_id.get(parent_id)
     if parent is None:
         return {"parent_id": ["The selected parent id is invalid."]}
     if parent.folder_type != folder_type:
-        return {"parent_id": [f"The parent folder holds {parent.folder_type} folders, "
-                              f"not {folder_type} folders."]}
+        return {
+            "parent_id": [
+                f"The parent folder holds {parent.folder_type} folders, not {folder_type} folders."
+            ]
+        }
     if tree.depth(parent_id) + height > MAX_DEPTH:
         return {"parent_id": [f"Folders may not nest more than {MAX_DEPTH} levels deep."]}
     return {}
@@ -275,8 +298,9 @@ def _sorted(folders: list[Folder], sort: str) -> list[Folder]:
     return sorted(folders, key=key, reverse=reverse)
 
 
-def _views(uow: UnitOfWork, tree: Tree, folders: list[Folder], sort: str, children: bool
-           ) -> list[FolderView]:
+def _views(
+    uow: UnitOfWork, tree: Tree, folders: list[Folder], sort: str, children: bool
+) -> list[FolderView]:
     shown = [f.id for f in folders]
     if children:
         shown = [fid for f in folders for fid in tree.subtree(f.id)]

@@ -35,23 +35,37 @@ from procflow.storage.repositories.runs import RunBundle
 
 
 def spec_of(field: FormField) -> FieldSpec:
-    return FieldSpec(field.id, field.field_type, field.label, field.required,
-                     field.options or (), field.columns or ())
+    return FieldSpec(
+        field.id,
+        field.field_type,
+        field.label,
+        field.required,
+        field.options or (),
+        field.columns or (),
+    )
 
 
-def launch_run(uow: UnitOfWork, caller: Caller, request: Mapping[str, Any],
-               *, strict: bool = False) -> RunBundle:
+def launch_run(
+    uow: UnitOfWork, caller: Caller, request: Mapping[str, Any], *, strict: bool = False
+) -> RunBundle:
     if not permissions.can_launch(caller):
         raise PermissionDenied("You don't have permission to launch processes.")
     session = uow.session
     checklist = session.get(Checklist, request["checklist_id"])
     if checklist is None or checklist.org_id != caller.org_id or checklist.archived_at:
         raise ValidationFailed.one("checklist_id", "The selected checklist id is invalid.")
-    steps = list(session.scalars(
-        select(Step).where(Step.checklist_id == checklist.id).order_by(Step.position, Step.id)))
-    fields = list(session.scalars(
-        select(FormField).where(FormField.checklist_id == checklist.id)
-        .order_by(FormField.position, FormField.id)))
+    steps = list(
+        session.scalars(
+            select(Step).where(Step.checklist_id == checklist.id).order_by(Step.position, Step.id)
+        )
+    )
+    fields = list(
+        session.scalars(
+            select(FormField)
+            .where(FormField.checklist_id == checklist.id)
+            .order_by(FormField.position, FormField.id)
+        )
+    )
     kickoff = {f.id: spec_of(f) for f in fields if f.step_id is None}
     values, errors = _check_launch(uow, caller, request, kickoff, steps, strict)
     if errors:
@@ -73,7 +87,9 @@ def launch_run(uow: UnitOfWork, caller: Caller, request: Mapping[str, Any],
         prevent_guest_comment=request.get("prevent_guest_comment", False),
         prerun_completed_at=now,
         prerun_completed_by=caller.user_id,
-        created_at=now, started_at=now, last_updated=now,
+        created_at=now,
+        started_at=now,
+        last_updated=now,
     )
     session.add(run)
     session.flush()
@@ -112,8 +128,9 @@ def _check_launch(
     errors |= problems
     if strict:
         errors |= {f"prerun.{k}": ["No such kick-off field on this template."] for k in unknown}
-    errors |= {k: v for k, v in missing_required(kickoff, values, "prerun").items()
-               if k not in errors}
+    errors |= {
+        k: v for k, v in missing_required(kickoff, values, "prerun").items() if k not in errors
+    }
     step_ids = {s.id for s in steps}
     for step_id, override in (request.get("tasks") or {}).items():
         if step_id not in step_ids:
@@ -155,15 +172,22 @@ def _create_tasks(
         if override is not None and override.deadline:
             deadline = parse_ts(override.deadline)
         task = Task(
-            org_id=run.org_id, run_id=run.id, step_id=step.id,
+            org_id=run.org_id,
+            run_id=run.id,
+            step_id=step.id,
             increment_id=organizations.next_sequence(uow, run.org_id, "task_seq"),
-            title=step.title, alias=step.alias, summary=step.summary,
+            title=step.title,
+            alias=step.alias,
+            summary=step.summary,
             task_type=step.step_type,
-            position=override.position if override is not None and override.position
+            position=override.position
+            if override is not None and override.position
             else step.position,
-            deadline=deadline, max_assignable=step.max_assignable,
+            deadline=deadline,
+            max_assignable=step.max_assignable,
             prevent_guest_comment=bool(step.flags.get("prevent_guest_comment", False)),
-            created_at=now, last_updated=now,
+            created_at=now,
+            last_updated=now,
         )
         uow.session.add(task)
         tasks[step.id] = task
@@ -201,10 +225,20 @@ def _copy_fields(
         task = tasks.get(field.step_id) if field.step_id else None
         if field.step_id and task is None:
             continue
-        uow.session.add(RunField(
-            run_id=run.id, field_id=field.id, task_id=task.id if task else None,
-            field_type=field.field_type, label=field.label, alias=field.alias,
-            guidance=field.guidance, position=field.position, required=field.required,
-            options=field.options, columns=field.columns,
-            value=values.get(field.id), last_updated=now,
-        ))
+        uow.session.add(
+            RunField(
+                run_id=run.id,
+                field_id=field.id,
+                task_id=task.id if task else None,
+                field_type=field.field_type,
+                label=field.label,
+                alias=field.alias,
+                guidance=field.guidance,
+                position=field.position,
+                required=field.required,
+                options=field.options,
+                columns=field.columns,
+                value=values.get(field.id),
+                last_updated=now,
+            )
+        )

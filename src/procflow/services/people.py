@@ -22,9 +22,11 @@ def get_organization(uow: UnitOfWork, org_id: str) -> Organization:
 
 
 def organizations_of(uow: UnitOfWork, user_id: int) -> list[Organization]:
-    return list(uow.session.scalars(
-        select(Organization)
-        .join(Membership, Membership.org_id == Organization.id)
-        .where(Membership.user_id == user_id, Membership.disabled_at.is_(None))
-        .order_by(Organization.created_at)
-    ))
+    return list(
+        uow.session.scalars(
+            select(Organization)
+            .join(Membership, Membership.org_id == Organization.id)
+            .where(Membership.user_id == user_id, Membership.disabled_at.is_(None))
+            .order_by(Organization.created_at)
+        )
+    )

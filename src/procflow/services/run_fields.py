@@ -10,8 +10,14 @@ from procflow.storage.models import RunField, Task
 
 
 def spec_of(field: RunField) -> FieldSpec:
-    return FieldSpec(field.field_id, field.field_type, field.label, field.required,
-                     field.options or (), field.columns or ())
+    return FieldSpec(
+        field.field_id,
+        field.field_type,
+        field.label,
+        field.required,
+        field.options or (),
+        field.columns or (),
+    )
 
 
 def check(
@@ -35,7 +41,9 @@ def locked_task_errors(
         field = fields.get(key)
         task = tasks.get(field.task_id) if field and field.task_id else None
         if task is not None and task.status in DONE:
-            errors[f"taskdata.{key}"] = ["The task of this field is completed and cannot be edited."]
+            errors[f"taskdata.{key}"] = [
+                "The task of this field is completed and cannot be edited."
+            ]
     return errors
 
 

@@ -14,14 +14,27 @@ from procflow.storage.models import FolderLink, Run, Tag, TagLink, Task, TaskOwn
 from procflow.storage.repositories import runs as repo
 from procflow.storage.repositories.runs import RunBundle
 
-SORTS = {
-    "name": Run.name.asc(), "-name": Run.name.desc(),
-    "created_at": Run.created_at.asc(), "-created_at": Run.created_at.desc(),
-    "last_updated": Run.last_updated.asc(), "-last_updated": Run.last_updated.desc(),
-    "updated": Run.last_updated.desc(), "newest": Run.created_at.desc(),
+SORTS: dict[str, Any] = {
+    "name": Run.name.asc(),
+    "-name": Run.name.desc(),
+    "created_at": Run.created_at.asc(),
+    "-created_at": Run.created_at.desc(),
+    "last_updated": Run.last_updated.asc(),
+    "-last_updated": Run.last_updated.desc(),
+    "updated": Run.last_updated.desc(),
+    "newest": Run.created_at.desc(),
 }
-STATUSES = ("active", "problem", "issue", "complete", "completed", "archived", "delayed",
-            "starred", "all")
+STATUSES = (
+    "active",
+    "problem",
+    "issue",
+    "complete",
+    "completed",
+    "archived",
+    "delayed",
+    "starred",
+    "all",
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +54,14 @@ class RunFilter:
 
 
 def list_runs(
-    uow: UnitOfWork, caller: Caller, flt: RunFilter, *, offset: int, limit: int | None,
-    now: datetime, with_tasks: bool = False,
+    uow: UnitOfWork,
+    caller: Caller,
+    flt: RunFilter,
+    *,
+    offset: int,
+    limit: int | None,
+    now: datetime,
+    with_tasks: bool = False,
 ) -> tuple[list[RunBundle], int]:
     if flt.sort not in SORTS:
         raise ValidationFailed.one("sort", f"sort must be one of {', '.join(SORTS)}.")
@@ -69,17 +88,30 @@ def _conditions(flt: RunFilter, now: datetime) -> list[Any]:
     if flt.q:
         conds.append(func.lower(Run.name).contains(flt.q.lower(), autoescape=True))
     if flt.owners:
-        conds.append(or_(Run.owner_id.in_(flt.owners), exists().where(
-            TaskOwner.user_id.in_(flt.owners), TaskOwner.task_id == Task.id,
-            Task.run_id == Run.id)))
+        conds.append(
+            or_(
+                Run.owner_id.in_(flt.owners),
+                exists().where(
+                    TaskOwner.user_id.in_(flt.owners),
+                    TaskOwner.task_id == Task.id,
+                    Task.run_id == Run.id,
+                ),
+            )
+        )
     if flt.checklist_id:
         conds.append(Run.checklist_id == flt.checklist_id)
     if flt.folder:
-        conds.append(exists().where(FolderLink.run_id == Run.id,
-                                    FolderLink.folder_id == flt.folder))
+        conds.append(
+            exists().where(FolderLink.run_id == Run.id, FolderLink.folder_id == flt.folder)
+        )
     if flt.tag:
-        conds.append(exists().where(TagLink.run_id == Run.id, TagLink.tag_id == Tag.id,
-                                    or_(Tag.id == flt.tag, Tag.title == flt.tag)))
+        conds.append(
+            exists().where(
+                TagLink.run_id == Run.id,
+                TagLink.tag_id == Tag.id,
+                or_(Tag.id == flt.tag, Tag.title == flt.tag),
+            )
+        )
     if flt.tag_ids:
         conds.append(exists().where(TagLink.run_id == Run.id, TagLink.tag_id.in_(flt.tag_ids)))
     if flt.untagged:

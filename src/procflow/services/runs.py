@@ -36,8 +36,9 @@ class View:
 
 def stake_in(uow: UnitOfWork, caller: Caller, run: Run) -> RunStake:
     owns, started = run.owner_id == caller.user_id, run.started_by == caller.user_id
-    holds = False if (owns or caller.is_admin) else repo.holds_task(uow.session, run.id,
-                                                                   caller.user_id)
+    holds = (
+        False if (owns or caller.is_admin) else repo.holds_task(uow.session, run.id, caller.user_id)
+    )
     return RunStake(owns=owns, started=started, holds_task=holds)
 
 
@@ -71,8 +72,11 @@ def update_run(
     run = load(uow, caller, run_id)
     if not permissions.can_update_run(caller, stake_in(uow, caller, run)):
         raise PermissionDenied("You don't have permission to update this process.")
-    fields = {f.field_id: f for f in repo.fields_of(uow.session, run.id)} if (
-        "prerun" in patch or "taskdata" in patch) else {}
+    fields = (
+        {f.field_id: f for f in repo.fields_of(uow.session, run.id)}
+        if ("prerun" in patch or "taskdata" in patch)
+        else {}
+    )
     values, errors = _check_patch(uow, caller, run, fields, patch, strict)
     if errors:
         raise ValidationFailed(errors)
@@ -134,7 +138,9 @@ def _apply_scalars(run: Run, patch: Mapping[str, Any]) -> list[Change]:
     return changes
 
 
-def _replace_tags(uow: UnitOfWork, current: RunBundle, wanted: Sequence[str] | None) -> list[Change]:
+def _replace_tags(
+    uow: UnitOfWork, current: RunBundle, wanted: Sequence[str] | None
+) -> list[Change]:
     if wanted is None:
         return []
     before = [tag.id for _, tag in current.tags]

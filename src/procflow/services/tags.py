@@ -68,21 +68,35 @@ def flush_or_raise(uow: UnitOfWork, error: ProcflowError) -> None:
 
 
 def list_tags(
-    uow: UnitOfWork, caller: Caller, *, q: str | None, include_auto: bool,
-    auto_generated: bool | None, sort: str, offset: int, limit: int | None, statistics: bool,
+    uow: UnitOfWork,
+    caller: Caller,
+    *,
+    q: str | None,
+    include_auto: bool,
+    auto_generated: bool | None,
+    sort: str,
+    offset: int,
+    limit: int | None,
+    statistics: bool,
 ) -> tuple[list[TagView], int]:
     """Auto-generated tags are hidden unless asked for by `all` or `auto_generated`."""
     if sort not in TAG_SORTS:
         raise ValidationFailed.one("sort", f"sort must be one of {', '.join(TAG_SORTS)}.")
     if auto_generated is None and not include_auto:
         auto_generated = False
-    tags, total = repo.tag_page(uow.session, caller.org_id, q=q, auto_generated=auto_generated,
-                                sort=sort, offset=offset, limit=limit)
+    tags, total = repo.tag_page(
+        uow.session,
+        caller.org_id,
+        q=q,
+        auto_generated=auto_generated,
+        sort=sort,
+        offset=offset,
+        limit=limit,
+    )
     return _views(uow, tags, statistics), total
 
 
-def get_tag(uow: UnitOfWork, caller: Caller, tag_id: str, *, statistics: bool = False
-            ) -> TagView:
+def get_tag(uow: UnitOfWork, caller: Caller, tag_id: str, *, statistics: bool = False) -> TagView:
     return _views(uow, [_load(uow, caller, tag_id)], statistics)[0]
 
 
@@ -98,8 +112,14 @@ def create_tag(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> Ta
     return TagView(tag)
 
 
-def update_tag(uow: UnitOfWork, caller: Caller, tag_id: str, values: Mapping[str, Any],
-               *, statistics: bool = False) -> TagView:
+def update_tag(
+    uow: UnitOfWork,
+    caller: Caller,
+    tag_id: str,
+    values: Mapping[str, Any],
+    *,
+    statistics: bool = False,
+) -> TagView:
     """`title` is required on every update; `color` changes only when it is sent."""
     ensure_catalog_manager(caller, "edit tags")
     tag = _load(uow, caller, tag_id)
@@ -143,8 +163,9 @@ def attach_tag(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> At
     link = repo.find_tag_link(uow.session, tag.id, run_id=run_id, checklist_id=checklist_id)
     if link is not None:
         return Attachment(link, tag, subject_type, created=False)
-    link = TagLink(tag_id=tag.id, run_id=run_id, checklist_id=checklist_id,
-                   tag_type=values["tag_type"])
+    link = TagLink(
+        tag_id=tag.id, run_id=run_id, checklist_id=checklist_id, tag_type=values["tag_type"]
+    )
     uow.session.add(link)
     _touch(subject)
     flush_or_raise(uow, Unavailable("The tag was attached concurrently; try again."))
@@ -184,8 +205,9 @@ def _views(uow: UnitOfWork, tags: list[Tag], statistics: bool) -> list[TagView]:
     return [TagView(tag, stats[tag.id]) for tag in tags]
 
 
-def _subject(uow: UnitOfWork, caller: Caller, subject_type: str, subject_id: str
-             ) -> Run | Checklist | None:
+def _subject(
+    uow: UnitOfWork, caller: Caller, subject_type: str, subject_id: str
+) -> Run | Checklist | None:
     """The run or template to tag, after checking the caller may change it."""
     if subject_type == "Checklist":
         ensure_catalog_manager(caller, "tag templates")
@@ -202,8 +224,9 @@ def _touch(subject: Run | Checklist) -> None:
         subject.version += 1
 
 
-def _check_title(uow: UnitOfWork, org_id: str, raw: Any, *, other_than: str | None
-                 ) -> tuple[str, dict[str, list[str]]]:
+def _check_title(
+    uow: UnitOfWork, org_id: str, raw: Any, *, other_than: str | None
+) -> tuple[str, dict[str, list[str]]]:
     title = raw.strip() if isinstance(raw, str) else ""
     if not title:
         return title, {"title": ["The title field is required."]}

@@ -26,8 +26,11 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(
             url,
             echo=settings.database_echo,
-            connect_args={"check_same_thread": False, "isolation_level": None,
-                          "timeout": settings.sqlite_busy_timeout_ms / 1000},
+            connect_args={
+                "check_same_thread": False,
+                "isolation_level": None,
+                "timeout": settings.sqlite_busy_timeout_ms / 1000,
+            },
         )
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine

@@ -24,9 +24,11 @@ def run_json(bundle: RunBundle, includes: Collection[str], now: datetime) -> dic
         "name": run.name,
         "summary": run.summary,
         "status": rules.status_of(
-            rules.lifecycle_status(figures.progress.total, figures.progress.complete,
-                                   figures.has_open_issue).value,
-            run.archived_at is not None),
+            rules.lifecycle_status(
+                figures.progress.total, figures.progress.complete, figures.has_open_issue
+            ).value,
+            run.archived_at is not None,
+        ),
         "progress": progress,
         "whole_progress": progress,
         "started_by": run.started_by,
@@ -59,19 +61,32 @@ def run_json(bundle: RunBundle, includes: Collection[str], now: datetime) -> dic
         "assign_someone_else": False,
     }
     if "tags" in includes:
-        data["tags"] = {"data": [
-            {"id": link_id, "tag_id": tag.id, "title": tag.title, "color": tag.color,
-             "auto_generated": tag.auto_generated}
-            for link_id, tag in bundle.tags
-        ]}
+        data["tags"] = {
+            "data": [
+                {
+                    "id": link_id,
+                    "tag_id": tag.id,
+                    "title": tag.title,
+                    "color": tag.color,
+                    "auto_generated": tag.auto_generated,
+                }
+                for link_id, tag in bundle.tags
+            ]
+        }
     else:
         data["tags"] = [tag.id for _, tag in bundle.tags]
     if "folders" in includes:
-        data["folders"] = {"data": [
-            {"id": link_id, "folder_id": folder.id, "name": folder.name,
-             "parent_id": folder.parent_id}
-            for link_id, folder in bundle.folders
-        ]}
+        data["folders"] = {
+            "data": [
+                {
+                    "id": link_id,
+                    "folder_id": folder.id,
+                    "name": folder.name,
+                    "parent_id": folder.parent_id,
+                }
+                for link_id, folder in bundle.folders
+            ]
+        }
     else:
         data["folders"] = [folder.id for _, folder in bundle.folders]
     _add_task_includes(data, bundle, includes, now)
@@ -90,15 +105,15 @@ def _add_task_includes(
     if bundle.tasks is None:
         return
     if "tasks" in includes:
-        data["tasks"] = {"data": [
-            task_json(t, bundle.task_owners.get(t.id, []), now) for t in bundle.tasks
-        ]}
+        data["tasks"] = {
+            "data": [task_json(t, bundle.task_owners.get(t.id, []), now) for t in bundle.tasks]
+        }
     if "next_task" in includes:
         pending = [t for t in bundle.tasks if t.status not in rules.DONE]
         pending.sort(key=lambda t: (t.deadline is None, t.deadline or now, t.position))
-        data["next_task"] = {"data": [
-            task_json(t, bundle.task_owners.get(t.id, []), now) for t in pending[:1]
-        ]}
+        data["next_task"] = {
+            "data": [task_json(t, bundle.task_owners.get(t.id, []), now) for t in pending[:1]]
+        }
 
 
 def field_json(field: RunField) -> dict[str, Any]:

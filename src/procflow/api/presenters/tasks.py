@@ -8,8 +8,12 @@ from procflow.domain.runs import DONE
 from procflow.domain.timeutil import format_ts
 from procflow.storage.models import Task, TaskOwner
 
-STATUS_LABELS = {"not-started": "Not started", "in-progress": "In progress",
-                 "completed": "Completed", "auto-skipped": "Auto-skipped"}
+STATUS_LABELS = {
+    "not-started": "Not started",
+    "in-progress": "In progress",
+    "completed": "Completed",
+    "auto-skipped": "Auto-skipped",
+}
 
 
 def owners_json(owners: Sequence[TaskOwner]) -> dict[str, list[Any]]:

@@ -17,18 +17,34 @@ async def me(user_id: CurrentUser, uow: Db) -> Response:
     return JsonResponse(envelope.item(user_json(people.get_user(uow, user_id), None)))
 
 
-@router.get("/me/organizations", response_model=ListEnvelope,
-            summary="Organizations the caller belongs to")
+@router.get(
+    "/me/organizations", response_model=ListEnvelope, summary="Organizations the caller belongs to"
+)
 async def my_organizations(user_id: CurrentUser, uow: Db) -> Response:
     orgs = people.organizations_of(uow, user_id)
     data = [organization_json(org) for org in orgs]
-    return JsonResponse({"data": data, "meta": {"pagination": {
-        "total": len(data), "count": len(data), "per_page": max(len(data), 1),
-        "current_page": 1, "total_pages": 1, "links": {}}}})
+    return JsonResponse(
+        {
+            "data": data,
+            "meta": {
+                "pagination": {
+                    "total": len(data),
+                    "count": len(data),
+                    "per_page": max(len(data), 1),
+                    "current_page": 1,
+                    "total_pages": 1,
+                    "links": {},
+                }
+            },
+        }
+    )
 
 
-@router.get("/organizations/{org_id}/me", response_model=Envelope,
-            summary="The caller within an organization")
+@router.get(
+    "/organizations/{org_id}/me",
+    response_model=Envelope,
+    summary="The caller within an organization",
+)
 async def me_in_org(caller: CurrentCaller, uow: Db) -> Response:
     user = people.get_user(uow, caller.user_id)
     return JsonResponse(envelope.item(user_json(user, caller.role.value)))
@@ -36,5 +52,6 @@ async def me_in_org(caller: CurrentCaller, uow: Db) -> Response:
 
 @router.get("/organizations/{org_id}", response_model=Envelope, summary="An organization")
 async def organization(caller: CurrentCaller, uow: Db) -> Response:
-    return JsonResponse(envelope.item(organization_json(people.get_organization(uow,
-                                                                                caller.org_id))))
+    return JsonResponse(
+        envelope.item(organization_json(people.get_organization(uow, caller.org_id)))
+    )

@@ -14,8 +14,9 @@ from procflow.domain.timeutil import utcnow
 from procflow.services import launch, run_listing, runs
 from procflow.services.run_listing import RunFilter
 
-router = APIRouter(prefix="/organizations/{org_id}/runs", tags=["runs"], route_class=JsonRoute,
-                   responses=ERRORS)
+router = APIRouter(
+    prefix="/organizations/{org_id}/runs", tags=["runs"], route_class=JsonRoute, responses=ERRORS
+)
 TASK_INCLUDES = frozenset({"tasks", "next_task"})
 
 
@@ -36,7 +37,11 @@ def _csv_ints(raw: str | None) -> list[int] | None:
 
 @router.get("", response_model=RunList, summary="List processes")
 async def list_runs(
-    request: Request, caller: CurrentCaller, uow: Db, page: Paging, include: Includes,
+    request: Request,
+    caller: CurrentCaller,
+    uow: Db,
+    page: Paging,
+    include: Includes,
     q: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     owners: Annotated[str | None, Query(max_length=1000)] = None,
@@ -53,24 +58,37 @@ async def list_runs(
     sort_by: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     flt = RunFilter(
-        q=q, status=status, owners=_csv_ints(owners), checklist_id=checklist_id or blueprint_id,
-        folder=folder, tag=tag, tag_ids=[t for t in (tag_ids or "").split(",") if t] or None,
-        untagged=untagged, starred=starred, type=type, archived=archived,
+        q=q,
+        status=status,
+        owners=_csv_ints(owners),
+        checklist_id=checklist_id or blueprint_id,
+        folder=folder,
+        tag=tag,
+        tag_ids=[t for t in (tag_ids or "").split(",") if t] or None,
+        untagged=untagged,
+        starred=starred,
+        type=type,
+        archived=archived,
         sort=sort or sort_by or "-created_at",
     )
     now = utcnow()
     bundles, total = run_listing.list_runs(
-        uow, caller, flt, offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size, now=now,
-        with_tasks=bool(include & TASK_INCLUDES))
+        uow,
+        caller,
+        flt,
+        offset=0 if page.unpaged else page.offset,
+        limit=None if page.unpaged else page.size,
+        now=now,
+        with_tasks=bool(include & TASK_INCLUDES),
+    )
     data = [run_json(b, include, now) for b in bundles]
     return JsonResponse(envelope.page_of(data, total, page, request.url))
 
 
 @router.post("", status_code=201, response_model=RunEnvelope, summary="Launch a process")
-async def launch_run(caller: CurrentCaller, uow: Db, body: RunLaunch,
-                     strict: Annotated[bool, strict_for(RunLaunch)]
-                     ) -> Response:
+async def launch_run(
+    caller: CurrentCaller, uow: Db, body: RunLaunch, strict: Annotated[bool, strict_for(RunLaunch)]
+) -> Response:
     bundle = launch.launch_run(uow, caller, body.present(), strict=strict)
     return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())), status_code=201)
 
@@ -82,10 +100,17 @@ async def get_run(run_id: str, caller: CurrentCaller, uow: Db, include: Includes
 
 
 @router.put("/{run_id}", response_model=RunEnvelope, summary="Update a process")
-async def update_run(run_id: str, caller: CurrentCaller, uow: Db, include: Includes,
-                     body: RunUpdate, strict: Annotated[bool, strict_for(RunUpdate)]) -> Response:
-    bundle, _changes = runs.update_run(uow, caller, run_id, body.present(), strict=strict,
-                                       view=_view(include))
+async def update_run(
+    run_id: str,
+    caller: CurrentCaller,
+    uow: Db,
+    include: Includes,
+    body: RunUpdate,
+    strict: Annotated[bool, strict_for(RunUpdate)],
+) -> Response:
+    bundle, _changes = runs.update_run(
+        uow, caller, run_id, body.present(), strict=strict, view=_view(include)
+    )
     return JsonResponse(envelope.item(run_json(bundle, include, utcnow())))
 
 
@@ -107,15 +132,17 @@ async def delete_run(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
     return Response(status_code=200)
 
 
-@router.post("/{run_id}/complete-prerun", response_model=RunEnvelope,
-             summary="Complete the kick-off form")
+@router.post(
+    "/{run_id}/complete-prerun", response_model=RunEnvelope, summary="Complete the kick-off form"
+)
 async def complete_prerun(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
     bundle = runs.set_prerun_complete(uow, caller, run_id, True)
     return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))
 
 
-@router.delete("/{run_id}/complete-prerun", response_model=RunEnvelope,
-               summary="Reopen the kick-off form")
+@router.delete(
+    "/{run_id}/complete-prerun", response_model=RunEnvelope, summary="Reopen the kick-off form"
+)
 async def reopen_prerun(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
     bundle = runs.set_prerun_complete(uow, caller, run_id, False)
     return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))

@@ -24,14 +24,19 @@ from procflow.api.schemas.taxonomy import (
 )
 from procflow.services import tags
 
-router = APIRouter(prefix="/organizations/{org_id}", tags=["tags"], route_class=JsonRoute,
-                   responses=ERRORS)
+router = APIRouter(
+    prefix="/organizations/{org_id}", tags=["tags"], route_class=JsonRoute, responses=ERRORS
+)
 TagId = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/tags", response_model=TagList, summary="List tags")
 async def list_tags(
-    request: Request, caller: CurrentCaller, uow: Db, page: Paging, include: Includes,
+    request: Request,
+    caller: CurrentCaller,
+    uow: Db,
+    page: Paging,
+    include: Includes,
     q: Annotated[str | None, Query(max_length=200)] = None,
     include_auto: Annotated[bool, Query(alias="all")] = False,
     auto_generated: bool | None = None,
@@ -39,11 +44,17 @@ async def list_tags(
 ) -> Response:
     """Auto-generated tags are left out unless `all=true` or `auto_generated` is given."""
     views, total = tags.list_tags(
-        uow, caller, q=q, include_auto=include_auto, auto_generated=auto_generated, sort=sort,
-        offset=0 if page.unpaged else page.offset, limit=None if page.unpaged else page.size,
-        statistics="statistics" in include)
-    return JsonResponse(envelope.page_of([tag_json(v) for v in views], total, page,
-                                         request.url))
+        uow,
+        caller,
+        q=q,
+        include_auto=include_auto,
+        auto_generated=auto_generated,
+        sort=sort,
+        offset=0 if page.unpaged else page.offset,
+        limit=None if page.unpaged else page.size,
+        statistics="statistics" in include,
+    )
+    return JsonResponse(envelope.page_of([tag_json(v) for v in views], total, page, request.url))
 
 
 @router.post("/tags", status_code=201, response_model=TagEnvelope, summary="Create a tag")
@@ -53,17 +64,16 @@ async def create_tag(caller: CurrentCaller, uow: Db, body: TagCreate) -> Respons
 
 
 @router.get("/tags/{tag_id}", response_model=TagEnvelope, summary="Get a tag")
-async def get_tag(tag_id: TagId, caller: CurrentCaller, uow: Db, include: Includes
-                  ) -> Response:
+async def get_tag(tag_id: TagId, caller: CurrentCaller, uow: Db, include: Includes) -> Response:
     view = tags.get_tag(uow, caller, tag_id, statistics="statistics" in include)
     return JsonResponse(envelope.item(tag_json(view)))
 
 
 @router.put("/tags/{tag_id}", response_model=TagEnvelope, summary="Update a tag")
-async def update_tag(tag_id: TagId, caller: CurrentCaller, uow: Db, include: Includes,
-                     body: TagUpdate) -> Response:
-    view = tags.update_tag(uow, caller, tag_id, body.present(),
-                           statistics="statistics" in include)
+async def update_tag(
+    tag_id: TagId, caller: CurrentCaller, uow: Db, include: Includes, body: TagUpdate
+) -> Response:
+    view = tags.update_tag(uow, caller, tag_id, body.present(), statistics="statistics" in include)
     return JsonResponse(envelope.item(tag_json(view)))
 
 
@@ -74,18 +84,27 @@ async def delete_tag(tag_id: TagId, caller: CurrentCaller, uow: Db) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/checklists/tags", status_code=201, response_model=TagLinkEnvelope,
-             summary="Attach a tag to a template or a process",
-             responses={200: {"model": TagLinkEnvelope, "description": "Already attached"}})
+@router.post(
+    "/checklists/tags",
+    status_code=201,
+    response_model=TagLinkEnvelope,
+    summary="Attach a tag to a template or a process",
+    responses={200: {"model": TagLinkEnvelope, "description": "Already attached"}},
+)
 async def attach_tag(caller: CurrentCaller, uow: Db, body: TagAttach) -> Response:
     attachment = tags.attach_tag(uow, caller, body.present())
-    return JsonResponse(envelope.item(attachment_json(attachment)),
-                        status_code=201 if attachment.created else 200)
+    return JsonResponse(
+        envelope.item(attachment_json(attachment)), status_code=201 if attachment.created else 200
+    )
 
 
-@router.delete("/checklists/tags/{association_id}", status_code=204,
-               summary="Detach a tag by its association id")
-async def detach_tag(association_id: Annotated[str, Path(max_length=20)],
-                     caller: CurrentCaller, uow: Db) -> Response:
+@router.delete(
+    "/checklists/tags/{association_id}",
+    status_code=204,
+    summary="Detach a tag by its association id",
+)
+async def detach_tag(
+    association_id: Annotated[str, Path(max_length=20)], caller: CurrentCaller, uow: Db
+) -> Response:
     tags.detach_tag(uow, caller, link_id(association_id))
     return Response(status_code=204)

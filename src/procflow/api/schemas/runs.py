@@ -12,8 +12,18 @@ Summary = Annotated[str, Field(max_length=SUMMARY_MAX)]
 IdList = Annotated[list[HexId], Field(max_length=100)]
 UserList = Annotated[list[UserId], Field(max_length=100)]
 Values = Annotated[dict[str, Any], Field(max_length=500)]
-NON_NULL = ("name", "owner_id", "tags", "folders", "users", "groups", "starred", "is_public",
-            "prevent_guest_comment", "taskdata")
+NON_NULL = (
+    "name",
+    "owner_id",
+    "tags",
+    "folders",
+    "users",
+    "groups",
+    "starred",
+    "is_public",
+    "prevent_guest_comment",
+    "taskdata",
+)
 
 
 class RunUpdate(Input):

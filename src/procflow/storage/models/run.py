@@ -50,9 +50,7 @@ class RunMember(Base):
 
     __tablename__ = "run_member"
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey("run.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
     )
@@ -116,9 +114,7 @@ class RunField(Base):
 
     __tablename__ = "run_field"
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey("run.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
     field_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     task_id: Mapped[str | None] = mapped_column(
         ForeignKey("task.id", ondelete="CASCADE"), default=None, index=True

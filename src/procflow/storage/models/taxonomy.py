@@ -34,9 +34,7 @@ class TagLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     tag_id: Mapped[str] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"))
     run_id: Mapped[str | None] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"))
-    checklist_id: Mapped[str | None] = mapped_column(
-        ForeignKey("checklist.id", ondelete="CASCADE")
-    )
+    checklist_id: Mapped[str | None] = mapped_column(ForeignKey("checklist.id", ondelete="CASCADE"))
     tag_type: Mapped[str] = mapped_column(String(10), default="private")
     created_at: Mapped[datetime] = now_column()
 

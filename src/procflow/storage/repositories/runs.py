@@ -96,8 +96,9 @@ def refresh_lists(session: Session, bundle: RunBundle, changed: set[str]) -> Non
         bundle.users = _users(session, bundle.run.id)
 
 
-def bundle(session: Session, run: Run, *, with_tasks: bool = False,
-           with_captures: bool = False) -> RunBundle:
+def bundle(
+    session: Session, run: Run, *, with_tasks: bool = False, with_captures: bool = False
+) -> RunBundle:
     result = RunBundle(run=run)
     result.tags = _tags(session, run.id)
     result.folders = _folders(session, run.id)

@@ -49,8 +49,14 @@ TAG_SORTS = {
 
 
 def tag_page(
-    session: Session, org_id: str, *, q: str | None, auto_generated: bool | None,
-    sort: str, offset: int, limit: int | None,
+    session: Session,
+    org_id: str,
+    *,
+    q: str | None,
+    auto_generated: bool | None,
+    sort: str,
+    offset: int,
+    limit: int | None,
 ) -> tuple[list[Tag], int]:
     """One page of the organization's tags and the number of tags over all pages."""
     query = select(Tag).where(Tag.org_id == org_id)
@@ -83,8 +89,12 @@ def title_taken(session: Session, org_id: str, title: str, *, other_than: str | 
 def tag_statistics(session: Session, tag_ids: Collection[str]) -> dict[str, dict[str, int]]:
     """Per tag: how many active and archived templates and processes carry it."""
     stats = {
-        tag_id: {"active_template": 0, "archived_template": 0, "active_process": 0,
-                 "archived_process": 0}
+        tag_id: {
+            "active_template": 0,
+            "archived_template": 0,
+            "active_process": 0,
+            "archived_process": 0,
+        }
         for tag_id in tag_ids
     }
     if not tag_ids:
@@ -111,13 +121,15 @@ def tag_link_in(session: Session, org_id: str, link_id: int) -> TagLink | None:
     if not 0 < link_id <= MAX_LINK_ID:
         return None
     return session.scalar(
-        select(TagLink).join(Tag, Tag.id == TagLink.tag_id)
+        select(TagLink)
+        .join(Tag, Tag.id == TagLink.tag_id)
         .where(TagLink.id == link_id, Tag.org_id == org_id)
     )
 
 
-def find_tag_link(session: Session, tag_id: str, *, run_id: str | None = None,
-                  checklist_id: str | None = None) -> TagLink | None:
+def find_tag_link(
+    session: Session, tag_id: str, *, run_id: str | None = None, checklist_id: str | None = None
+) -> TagLink | None:
     return session.scalar(
         select(TagLink).where(
             TagLink.tag_id == tag_id,
@@ -148,7 +160,7 @@ def touch_runs(session: Session, run_ids: Iterable[str], now: datetime) -> None:
     """Move `last_updated` forward and bump `version` of runs whose labels changed."""
     wanted = sorted(set(run_ids))
     for start in range(0, len(wanted), 500):
-        for run in session.scalars(select(Run).where(Run.id.in_(wanted[start:start + 500]))):
+        for run in session.scalars(select(Run).where(Run.id.in_(wanted[start : start + 500]))):
             run.last_updated = advance(run.last_updated, now)
             run.version += 1
 
@@ -204,13 +216,15 @@ def folder_link_in(session: Session, org_id: str, link_id: int) -> FolderLink | 
     if not 0 < link_id <= MAX_LINK_ID:
         return None
     return session.scalar(
-        select(FolderLink).join(Folder, Folder.id == FolderLink.folder_id)
+        select(FolderLink)
+        .join(Folder, Folder.id == FolderLink.folder_id)
         .where(FolderLink.id == link_id, Folder.org_id == org_id)
     )
 
 
-def find_folder_link(session: Session, folder_id: str, *, run_id: str | None = None,
-                     task_id: str | None = None) -> FolderLink | None:
+def find_folder_link(
+    session: Session, folder_id: str, *, run_id: str | None = None, task_id: str | None = None
+) -> FolderLink | None:
     return session.scalar(
         select(FolderLink).where(
             FolderLink.folder_id == folder_id,
@@ -223,9 +237,11 @@ def runs_filed_in(session: Session, folder_ids: Collection[str]) -> list[str]:
     if not folder_ids:
         return []
     return [
-        run_id for run_id in session.scalars(
+        run_id
+        for run_id in session.scalars(
             select(FolderLink.run_id).where(
                 FolderLink.folder_id.in_(folder_ids), FolderLink.run_id.is_not(None)
             )
-        ) if run_id is not None
+        )
+        if run_id is not None
     ]

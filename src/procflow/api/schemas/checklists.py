@@ -1,0 +1,342 @@
+"""Bodies of the template, step and form-field endpoints, and the documented shapes."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from procflow.api.schemas.base import HexId, Input, UserId, refuse_null
+
+Text = Annotated[str, Field(max_length=30_000)]
+Url = Annotated[str, Field(max_length=2048)]
+UserList = Annotated[list[UserId], Field(max_length=100)]
+IdList = Annotated[list[HexId], Field(max_length=100)]
+EmailList = Annotated[list[Annotated[str, Field(max_length=254)]], Field(max_length=100)]
+Rule = Annotated[dict[str, Any], Field(max_length=10)]
+TemplateType = Literal["procedure", "form", "document"]
+StepType = Literal["task", "approval", "expiring", "email", "expiring_email"]
+Position = Annotated[int, Field(ge=1, le=100_000)]
+
+
+def _required_text(value: str, name: str) -> str:
+    """Titles and labels are stored trimmed and may not be blank."""
+    text = value.strip()
+    if not text:
+        raise ValueError(f"The {name} field is required.")
+    return text
+
+
+class FieldInput(Input):
+    """A kick-off field or a capture. Server-owned keys a client echoes back are ignored."""
+
+    id: HexId | None = None
+    field_type: Annotated[str, Field(max_length=32)] | None = None
+    label: Annotated[str, Field(max_length=600)] | None = None
+    alias: Annotated[str, Field(max_length=64)] | None = None
+    guidance: Text | None = None
+    position: Position | None = None
+    required: bool | None = None
+    options: Annotated[list[Any], Field(max_length=500)] | None = None
+    columns: Annotated[list[Any], Field(max_length=100)] | None = None
+    settings: Annotated[dict[str, Any], Field(max_length=100)] | None = None
+    default_value: Any = None
+    default_value_enabled: bool | None = None
+    collect_time: bool | None = None
+    use_wysiwyg_editor: bool | None = None
+    field_validation: Annotated[list[Any], Field(max_length=50)] | None = None
+    prefix: Annotated[str, Field(max_length=100)] | None = None
+    suffix: Annotated[str, Field(max_length=100)] | None = None
+
+    @field_validator(
+        "field_type",
+        "label",
+        "position",
+        "required",
+        "default_value_enabled",
+        "collect_time",
+        "use_wysiwyg_editor",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: Any, info: Any) -> Any:
+        return refuse_null(value, info.field_name)
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        return None if value is None else _required_text(value, "label")
+
+
+class CaptureCreate(FieldInput):
+    """`POST .../captures`: field_type and label are required."""
+
+    field_type: Annotated[str, Field(max_length=32)]
+    label: Annotated[str, Field(max_length=600)]
+
+
+class CaptureReorder(Input):
+    """`PUT .../captures`: move one capture to a position within its step."""
+
+    capture_id: HexId
+    position: Position
+
+
+class CaptureMove(Input):
+    """`PUT .../captures/{id}/move-out`: move a capture to another step of the template."""
+
+    target_step_id: HexId
+    position: Position | None = None
+
+
+CHECKLIST_NON_NULL = (
+    "title",
+    "type",
+    "owner_id",
+    "is_public",
+    "is_public_kickoff",
+    "starred",
+    "auto_naming",
+    "users",
+    "groups",
+    "prerun",
+)
+
+
+class ChecklistUpdate(Input):
+    """`PUT /checklists/{id}`: keys present change; `prerun`, `users`, `groups` replace."""
+
+    title: Annotated[str, Field(max_length=250)] | None = None
+    type: TemplateType | None = None
+    summary: Annotated[str, Field(max_length=2000)] | None = None
+    guidance: Text | None = None
+    webhook: Url | None = None
+    owner_id: UserId | None = None
+    folder_id: HexId | None = None
+    kickoff_title: Annotated[str, Field(max_length=250)] | None = None
+    kickoff_description: Text | None = None
+    is_public: bool | None = None
+    is_public_kickoff: bool | None = None
+    starred: bool | None = None
+    auto_naming: bool | None = None
+    default_process_name_format: Annotated[str, Field(max_length=550)] | None = None
+    users: UserList | None = None
+    groups: IdList | None = None
+    prerun: Annotated[list[FieldInput], Field(max_length=200)] | None = None
+
+    @field_validator(*CHECKLIST_NON_NULL, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: Any) -> Any:
+        return refuse_null(value, info.field_name)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        return None if value is None else _required_text(value, "title")
+
+    def present(self) -> dict[str, Any]:
+        """The keys sent, with each kick-off field reduced to the keys sent for it."""
+        sent = super().present()
+        if self.prerun is not None:
+            sent["prerun"] = [item.present() for item in self.prerun]
+        return sent
+
+
+class ChecklistCreate(ChecklistUpdate):
+    """`POST /checklists`: title is required, everything else has a default."""
+
+    title: Annotated[str, Field(max_length=250)]
+
+
+class ChecklistClone(Input):
+    """`POST /checklists/{id}/clone`, sent as a form or as JSON: the copy's title and org."""
+
+    title: Annotated[str, Field(max_length=250)] | None = None
+    tenant: HexId | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
+
+
+STEP_FLAGS = (
+    "prevent_guest_comment",
+    "skip_start_process",
+    "can_complete_only_assignees",
+    "everyone_must_complete",
+    "allow_guest_owners",
+    "is_soft_start_date",
+    "role_changes_every_time",
+    "top_secret",
+    "send_chromeless",
+)
+STEP_NON_NULL = (
+    "title",
+    "step_type",
+    "position",
+    "assignees",
+    "guests",
+    "groups",
+    "max_assignable",
+    "assign_run_starter",
+    *STEP_FLAGS,
+)
+
+
+class StepUpdate(Input):
+    """`PUT .../steps/{id}`: keys present change; owner lists replace."""
+
+    title: Annotated[str, Field(max_length=600)] | None = None
+    summary: Text | None = None
+    step_type: StepType | None = None
+    position: Position | None = None
+    assignees: UserList | None = None
+    guests: EmailList | None = None
+    groups: IdList | None = None
+    deadline: Rule | None = None
+    start_date: Rule | None = None
+    webhook: Url | None = None
+    max_assignable: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    assign_run_starter: bool | None = None
+    prevent_guest_comment: bool | None = None
+    skip_start_process: bool | None = None
+    can_complete_only_assignees: bool | None = None
+    everyone_must_complete: bool | None = None
+    allow_guest_owners: bool | None = None
+    is_soft_start_date: bool | None = None
+    role_changes_every_time: bool | None = None
+    top_secret: bool | None = None
+    send_chromeless: bool | None = None
+
+    @field_validator(*STEP_NON_NULL, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: Any) -> Any:
+        return refuse_null(value, info.field_name)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        return None if value is None else _required_text(value, "title")
+
+
+class StepCreate(StepUpdate):
+    """`POST .../steps`: title is required; the step is appended after the last one."""
+
+    title: Annotated[str, Field(max_length=600)]
+
+
+class StepReorder(Input):
+    position: Position
+
+
+class FieldOut(BaseModel):
+    """A kick-off field or capture; `id` is the timeline id that run values are keyed by."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    timeline_id: str
+    checklist_id: str
+    step_id: str | None
+    field_type: str
+    label: str
+    alias: str
+    guidance: str | None
+    position: int
+    required: bool
+    options: list[dict[str, Any]]
+    columns: list[dict[str, Any]]
+    settings: dict[str, Any]
+    default_value: Any
+    created_at: str
+    last_updated: str
+
+
+class StepOut(BaseModel):
+    """A template step; `captures` is a plain list, `deadline`/`start_date` objects or null."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    checklist_id: str
+    title: str
+    alias: str
+    summary: str | None
+    step_type: str
+    position: int
+    deadline: dict[str, Any] | None
+    start_date: dict[str, Any] | None
+    assignees: list[int]
+    guests: list[str]
+    groups: list[str]
+    captures: list[FieldOut]
+    assign_run_starter: bool
+    max_assignable: int
+    webhook: str | None
+    created_at: str
+    last_updated: str
+    archived_at: str | None
+
+
+class ChecklistOut(BaseModel):
+    """A template. Abbreviated here; every response carries the full field set."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    increment_id: int
+    title: str
+    summary: str | None
+    type: str
+    folder_id: str | None
+    owner_id: int | None
+    prerun: list[FieldOut]
+    automated_actions: list[Any]
+    steps_count: int
+    started_processes: int
+    users: list[int]
+    groups: list[str]
+    created_at: str
+    last_updated: str
+    archived_at: str | None
+    steps: dict[str, list[StepOut]] | None = None
+    tags: dict[str, list[dict[str, Any]]] | None = None
+    folder: dict[str, Any] | None = None
+
+
+class ChecklistEnvelope(BaseModel):
+    data: ChecklistOut
+
+
+class ChecklistList(BaseModel):
+    data: list[ChecklistOut]
+    meta: dict[str, Any]
+
+
+class ArchiveResult(BaseModel):
+    message: str
+    deleted_references: list[Any]
+    data: ChecklistOut
+
+
+class FormFieldsOut(BaseModel):
+    id: str
+    title: str
+    form_fields: list[FieldOut]
+    ko_form_fields: list[FieldOut]
+
+
+class FormFieldsEnvelope(BaseModel):
+    data: FormFieldsOut
+
+
+class StepEnvelope(BaseModel):
+    data: StepOut
+
+
+class StepList(BaseModel):
+    data: list[StepOut]
+    meta: dict[str, Any]
+
+
+class FieldEnvelope(BaseModel):
+    data: FieldOut
