@@ -1,5 +1,7 @@
 """The served OpenAPI document describes every route, its bodies and its errors."""
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
 
@@ -35,3 +37,11 @@ def test_interactive_docs_are_served(client: TestClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
+
+
+def test_user_docs_list_every_endpoint(client: TestClient) -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    spec = client.get("/openapi.json").json()
+    missing = [f"{method.upper()} {path}" for path, item in spec["paths"].items()
+               for method in item if f"| {method.upper()} | `{path}` |" not in docs]
+    assert missing == []
