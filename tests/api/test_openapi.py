@@ -42,6 +42,10 @@ def test_interactive_docs_are_served(client: TestClient) -> None:
 def test_user_docs_list_every_endpoint(client: TestClient) -> None:
     docs = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
     spec = client.get("/openapi.json").json()
-    missing = [f"{method.upper()} {path}" for path, item in spec["paths"].items()
-               for method in item if f"| {method.upper()} | `{path}` |" not in docs]
+    missing = [
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method in item
+        if f"| {method.upper()} | `{path}` |" not in docs
+    ]
     assert missing == []

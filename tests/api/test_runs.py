@@ -310,3 +310,13 @@ def test_me_and_organizations(world: World) -> None:
     assert world.org_id in [o["id"] for o in orgs["data"]]
     in_org = world.call("GET", "/me").json()["data"]
     assert in_org["role"] == "admin"
+
+
+def test_checklist_include(world: World) -> None:
+    template = world.template(title="Included")
+    run = world.launch(template)
+    single = world.call("GET", f"/runs/{run['id']}?with=checklist").json()["data"]
+    assert single["checklist"]["data"]["id"] == template
+    assert single["checklist"]["data"]["title"] == "Included"
+    listed = world.call("GET", "/runs?with=checklist").json()["data"]
+    assert listed[0]["checklist"]["data"]["id"] == template

@@ -1,7 +1,7 @@
 """The `procflow` command. Every command reads PROCFLOW_DATABASE_URL."""
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,7 +25,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -41,6 +41,15 @@ def _fail(error: ProcflowError) -> typer.Exit:
     detail = getattr(error, "errors", None)
     err.print(f"[red]error:[/red] {error.message}" + (f" {detail}" if detail else ""))
     return typer.Exit(code=1)
+
+
+def http_protocol() -> Any:
+    """uvicorn's httptools protocol, patched for h2c offers; plain h11 if that is unavailable."""
+    try:
+        from procflow.cli.server_protocol import UpgradeTolerantHttpToolsProtocol
+    except ImportError:
+        return "h11"
+    return UpgradeTolerantHttpToolsProtocol
 
 
 @app.command()

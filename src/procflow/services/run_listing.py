@@ -62,6 +62,7 @@ def list_runs(
     limit: int | None,
     now: datetime,
     with_tasks: bool = False,
+    with_checklist: bool = False,
 ) -> tuple[list[RunBundle], int]:
     if flt.sort not in SORTS:
         raise ValidationFailed.one("sort", f"sort must be one of {', '.join(SORTS)}.")
@@ -75,7 +76,10 @@ def list_runs(
     if limit is not None:
         query = query.limit(limit)
     runs = list(uow.session.scalars(query))
-    return [repo.bundle(uow.session, run, with_tasks=with_tasks) for run in runs], total
+    return [
+        repo.bundle(uow.session, run, with_tasks=with_tasks, with_checklist=with_checklist)
+        for run in runs
+    ], total
 
 
 def _conditions(flt: RunFilter, now: datetime) -> list[Any]:

@@ -32,6 +32,7 @@ class View:
 
     tasks: bool = False
     captures: bool = False
+    checklist: bool = False
 
 
 def stake_in(uow: UnitOfWork, caller: Caller, run: Run) -> RunStake:
@@ -56,7 +57,13 @@ def load(uow: UnitOfWork, caller: Caller, run_id: str) -> Run:
 
 def get_run(uow: UnitOfWork, caller: Caller, run_id: str, view: View = View()) -> RunBundle:
     run = load(uow, caller, run_id)
-    return repo.bundle(uow.session, run, with_tasks=view.tasks, with_captures=view.captures)
+    return repo.bundle(
+        uow.session,
+        run,
+        with_tasks=view.tasks,
+        with_captures=view.captures,
+        with_checklist=view.checklist,
+    )
 
 
 def update_run(
@@ -80,7 +87,13 @@ def update_run(
     values, errors = _check_patch(uow, caller, run, fields, patch, strict)
     if errors:
         raise ValidationFailed(errors)
-    current = repo.bundle(uow.session, run, with_tasks=view.tasks, with_captures=view.captures)
+    current = repo.bundle(
+        uow.session,
+        run,
+        with_tasks=view.tasks,
+        with_captures=view.captures,
+        with_checklist=view.checklist,
+    )
     now = utcnow()
     changes = _apply_scalars(run, patch)
     changes += _replace_tags(uow, current, patch.get("tags"))

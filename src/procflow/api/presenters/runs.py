@@ -95,7 +95,20 @@ def run_json(bundle: RunBundle, includes: Collection[str], now: datetime) -> dic
     if "form_fields" in includes and bundle.captures is not None:
         data["form_fields"] = {"data": [field_json(f) for f in bundle.captures]}
     if "checklist" in includes:
-        data["checklist"] = {"data": bundle.extra.get("checklist")}
+        template = bundle.extra.get("checklist")
+        data["checklist"] = {
+            "data": None
+            if template is None
+            else {
+                "id": template.id,
+                "title": template.title,
+                "summary": template.summary,
+                "type": template.type,
+                "increment_id": template.increment_id,
+                "status": "archived" if template.archived_at else "active",
+                "archived_at": format_ts(template.archived_at),
+            }
+        }
     return data
 
 

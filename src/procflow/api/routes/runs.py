@@ -21,7 +21,11 @@ TASK_INCLUDES = frozenset({"tasks", "next_task"})
 
 
 def _view(include: frozenset[str]) -> runs.View:
-    return runs.View(tasks=bool(include & TASK_INCLUDES), captures="form_fields" in include)
+    return runs.View(
+        tasks=bool(include & TASK_INCLUDES),
+        captures="form_fields" in include,
+        checklist="checklist" in include,
+    )
 
 
 def _csv_ints(raw: str | None) -> list[int] | None:
@@ -80,6 +84,7 @@ async def list_runs(
         limit=None if page.unpaged else page.size,
         now=now,
         with_tasks=bool(include & TASK_INCLUDES),
+        with_checklist="checklist" in include,
     )
     data = [run_json(b, include, now) for b in bundles]
     return JsonResponse(envelope.page_of(data, total, page, request.url))

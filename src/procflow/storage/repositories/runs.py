@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from procflow.domain.runs import TaskFacts
 from procflow.storage.models import (
+    Checklist,
     Folder,
     FolderLink,
     Run,
@@ -97,9 +98,16 @@ def refresh_lists(session: Session, bundle: RunBundle, changed: set[str]) -> Non
 
 
 def bundle(
-    session: Session, run: Run, *, with_tasks: bool = False, with_captures: bool = False
+    session: Session,
+    run: Run,
+    *,
+    with_tasks: bool = False,
+    with_captures: bool = False,
+    with_checklist: bool = False,
 ) -> RunBundle:
     result = RunBundle(run=run)
+    if with_checklist and run.checklist_id:
+        result.extra["checklist"] = session.get(Checklist, run.checklist_id)
     result.tags = _tags(session, run.id)
     result.folders = _folders(session, run.id)
     result.users = _users(session, run.id)
