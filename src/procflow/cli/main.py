@@ -72,7 +72,7 @@ def serve(
         port=port,
         access_log=False,
         log_level="warning",
-        http="httptools",
+        http=http_protocol(),
         loop="uvloop",
     )
 
