@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=32, ge=2)
     database_echo: bool = False
+    auth_cache_seconds: float = Field(default=2.0, ge=0, le=300)
 
 
 @lru_cache(maxsize=1)

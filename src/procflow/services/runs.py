@@ -35,7 +35,7 @@ class View:
     checklist: bool = False
 
 
-def stake_in(uow: UnitOfWork, caller: Caller, run: Run) -> RunStake:
+def stake_in(uow: UnitOfWork, caller: Caller, run: Any) -> RunStake:
     owns, started = run.owner_id == caller.user_id, run.started_by == caller.user_id
     holds = (
         False if (owns or caller.is_admin) else repo.holds_task(uow.session, run.id, caller.user_id)
@@ -45,7 +45,11 @@ def stake_in(uow: UnitOfWork, caller: Caller, run: Run) -> RunStake:
 
 def load(uow: UnitOfWork, caller: Caller, run_id: str) -> Run:
     """The run, if it belongs to the caller's organization and the caller may read it."""
-    run = repo.get(uow.session, caller.org_id, run_id)
+    run: Run = _visible(uow, caller, repo.get(uow.session, caller.org_id, run_id))
+    return run
+
+
+def _visible(uow: UnitOfWork, caller: Caller, run: Any) -> Any:
     if run is None:
         raise NotFound("Process")
     if caller.role is permissions.Role.LIGHT and not permissions.can_read_run(
@@ -75,8 +79,12 @@ def update_run(
     strict: bool = False,
     view: View = View(),
 ) -> tuple[RunBundle, list[Change]]:
-    """Apply a partial update; all-or-nothing; lists replace."""
-    run = load(uow, caller, run_id)
+    """Apply a partial update; all-or-nothing; lists replace.
+
+    The run is read and written as a plain snapshot rather than an ORM object: this is
+    the hottest path of the API, and the identity map buys nothing in one statement.
+    """
+    run = _visible(uow, caller, repo.get_snapshot(uow.session, caller.org_id, run_id))
     if not permissions.can_update_run(caller, stake_in(uow, caller, run)):
         raise PermissionDenied("You don't have permission to update this process.")
     fields = (
@@ -103,6 +111,12 @@ def update_run(
     if changes:
         run.last_updated = advance(run.last_updated, now)
         run.version += 1
+        written = {key: getattr(run, key) for key, _, _ in changes if key in SCALARS}
+        repo.write(
+            uow.session,
+            run.id,
+            {**written, "last_updated": run.last_updated, "version": run.version},
+        )
         uow.session.flush()
         repo.refresh_lists(uow.session, current, {key for key, _, _ in changes})
     return current, changes
@@ -111,7 +125,7 @@ def update_run(
 def _check_patch(
     uow: UnitOfWork,
     caller: Caller,
-    run: Run,
+    run: Any,
     fields: Mapping[str, Any],
     patch: Mapping[str, Any],
     strict: bool,
@@ -142,7 +156,7 @@ def _check_patch(
     return values, errors
 
 
-def _apply_scalars(run: Run, patch: Mapping[str, Any]) -> list[Change]:
+def _apply_scalars(run: Any, patch: Mapping[str, Any]) -> list[Change]:
     changes: list[Change] = []
     for key in SCALARS:
         if key in patch and getattr(run, key) != patch[key]:

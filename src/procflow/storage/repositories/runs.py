@@ -2,9 +2,10 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Row, Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from procflow.domain.runs import TaskFacts
@@ -26,21 +27,38 @@ from procflow.storage.models import (
 class RunBundle:
     """A run with what its representation needs, loaded in a fixed number of queries."""
 
-    run: Run
-    tags: list[tuple[int, Tag]] = field(default_factory=list)
-    folders: list[tuple[int, Folder]] = field(default_factory=list)
+    run: Any
+    tags: list[tuple[int, Any]] = field(default_factory=list)
+    folders: list[tuple[int, Any]] = field(default_factory=list)
     users: list[int] = field(default_factory=list)
-    kickoff: list[RunField] = field(default_factory=list)
+    kickoff: list[Any] = field(default_factory=list)
     facts: list[TaskFacts] = field(default_factory=list)
     tasks: list[Task] | None = None
     task_owners: dict[str, list[TaskOwner]] = field(default_factory=dict)
-    captures: list[RunField] | None = None
+    captures: list[Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def get(session: Session, org_id: str, run_id: str) -> Run | None:
     run = session.get(Run, run_id)
     return run if run is not None and run.org_id == org_id else None
+
+
+_RUN_ROW = select(*Run.__table__.c).where(
+    Run.id == bindparam("run_id"), Run.org_id == bindparam("org_id")
+)
+_RUN_UPDATE = update(Run).where(Run.id == bindparam("run_id_"))
+
+
+def get_snapshot(session: Session, org_id: str, run_id: str) -> SimpleNamespace | None:
+    """The run's columns as a plain, mutable object: the cheap read of the update path."""
+    row = session.connection().execute(_RUN_ROW, {"run_id": run_id, "org_id": org_id}).first()
+    return None if row is None else SimpleNamespace(**row._mapping)
+
+
+def write(session: Session, run_id: str, values: dict[str, Any]) -> None:
+    """Write changed columns of one run (the snapshot counterpart of a flush)."""
+    session.connection().execute(_RUN_UPDATE, {"run_id_": run_id, **values})
 
 
 def holds_task(session: Session, run_id: str, user_id: int) -> bool:
@@ -57,44 +75,69 @@ def holds_task(session: Session, run_id: str, user_id: int) -> bool:
     )
 
 
-def _tags(session: Session, run_id: str) -> list[tuple[int, Tag]]:
-    rows = session.execute(
-        select(TagLink.id, Tag)
-        .join(Tag, Tag.id == TagLink.tag_id)
-        .where(TagLink.run_id == run_id)
-        .order_by(TagLink.id)
-    )
-    return [(link_id, tag) for link_id, tag in rows]
+# Built once: the run representation is read on every run request, and building
+# statements per call costs more than executing them. Rows come back without ORM
+# bookkeeping; they expose the same attribute names as the models.
+_TAGS = (
+    select(TagLink.id.label("link_id"), Tag.id, Tag.title, Tag.color, Tag.auto_generated)
+    .join(Tag, Tag.id == TagLink.tag_id)
+    .where(TagLink.run_id == bindparam("run_id"))
+    .order_by(TagLink.id)
+)
+_FOLDERS = (
+    select(FolderLink.id.label("link_id"), Folder.id, Folder.name, Folder.parent_id)
+    .join(Folder, Folder.id == FolderLink.folder_id)
+    .where(FolderLink.run_id == bindparam("run_id"))
+    .order_by(FolderLink.id)
+)
+_USERS = (
+    select(RunMember.user_id)
+    .where(RunMember.run_id == bindparam("run_id"))
+    .order_by(RunMember.position, RunMember.user_id)
+)
+_FIELDS = (
+    select(*RunField.__table__.c)
+    .where(RunField.run_id == bindparam("run_id"))
+    .order_by(RunField.position, RunField.field_id)
+)
+_FACTS = select(Task.status, Task.deadline, Task.has_problem).where(
+    Task.run_id == bindparam("run_id"), Task.archived_at.is_(None)
+)
 
 
-def _folders(session: Session, run_id: str) -> list[tuple[int, Folder]]:
-    rows = session.execute(
-        select(FolderLink.id, Folder)
-        .join(Folder, Folder.id == FolderLink.folder_id)
-        .where(FolderLink.run_id == run_id)
-        .order_by(FolderLink.id)
-    )
-    return [(link_id, folder) for link_id, folder in rows]
+def _rows(session: Session, statement: Any, run_id: str) -> Sequence[Row[Any]]:
+    return session.connection().execute(statement, {"run_id": run_id}).all()
+
+
+def _tags(session: Session, run_id: str) -> list[tuple[int, Any]]:
+    return [(row.link_id, row) for row in _rows(session, _TAGS, run_id)]
+
+
+def _folders(session: Session, run_id: str) -> list[tuple[int, Any]]:
+    return [(row.link_id, row) for row in _rows(session, _FOLDERS, run_id)]
 
 
 def _users(session: Session, run_id: str) -> list[int]:
-    return list(
-        session.scalars(
-            select(RunMember.user_id)
-            .where(RunMember.run_id == run_id)
-            .order_by(RunMember.position, RunMember.user_id)
-        )
-    )
+    return [row.user_id for row in _rows(session, _USERS, run_id)]
+
+
+def _fields(session: Session, bundle: RunBundle, with_captures: bool) -> None:
+    fields = _rows(session, _FIELDS, bundle.run.id)
+    bundle.kickoff = [f for f in fields if f.task_id is None]
+    if with_captures:
+        bundle.captures = [f for f in fields if f.task_id is not None]
 
 
 def refresh_lists(session: Session, bundle: RunBundle, changed: set[str]) -> None:
-    """Re-read only the lists an update replaced; field values change in place."""
+    """Re-read only what an update changed."""
     if "tags" in changed:
         bundle.tags = _tags(session, bundle.run.id)
     if "folders" in changed:
         bundle.folders = _folders(session, bundle.run.id)
     if "users" in changed:
         bundle.users = _users(session, bundle.run.id)
+    if any(key.startswith(("prerun.", "taskdata.")) for key in changed):
+        _fields(session, bundle, bundle.captures is not None)
 
 
 def bundle(
@@ -111,28 +154,15 @@ def bundle(
     result.tags = _tags(session, run.id)
     result.folders = _folders(session, run.id)
     result.users = _users(session, run.id)
-    fields = list(
-        session.scalars(
-            select(RunField)
-            .where(RunField.run_id == run.id)
-            .order_by(RunField.position, RunField.field_id)
-        )
-    )
-    result.kickoff = [f for f in fields if f.task_id is None]
-    if with_captures:
-        result.captures = [f for f in fields if f.task_id is not None]
+    _fields(session, result, with_captures)
     if with_tasks:
         result.tasks = tasks_of(session, run.id)
         result.task_owners = owners_of(session, [t.id for t in result.tasks])
         result.facts = [TaskFacts(t.status, t.deadline, t.has_problem) for t in result.tasks]
     else:
         result.facts = [
-            TaskFacts(status, deadline, problem)
-            for status, deadline, problem in session.execute(
-                select(Task.status, Task.deadline, Task.has_problem).where(
-                    Task.run_id == run.id, Task.archived_at.is_(None)
-                )
-            )
+            TaskFacts(row.status, row.deadline, row.has_problem)
+            for row in _rows(session, _FACTS, run.id)
         ]
     return result
 
