@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from procflow import __version__
 from procflow.api.errors import add_error_handlers
 from procflow.api.jsonbody import JsonResponse
-from procflow.api.routes import api_router
+from procflow.api.routes import ROUTERS
 from procflow.services.auth import CallerCache
 from procflow.settings import Settings, get_settings
 from procflow.storage.database import make_engine, make_session_factory
@@ -45,8 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     add_error_handlers(app)
-    app.include_router(api_router)
-    app.include_router(api_router, prefix="/api", include_in_schema=False)
+    for router in ROUTERS:
+        app.include_router(router)
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api", include_in_schema=False)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
