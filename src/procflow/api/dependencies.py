@@ -5,7 +5,6 @@ thread, so requests never hand a connection between threads nor contend for SQLi
 write lock inside one process.
 """
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,18 +16,16 @@ from procflow.errors import Unauthenticated, ValidationFailed
 from procflow.services import auth
 from procflow.services.unit_of_work import UnitOfWork
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_PER_PAGE = 100
 
 
-async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
-    """One transaction for the whole request; write requests lock SQLite up front."""
-    factory = request.app.state.session_factory
-    with UnitOfWork(factory, write=request.method not in READ_METHODS) as uow:
-        yield uow
+async def unit_of_work(request: Request) -> UnitOfWork:
+    """The request's transaction, opened by `JsonRoute` (write requests lock SQLite first)."""
+    uow: UnitOfWork = request.state.uow
+    return uow
 
 
-Db = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
+Db = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
 def bearer_token(request: Request) -> str:

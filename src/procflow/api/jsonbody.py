@@ -15,8 +15,10 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from procflow.api.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from procflow.services.unit_of_work import UnitOfWork
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class JsonResponse(Response):
@@ -86,27 +88,46 @@ async def parse_json_body(request: Request) -> Any:
     return parsed
 
 
-class JsonRoute(APIRoute):
-    """An APIRoute whose body, if any, has passed the checks above."""
+class TransactionalRoute(APIRoute):
+    """An APIRoute that reads the whole body first, then runs in one unit of work.
+
+    The body is read (with the size cap) before the transaction opens, so that no request
+    ever waits on the network while holding the database's write lock. The unit of work
+    commits once the endpoint has produced its response (rolls back if it raised), before
+    a byte is sent: a client never sees a success that was not committed.
+    """
+
+    async def prepare(self, request: Request) -> None:
+        request._body = await read_capped(request, request.app.state.settings.max_body_bytes)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        takes_body = self.body_field is not None
 
-        async def checked(request: Request) -> Response:
-            if request.method in BODY_METHODS:
-                parsed = await parse_json_body(request)
-                if takes_body:
-                    request._body = orjson.dumps(parsed)
-                    request._json = parsed
-                    if "content-type" not in request.headers:
-                        request.scope["headers"] = [
-                            *request.scope["headers"],
-                            (b"content-type", b"application/json"),
-                        ]
-                        request.__dict__.pop("_headers", None)
-                else:
-                    request._body = b""
-            return await handler(request)
+        async def transactional(request: Request) -> Response:
+            await self.prepare(request)
+            factory = request.app.state.session_factory
+            with UnitOfWork(factory, write=request.method not in READ_METHODS) as uow:
+                request.state.uow = uow
+                return await handler(request)
 
-        return checked
+        return transactional
+
+
+class JsonRoute(TransactionalRoute):
+    """A transactional route whose JSON body, if any, has passed the checks above."""
+
+    async def prepare(self, request: Request) -> None:
+        if request.method not in BODY_METHODS:
+            return
+        parsed = await parse_json_body(request)
+        if self.body_field is None:
+            request._body = b""
+            return
+        request._body = orjson.dumps(parsed)
+        request._json = parsed
+        if "content-type" not in request.headers:
+            request.scope["headers"] = [
+                *request.scope["headers"],
+                (b"content-type", b"application/json"),
+            ]
+            request.__dict__.pop("_headers", None)

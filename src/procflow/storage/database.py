@@ -8,7 +8,7 @@ transaction handling is switched off so that procflow can open write transaction
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from procflow.settings import Settings
@@ -50,6 +50,18 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing.get() else "BEGIN")
+
+
+def connection_of(session: Session) -> Connection:
+    """The session's transaction connection, looked up once per session.
+
+    `Session.connection()` is cheap once but not free; the hot paths run several
+    statements per request on it.
+    """
+    connection: Connection | None = session.info.get("connection")
+    if connection is None or connection.closed:
+        connection = session.info["connection"] = session.connection()
+    return connection
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

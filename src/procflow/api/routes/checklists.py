@@ -8,11 +8,16 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from procflow.api.dependencies import CurrentCaller, Db, Includes, Paging
-from procflow.api.jsonbody import JsonResponse, JsonRoute, parse_json_body, read_capped
+from procflow.api.jsonbody import (
+    JsonResponse,
+    JsonRoute,
+    TransactionalRoute,
+    parse_json_body,
+    read_capped,
+)
 from procflow.api.presenters import envelope
 from procflow.api.presenters.checklists import (
     checklist_json,
@@ -200,7 +205,7 @@ router.add_api_route(
     status_code=201,
     response_model=ChecklistEnvelope,
     summary="Copy a template",
-    route_class_override=APIRoute,
+    route_class_override=TransactionalRoute,
 )
 
 

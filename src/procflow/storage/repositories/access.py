@@ -3,6 +3,7 @@
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
+from procflow.storage.database import connection_of
 from procflow.storage.models import AccessToken, Membership
 
 _USER = select(AccessToken.user_id).where(
@@ -21,10 +22,10 @@ _MEMBER = (
 
 
 def user_of(session: Session, digest: str) -> int | None:
-    row = session.connection().execute(_USER, {"digest": digest}).first()
+    row = connection_of(session).execute(_USER, {"digest": digest}).first()
     return None if row is None else int(row.user_id)
 
 
 def membership_of(session: Session, digest: str, org_id: str) -> Row[int, str] | None:
     """(user_id, role) of the token's user in `org_id`, if an active member."""
-    return session.connection().execute(_MEMBER, {"digest": digest, "org_id": org_id}).first()
+    return connection_of(session).execute(_MEMBER, {"digest": digest, "org_id": org_id}).first()

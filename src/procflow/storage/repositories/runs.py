@@ -9,6 +9,7 @@ from sqlalchemy import Row, Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from procflow.domain.runs import TaskFacts
+from procflow.storage.database import connection_of
 from procflow.storage.models import (
     Checklist,
     Folder,
@@ -52,13 +53,13 @@ _RUN_UPDATE = update(Run).where(Run.id == bindparam("run_id_"))
 
 def get_snapshot(session: Session, org_id: str, run_id: str) -> SimpleNamespace | None:
     """The run's columns as a plain, mutable object: the cheap read of the update path."""
-    row = session.connection().execute(_RUN_ROW, {"run_id": run_id, "org_id": org_id}).first()
+    row = connection_of(session).execute(_RUN_ROW, {"run_id": run_id, "org_id": org_id}).first()
     return None if row is None else SimpleNamespace(**row._mapping)
 
 
 def write(session: Session, run_id: str, values: dict[str, Any]) -> None:
     """Write changed columns of one run (the snapshot counterpart of a flush)."""
-    session.connection().execute(_RUN_UPDATE, {"run_id_": run_id, **values})
+    connection_of(session).execute(_RUN_UPDATE, {"run_id_": run_id, **values})
 
 
 def holds_task(session: Session, run_id: str, user_id: int) -> bool:
@@ -106,7 +107,7 @@ _FACTS = select(Task.status, Task.deadline, Task.has_problem).where(
 
 
 def _rows(session: Session, statement: Any, run_id: str) -> Sequence[Row[Any]]:
-    return session.connection().execute(statement, {"run_id": run_id}).all()
+    return connection_of(session).execute(statement, {"run_id": run_id}).all()
 
 
 def _tags(session: Session, run_id: str) -> list[tuple[int, Any]]:
