@@ -19,8 +19,9 @@ def port(settings: Settings) -> Iterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=free,
-                            http=http_protocol(), log_level="warning")
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=free, http=http_protocol(), log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -59,4 +60,5 @@ def test_h2c_offer_keeps_the_body(world: World, port: int, split: bool) -> None:
     response = exchange(port, [head, body] if split else [head + body])
     assert response.startswith(b"HTTP/1.1 200"), response[:200]
     assert world.call("GET", f"/runs/{run['id']}").json()["data"]["summary"] == (
-        "sent with an h2c offer")
+        "sent with an h2c offer"
+    )

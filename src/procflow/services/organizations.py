@@ -41,6 +41,7 @@ def create_organization(uow: UnitOfWork, *, name: str, admin_email: str) -> Cred
         raise ValidationFailed.one("name", "The organization name must be 1 to 250 characters.")
     org = Organization(name=name.strip())
     uow.session.add(org)
+    uow.session.flush()
     user = _ensure_user(uow, admin_email)
     uow.session.add(Membership(org_id=org.id, user_id=user.id, role=Role.ADMIN.value))
     uow.session.flush()
