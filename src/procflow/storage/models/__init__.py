@@ -1,22 +1,31 @@
 """Every table, re-exported so that Alembic and the services see one namespace."""
 
+from procflow.storage.models.activity import Activity, Comment
 from procflow.storage.models.base import Base
 from procflow.storage.models.catalog import Checklist, FormField, Step
 from procflow.storage.models.organization import AccessToken, Membership, Organization, User
+from procflow.storage.models.people import Group, GroupMember, Guest, GuestToken, RunGroup
 from procflow.storage.models.run import Run, RunField, RunMember, Task, TaskOwner
 from procflow.storage.models.taxonomy import Folder, FolderLink, Tag, TagLink
 
 __all__ = [
     "AccessToken",
+    "Activity",
     "Base",
     "Checklist",
+    "Comment",
     "Folder",
     "FolderLink",
     "FormField",
+    "Group",
+    "GroupMember",
+    "Guest",
+    "GuestToken",
     "Membership",
     "Organization",
     "Run",
     "RunField",
+    "RunGroup",
     "RunMember",
     "Step",
     "Tag",
