@@ -16,7 +16,7 @@ from procflow.domain.permissions import Caller, RunStake
 from procflow.domain.runs import RunStatus
 from procflow.domain.timeutil import advance, utcnow
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
-from procflow.services import references, run_fields
+from procflow.services import activity, references, run_fields
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import FolderLink, Run, RunMember, TagLink
 from procflow.storage.repositories import runs as repo
@@ -117,6 +117,7 @@ def update_run(
             run.id,
             {**written, "last_updated": run.last_updated, "version": run.version},
         )
+        activity.record_changes(uow, caller, "run", run.id, changes, run_id=run.id)
         uow.session.flush()
         repo.refresh_lists(uow.session, current, {key for key, _, _ in changes})
     return current, changes
