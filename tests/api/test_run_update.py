@@ -1,6 +1,7 @@
 """`PUT /organizations/{org}/runs/{run}`: every writable field, its errors, and its rules."""
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -226,6 +227,44 @@ def test_groups_empty_list_accepted_and_unknown_group_refused(world: World) -> N
     run = launch(world)
     assert put(world, run["id"], {"groups": []}).status_code == 200
     assert_invalid(put(world, run["id"], {"groups": ["c" * 32]}), "groups.0")
+
+
+def group(world: World) -> str:
+    response = world.call("POST", "/groups", json={"name": f"g-{uuid4().hex[:8]}"})
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["id"])
+
+
+def test_groups_replace_the_runs_groups(world: World) -> None:
+    first, second, third = group(world), group(world), group(world)
+    run = launch(world, groups=[first, second])
+    assert run["groups"] == [first, second]
+    updated = put(world, run["id"], {"groups": [third, first]})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["data"]["groups"] == [third, first]
+    assert get(world, run["id"])["groups"] == [third, first]
+    assert put(world, run["id"], {"name": "Other"}).json()["data"]["groups"] == [third, first]
+    assert put(world, run["id"], {"groups": []}).json()["data"]["groups"] == []
+
+
+def test_groups_unchanged_list_moves_nothing(world: World) -> None:
+    first = group(world)
+    run = launch(world, groups=[first])
+    again = put(world, run["id"], {"groups": [first]}).json()["data"]
+    assert again["last_updated"] == run["last_updated"]
+
+
+def test_groups_of_another_organization_refused(world: World, other_world: World) -> None:
+    mine, theirs = group(world), group(other_world)
+    run = launch(world, groups=[mine])
+    response = put(world, run["id"], {"groups": [mine, theirs], "name": "Nope"})
+    assert_invalid(response, "groups.1")
+    assert get(world, run["id"])["groups"] == [mine]
+    assert get(world, run["id"])["name"] == run["name"]
+    launch_response = world.call(
+        "POST", "/runs", json={"checklist_id": world.template(), "groups": [theirs]}
+    )
+    assert_invalid(launch_response, "groups.0")
 
 
 @pytest.mark.parametrize("key", ["starred", "is_public", "prevent_guest_comment"])

@@ -320,3 +320,32 @@ def test_checklist_include(world: World) -> None:
     assert single["checklist"]["data"]["title"] == "Included"
     listed = world.call("GET", "/runs?with=checklist").json()["data"]
     assert listed[0]["checklist"]["data"]["id"] == template
+
+
+def test_huge_user_ids_are_unknown_not_errors(world: World) -> None:
+    template = world.template(steps=[{"title": "T"}])
+    run = world.launch(template)
+    step_id = world.call("GET", f"/runs/{run['id']}?with=tasks").json()["data"]["tasks"]["data"][0][
+        "step_id"
+    ]
+    body = {"checklist_id": template, "tasks": {step_id: {"owners": {"users": [2**40]}}}}
+    assert world.call("POST", "/runs", json=body).status_code == 422
+    assert world.call("PUT", f"/runs/{run['id']}", json={"users": [2**40]}).status_code == 422
+
+
+def test_a_task_held_through_a_group_counts_as_held(world: World) -> None:
+    group = world.call(
+        "POST", "/groups", json={"name": "Reviewers", "members": [world.light.user_id]}
+    )
+    assert group.status_code == 201, group.text
+    template = world.template(
+        steps=[
+            {"title": "Review", "groups": [group.json()["data"]["id"]], "assign_run_starter": False}
+        ]
+    )
+    run = world.launch(template)
+    assert world.call("GET", f"/runs/{run['id']}", world.light).status_code == 200
+    listed = world.call("GET", "/runs", world.light).json()["data"]
+    assert [r["id"] for r in listed] == [run["id"]]
+    tasks = world.call("GET", f"/runs/{run['id']}?with=tasks").json()["data"]["tasks"]["data"]
+    assert tasks[0]["checklist_id"] == template

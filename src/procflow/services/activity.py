@@ -4,13 +4,16 @@ Every service that changes something calls `record` (or `record_changes`) before
 returns; the records commit or roll back together with the change they describe.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from procflow.domain.permissions import Caller
+from procflow.domain.permissions import Caller, Role
 from procflow.domain.timeutil import utcnow
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import Activity
+from procflow.storage.models import Activity, User
+from procflow.storage.repositories import activity as repo
 
 MEMBER = "member"
 GUEST = "guest"
@@ -73,7 +76,95 @@ def record_changes(
         )
 
 
+def snapshot(target: Any, keys: Iterable[str]) -> dict[str, Any]:
+    """The current values of `keys` on `target`, to compare with after a change."""
+    return {key: getattr(target, key) for key in keys}
+
+
+def changes_of(before: Mapping[str, Any], target: Any) -> list[tuple[str, Any, Any]]:
+    """(field, old, new) for every key of `before` whose value on `target` now differs."""
+    return [
+        (key, old, getattr(target, key))
+        for key, old in before.items()
+        if getattr(target, key) != old
+    ]
+
+
 def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+ENTITY_TYPES = {"process": "run", "blueprint": "checklist", "template": "checklist"}
+
+
+def object_type_of(name: str) -> str:
+    """A client's entity type (`run`, `Process`, `checklist`, `Task`...) as stored."""
+    lowered = name.strip().lower()
+    return ENTITY_TYPES.get(lowered, lowered)
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    entity_type: str | None = None
+    entity_id: str | None = None
+    type: str | None = None
+    verb: str | None = None
+    actor_type: str | None = None
+    actor_id: int | None = None
+    field: str | None = None
+    created_after: date | None = None
+    created_before: date | None = None
+    newest_first: bool = True
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    record: Activity
+    actor: User | None
+
+
+def feed(
+    uow: UnitOfWork, caller: Caller, query: FeedQuery, *, offset: int, limit: int | None
+) -> tuple[list[FeedItem], int]:
+    """The organization's trail, filtered; light members see only runs they may read.
+
+    `entity_type=run` with an `entity_id` gives everything recorded for that run: the run
+    itself and its tasks, comments and values.
+    """
+    kind = object_type_of(query.entity_type or query.type or "") or None
+    where = repo.ActivityFilter(
+        object_type=None if (kind == "run" and query.entity_id) else kind,
+        object_id=None if kind == "run" else query.entity_id,
+        run_id=query.entity_id if kind == "run" else None,
+        verb=query.verb,
+        actor_type=query.actor_type.lower() if query.actor_type else None,
+        actor_id=query.actor_id,
+        field=query.field,
+        after=_midnight(query.created_after, 0),
+        before=_midnight(query.created_before, 1),
+        readable_by=caller.user_id if caller.role is Role.LIGHT else None,
+    )
+    records, total = repo.page(
+        uow.session,
+        caller.org_id,
+        where,
+        newest_first=query.newest_first,
+        offset=offset,
+        limit=limit,
+    )
+    actors = repo.users_by_id(
+        uow.session, {r.actor_id for r in records if r.actor_type == MEMBER and r.actor_id}
+    )
+    items = [
+        FeedItem(r, actors.get(r.actor_id) if r.actor_type == MEMBER and r.actor_id else None)
+        for r in records
+    ]
+    return items, total
+
+
+def _midnight(day: date | None, days_later: int) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day, time()) + timedelta(days=days_later)

@@ -14,7 +14,13 @@ from sqlalchemy import delete
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import advance, utcnow
 from procflow.errors import NotFound, PermissionDenied, Unavailable, ValidationFailed
-from procflow.services.tags import ensure_catalog_manager, flush_or_raise, may_label_run
+from procflow.services import activity
+from procflow.services.tags import (
+    ensure_catalog_manager,
+    flush_or_raise,
+    may_label_run,
+    record_link,
+)
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Folder, FolderLink, Run, Task
 from procflow.storage.repositories import runs as run_repo
@@ -153,6 +159,7 @@ def create_folder(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) ->
     )
     uow.session.add(folder)
     uow.session.flush()
+    activity.record(uow, caller, "created", "folder", folder.id, new=folder.name)
     return _views(uow, tree, [folder], "position", False)[0]
 
 
@@ -184,6 +191,20 @@ def update_folder(
     position = values.get("position")
     wanted = (name, parent_id, folder.position if position is None else position)
     if wanted != (folder.name, folder.parent_id, folder.position):
+        before = (folder.name, folder.parent_id, folder.position)
+        activity.record_changes(
+            uow,
+            caller,
+            "folder",
+            folder.id,
+            [
+                (key, old, new)
+                for key, old, new in zip(
+                    ("name", "parent_id", "position"), before, wanted, strict=True
+                )
+                if old != new
+            ],
+        )
         folder.name, folder.parent_id, folder.position = wanted
         folder.last_updated = advance(folder.last_updated, utcnow())
         uow.session.flush()
@@ -198,6 +219,8 @@ def delete_folder(uow: UnitOfWork, caller: Caller, folder_id: str) -> None:
     if folder_id not in tree.by_id:
         raise NotFound("Folder")
     doomed = tree.subtree(folder_id)
+    for doomed_id in doomed:
+        activity.record(uow, caller, "deleted", "folder", doomed_id, old=tree.by_id[doomed_id].name)
     repo.touch_runs(uow.session, repo.runs_filed_in(uow.session, doomed), utcnow())
     uow.session.flush()
     uow.session.execute(
@@ -226,6 +249,7 @@ def file_object(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> F
     link = FolderLink(folder_id=folder.id, run_id=run_id, task_id=task_id)
     uow.session.add(link)
     _touch(subject)
+    record_link(uow, caller, "linked", subject, "folders", folder.id)
     flush_or_raise(uow, Unavailable("The object was filed concurrently; try again."))
     return Filing(link, subject_type, created=True)
 
@@ -246,6 +270,7 @@ def unfile_object(uow: UnitOfWork, caller: Caller, link_id: int) -> None:
     uow.session.delete(link)
     if subject is not None:
         _touch(subject)
+        record_link(uow, caller, "unlinked", subject, "folders", link.folder_id)
     uow.session.flush()
 
 

@@ -16,7 +16,7 @@ from procflow.domain.form_fields import FieldSpec, missing_required, validate_va
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import parse_ts, utcnow
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import organizations, references
+from procflow.services import activity, organizations, references
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import (
     Checklist,
@@ -24,6 +24,7 @@ from procflow.storage.models import (
     FormField,
     Run,
     RunField,
+    RunGroup,
     RunMember,
     Step,
     TagLink,
@@ -101,6 +102,9 @@ def launch_run(
         session.add(FolderLink(folder_id=folder_id, run_id=run.id))
     for position, user_id in enumerate(request.get("users") or []):
         session.add(RunMember(run_id=run.id, user_id=user_id, position=position))
+    for position, group_id in enumerate(request.get("groups") or []):
+        session.add(RunGroup(run_id=run.id, group_id=group_id, position=position))
+    activity.record(uow, caller, "created", "run", run.id, run_id=run.id, new=run.name)
     session.flush()
     return run_repo.bundle(session, run)
 
@@ -120,7 +124,7 @@ def _check_launch(
     errors |= references.check_tags(uow, org, request.get("tags") or [])
     errors |= references.check_folders(uow, org, request.get("folders") or [])
     errors |= references.check_users(uow, org, request.get("users") or [])
-    errors |= references.check_groups(request.get("groups") or [])
+    errors |= references.check_groups(uow, org, request.get("groups") or [])
     if request.get("parent_id") and run_repo.get(uow.session, org, request["parent_id"]) is None:
         errors["parent_id"] = ["The selected parent process is invalid."]
     prerun = request.get("prerun") or {}

@@ -10,6 +10,8 @@ from procflow.services.auth import issue_token
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Membership, Organization, User
 
+MAX_USER_ID = 2**31 - 1  # user ids are 32-bit integers in the database
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -84,6 +86,7 @@ def next_sequence(uow: UnitOfWork, org_id: str, column: str) -> int:
 
 def member_ids(uow: UnitOfWork, org_id: str, candidates: set[int]) -> set[int]:
     """Which of `candidates` are active members of the organization."""
+    candidates = {c for c in candidates if 0 < c <= MAX_USER_ID}
     if not candidates:
         return set()
     rows = uow.session.scalars(

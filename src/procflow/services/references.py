@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from procflow.services import organizations
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.repositories import taxonomy
+from procflow.storage.repositories import groups, taxonomy
 
 MAX_LIST = 100
 
@@ -42,9 +42,11 @@ def check_users(
     return _list_errors(field, ids, set(known), "user")
 
 
-def check_groups(ids: Sequence[str]) -> dict[str, list[str]]:
-    """No groups exist yet in procflow, so any group id is unknown."""
-    return _list_errors("groups", ids, set(), "group")
+def check_groups(
+    uow: UnitOfWork, org_id: str, ids: Sequence[str], field: str = "groups"
+) -> dict[str, list[str]]:
+    known = groups.existing_ids(uow.session, org_id, set(ids[: MAX_LIST + 1]))
+    return _list_errors(field, ids, set(known), "group")
 
 
 def check_owner(uow: UnitOfWork, org_id: str, owner_id: int) -> dict[str, list[str]]:

@@ -18,7 +18,7 @@ from procflow.domain.timeutil import advance, utcnow
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, references, run_fields
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import FolderLink, Run, RunMember, TagLink
+from procflow.storage.models import FolderLink, Run, RunGroup, RunMember, TagLink
 from procflow.storage.repositories import runs as repo
 from procflow.storage.repositories.runs import RunBundle
 
@@ -107,6 +107,7 @@ def update_run(
     changes += _replace_tags(uow, current, patch.get("tags"))
     changes += _replace_folders(uow, current, patch.get("folders"))
     changes += _replace_users(uow, current, patch.get("users"))
+    changes += _replace_groups(uow, current, patch.get("groups"))
     changes += [(f"prerun.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
     if changes:
         run.last_updated = advance(run.last_updated, now)
@@ -140,8 +141,8 @@ def _check_patch(
         errors |= references.check_folders(uow, caller.org_id, patch["folders"])
     if "users" in patch:
         errors |= references.check_users(uow, caller.org_id, patch["users"])
-    if patch.get("groups"):
-        errors |= references.check_groups(patch["groups"])
+    if "groups" in patch:
+        errors |= references.check_groups(uow, caller.org_id, patch["groups"])
     values: dict[str, Any] = {}
     kickoff = [f for f in fields.values() if f.task_id is None]
     captures = [f for f in fields.values() if f.task_id is not None]
@@ -216,6 +217,18 @@ def _replace_users(
     return [("users", current.users, list(wanted))]
 
 
+def _replace_groups(
+    uow: UnitOfWork, current: RunBundle, wanted: Sequence[str] | None
+) -> list[Change]:
+    if wanted is None or list(wanted) == current.groups:
+        return []
+    uow.session.execute(delete(RunGroup).where(RunGroup.run_id == current.run.id))
+    uow.session.flush()
+    for position, group_id in enumerate(wanted):
+        uow.session.add(RunGroup(run_id=current.run.id, group_id=group_id, position=position))
+    return [("groups", current.groups, list(wanted))]
+
+
 def archive_run(uow: UnitOfWork, caller: Caller, run_id: str) -> RunBundle:
     run = load(uow, caller, run_id)
     if not permissions.can_archive_run(caller, stake_in(uow, caller, run)):
@@ -225,6 +238,7 @@ def archive_run(uow: UnitOfWork, caller: Caller, run_id: str) -> RunBundle:
         run.archived_at = now
         run.last_updated = advance(run.last_updated, now)
         run.version += 1
+        activity.record(uow, caller, "archived", "run", run.id, run_id=run.id)
     return repo.bundle(uow.session, run)
 
 
@@ -233,6 +247,9 @@ def activate_run(uow: UnitOfWork, caller: Caller, run_id: str) -> RunBundle:
     if not permissions.can_archive_run(caller, stake_in(uow, caller, run)):
         raise PermissionDenied("You don't have permission to restore this process.")
     if run.archived_at is not None:
+        activity.record(
+            uow, caller, "unarchived", "run", run.id, run_id=run.id, old=run.archived_at.isoformat()
+        )
         run.archived_at = None
         run.last_updated = advance(run.last_updated, utcnow())
         run.version += 1
@@ -245,6 +262,7 @@ def delete_run(uow: UnitOfWork, caller: Caller, run_id: str) -> None:
         raise PermissionDenied("Only administrators can delete a process permanently.")
     if run.archived_at is None:
         raise ValidationFailed.one("run", "Archive the process before deleting it permanently.")
+    activity.record(uow, caller, "deleted", "run", run.id, run_id=run.id, old=run.name)
     uow.session.delete(run)
 
 
@@ -268,6 +286,10 @@ def set_prerun_complete(uow: UnitOfWork, caller: Caller, run_id: str, done: bool
         run.prerun_completed_by = caller.user_id if done else None
         run.last_updated = advance(run.last_updated, now)
         run.version += 1
+        verb = "completed" if done else "re-opened"
+        activity.record(
+            uow, caller, verb, "run", run.id, run_id=run.id, field="prerun", old=was_done, new=done
+        )
     return current
 
 

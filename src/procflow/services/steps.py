@@ -15,7 +15,7 @@ from procflow.domain.deadlines import rule_error
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
 from procflow.errors import ValidationFailed
-from procflow.services import references
+from procflow.services import activity, references
 from procflow.services import template_fields as base
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist, FormField, Step
@@ -89,6 +89,7 @@ def create_step(
     base.arrange(siblings, step, None)
     base.touch(checklist, now)
     uow.session.flush()
+    activity.record(uow, caller, "created", "step", step.id, new=step.title)
     return step, []
 
 
@@ -100,12 +101,14 @@ def update_step(
     values, errors = _check(uow, checklist, step, patch)
     if errors:
         raise ValidationFailed(errors)
-    changed = _apply(step, values)
+    before = activity.snapshot(step, [*values, *(["position"] if "position" in patch else [])])
+    _apply(step, values)
     if "position" in patch and patch["position"] != step.position:
         base.arrange(repo.steps_of(uow.session, checklist.id), step, patch["position"])
-        changed = True
-    if changed:
+    changes = activity.changes_of(before, step)
+    if changes:
         _touch(checklist, step, utcnow())
+        activity.record_changes(uow, caller, "step", step.id, changes)
     return _view(uow, step)
 
 
@@ -115,8 +118,12 @@ def reorder_step(
     """Move a step to `position`; the others close up around it."""
     checklist, step = base.load_step(uow, caller, checklist_id, step_id, write=True)
     if step.position != position:
+        old = step.position
         base.arrange(repo.steps_of(uow.session, checklist.id), step, position)
         _touch(checklist, step, utcnow())
+        activity.record_changes(
+            uow, caller, "step", step.id, [("position", old, step.position)], verb="re-ordered"
+        )
     return _view(uow, step)
 
 
@@ -144,6 +151,15 @@ def clone_step(uow: UnitOfWork, caller: Caller, checklist_id: str, step_id: str)
     ]
     uow.session.add_all(copies)
     base.touch(checklist, now)
+    activity.record(
+        uow,
+        caller,
+        "created",
+        "step",
+        copy.id,
+        new=copy.title,
+        description=f"Copied from step {original.id}",
+    )
     uow.session.flush()
     return copy, copies
 
@@ -184,6 +200,7 @@ def delete_step(uow: UnitOfWork, caller: Caller, checklist_id: str, step_id: str
     checklist, step = base.load_step(uow, caller, checklist_id, step_id, write=True)
     uow.session.execute(delete(FormField).where(FormField.step_id == step.id))
     remaining = [s for s in repo.steps_of(uow.session, checklist.id) if s.id != step.id]
+    activity.record(uow, caller, "deleted", "step", step.id, old=step.title)
     uow.session.delete(step)
     now = utcnow()
     for other in remaining:
@@ -228,7 +245,7 @@ def _check(
         values["guests"], problems = _guests(data["guests"])
         errors |= problems
     if data.get("groups"):
-        errors |= references.check_groups(data["groups"])
+        errors |= references.check_groups(uow, checklist.org_id, data["groups"])
     for key in ("deadline", "start_date"):
         if data.get(key) is not None:
             values[key], problems = _rule(uow, checklist, step, key, data[key])

@@ -15,7 +15,7 @@ from procflow.domain import permissions
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import advance, utcnow
 from procflow.errors import NotFound, PermissionDenied, ProcflowError, Unavailable, ValidationFailed
-from procflow.services import runs
+from procflow.services import activity, runs
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist, Run, Tag, TagLink
 from procflow.storage.repositories import runs as run_repo
@@ -109,6 +109,7 @@ def create_tag(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> Ta
     tag = Tag(org_id=caller.org_id, title=title, color=values.get("color"))
     uow.session.add(tag)
     flush_or_raise(uow, _title_taken_error())
+    activity.record(uow, caller, "created", "tag", tag.id, new=tag.title)
     return TagView(tag)
 
 
@@ -128,9 +129,15 @@ def update_tag(
         errors |= _check_color(values["color"])
     if errors:
         raise ValidationFailed(errors)
+    changes: list[tuple[str, Any, Any]] = (
+        [("title", tag.title, title)] if tag.title != title else []
+    )
+    if "color" in values and values["color"] != tag.color:
+        changes.append(("color", tag.color, values["color"]))
     tag.title = title
     if "color" in values:
         tag.color = values["color"]
+    activity.record_changes(uow, caller, "tag", tag.id, changes)
     flush_or_raise(uow, _title_taken_error())
     return _views(uow, [tag], statistics)[0]
 
@@ -142,6 +149,7 @@ def delete_tag(uow: UnitOfWork, caller: Caller, tag_id: str) -> None:
     if tag is None:
         return
     repo.touch_runs(uow.session, repo.runs_tagged(uow.session, tag.id), utcnow())
+    activity.record(uow, caller, "deleted", "tag", tag.id, old=tag.title)
     uow.session.delete(tag)
     uow.session.flush()
 
@@ -168,6 +176,7 @@ def attach_tag(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> At
     )
     uow.session.add(link)
     _touch(subject)
+    record_link(uow, caller, "linked", subject, "tags", tag.id)
     flush_or_raise(uow, Unavailable("The tag was attached concurrently; try again."))
     return Attachment(link, tag, subject_type, created=True)
 
@@ -188,7 +197,25 @@ def detach_tag(uow: UnitOfWork, caller: Caller, link_id: int) -> None:
     uow.session.delete(link)
     if subject is not None:
         _touch(subject)
+        record_link(uow, caller, "unlinked", subject, "tags", link.tag_id)
     uow.session.flush()
+
+
+def record_link(
+    uow: UnitOfWork,
+    caller: Caller,
+    verb: str,
+    subject: Any,
+    field: str,
+    linked_id: str,
+) -> None:
+    """One record on the subject (run, task or template): which tag or folder came or went."""
+    kind = type(subject).__name__.lower()
+    run_id = subject.id if kind == "run" else getattr(subject, "run_id", None)
+    old, new = (None, linked_id) if verb == "linked" else (linked_id, None)
+    activity.record(
+        uow, caller, verb, kind, subject.id, run_id=run_id, field=field, old=old, new=new
+    )
 
 
 def _load(uow: UnitOfWork, caller: Caller, tag_id: str) -> Tag:

@@ -24,6 +24,7 @@ from procflow.domain.form_fields import (
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import advance, utcnow
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
+from procflow.services import activity
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist, FormField, Step
 from procflow.storage.repositories import checklists as repo
@@ -337,6 +338,7 @@ def create_capture(
     arrange(siblings, capture, None)
     touch(checklist, now)
     uow.session.flush()
+    activity.record(uow, caller, "created", "capture", capture.id, new=capture.label)
     return capture
 
 
@@ -354,14 +356,16 @@ def update_capture(
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
-    changed = apply_field(capture, values, now)
+    before = activity.snapshot(capture, [*values, *(["position"] if "position" in patch else [])])
+    apply_field(capture, values, now)
     if "position" in patch and patch["position"] != capture.position:
         siblings = repo.captures_of(uow.session, [step_id])[step_id]
         arrange(siblings, capture, patch["position"])
-        changed = True
-    if changed:
+    changes = activity.changes_of(before, capture)
+    if changes:
         capture.last_updated = now
         touch(checklist, now)
+        activity.record_changes(uow, caller, "capture", capture.id, changes)
         uow.session.flush()
     return capture
 
@@ -373,7 +377,16 @@ def reorder_capture(
     checklist, capture = _load_capture(uow, caller, checklist_id, step_id, capture_id)
     if capture.position != position:
         now = utcnow()
+        old = capture.position
         arrange(repo.captures_of(uow.session, [step_id])[step_id], capture, position)
+        activity.record_changes(
+            uow,
+            caller,
+            "capture",
+            capture.id,
+            [("position", old, capture.position)],
+            verb="re-ordered",
+        )
         capture.last_updated = now
         touch(checklist, now)
         uow.session.flush()
@@ -397,6 +410,7 @@ def move_capture(
     now = utcnow()
     lists = repo.captures_of(uow.session, [step_id, target.id])
     arrange([c for c in lists[step_id] if c is not capture], None, None)
+    activity.record_changes(uow, caller, "capture", capture.id, [("step_id", step_id, target.id)])
     capture.step_id = target.id
     arrange(lists[target.id], capture, position)
     capture.last_updated = now
@@ -411,6 +425,7 @@ def delete_capture(
     """Remove a capture from the template; runs already launched keep their copy."""
     checklist, capture = _load_capture(uow, caller, checklist_id, step_id, capture_id)
     siblings = repo.captures_of(uow.session, [step_id])[step_id]
+    activity.record(uow, caller, "deleted", "capture", capture.id, old=capture.label)
     uow.session.delete(capture)
     arrange([c for c in siblings if c is not capture], None, None)
     touch(checklist, utcnow())

@@ -12,7 +12,7 @@ from procflow.domain.ids import new_id
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import organizations, references, steps
+from procflow.services import activity, organizations, references, steps
 from procflow.services import template_fields as base
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist
@@ -114,6 +114,7 @@ def create_template(
     uow.session.add(checklist)
     uow.session.flush()
     base.apply_kickoff(uow, checklist.id, plan, now)
+    activity.record(uow, caller, "created", "checklist", checklist.id, new=checklist.title)
     return _bundle(uow, checklist, view)
 
 
@@ -131,17 +132,29 @@ def update_template(
     if errors or (plan and plan.errors):
         raise ValidationFailed(errors | (plan.errors if plan else {}))
     now = utcnow()
-    changed = False
-    for key in COLUMNS:
-        if key in patch and getattr(checklist, key) != patch[key]:
+    before = activity.snapshot(checklist, [key for key in COLUMNS if key in patch])
+    for key in before:
+        if getattr(checklist, key) != patch[key]:
             setattr(checklist, key, patch[key])
-            changed = True
+    changes = activity.changes_of(before, checklist)
     if plan is not None:
-        changed = base.apply_kickoff(uow, checklist.id, plan, now) or changed
-    if changed:
+        old_form = _kickoff_summary(uow, checklist.id)
+        if base.apply_kickoff(uow, checklist.id, plan, now):
+            uow.session.flush()
+            changes.append(("prerun", old_form, _kickoff_summary(uow, checklist.id)))
+    if changes:
         base.touch(checklist, now)
+        activity.record_changes(uow, caller, "checklist", checklist.id, changes)
         uow.session.flush()
     return _bundle(uow, checklist, view)
+
+
+def _kickoff_summary(uow: UnitOfWork, checklist_id: str) -> list[dict[str, Any]]:
+    """The kick-off form in brief, as the old and new value of a `prerun` change."""
+    return [
+        {"id": f.id, "label": f.label, "field_type": f.field_type, "required": f.required}
+        for f in repo.kickoff_of(uow.session, checklist_id)
+    ]
 
 
 def publish_template(uow: UnitOfWork, caller: Caller, checklist_id: str) -> TemplateBundle:
@@ -179,6 +192,15 @@ def clone_template(
     steps.copy_steps(uow, source.id, copy.id, now)
     for kickoff_field in repo.kickoff_of(uow.session, source.id):
         uow.session.add(base.copy_field(kickoff_field, copy.id, None, kickoff_field.alias, now))
+    activity.record(
+        uow,
+        caller,
+        "created",
+        "checklist",
+        copy.id,
+        new=copy.title,
+        description=f"Copied from template {source.id}",
+    )
     uow.session.flush()
     return _bundle(uow, copy, View())
 
@@ -190,6 +212,7 @@ def archive_template(uow: UnitOfWork, caller: Caller, checklist_id: str) -> Temp
         now = utcnow()
         checklist.archived_at = now
         base.touch(checklist, now)
+        activity.record(uow, caller, "archived", "checklist", checklist.id)
         uow.session.flush()
     return _bundle(uow, checklist, View())
 
@@ -200,6 +223,7 @@ def activate_template(uow: UnitOfWork, caller: Caller, checklist_id: str) -> Tem
     if checklist.archived_at is not None:
         checklist.archived_at = None
         base.touch(checklist, utcnow())
+        activity.record(uow, caller, "unarchived", "checklist", checklist.id)
         uow.session.flush()
     return _bundle(uow, checklist, View())
 
@@ -213,6 +237,7 @@ def delete_template(uow: UnitOfWork, caller: Caller, checklist_id: str) -> None:
         raise ValidationFailed.one(
             "checklist", "Archive the template before deleting it permanently."
         )
+    activity.record(uow, caller, "deleted", "checklist", checklist.id, old=checklist.title)
     uow.session.delete(checklist)
     uow.session.flush()
 
@@ -229,6 +254,6 @@ def _check(uow: UnitOfWork, caller: Caller, data: Mapping[str, Any]) -> dict[str
     if "users" in data:
         errors |= references.check_users(uow, org, data["users"])
     if data.get("groups"):
-        errors |= references.check_groups(data["groups"])
+        errors |= references.check_groups(uow, org, data["groups"])
     errors |= base.url_error(data.get("webhook"), "webhook")
     return errors

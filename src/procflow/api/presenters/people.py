@@ -3,7 +3,7 @@
 from typing import Any
 
 from procflow.domain.timeutil import format_ts
-from procflow.storage.models import Organization, User
+from procflow.storage.models import Membership, Organization, User
 
 
 def user_json(user: User, role: str | None) -> dict[str, Any]:
@@ -20,6 +20,18 @@ def user_json(user: User, role: str | None) -> dict[str, Any]:
         "active": True,
         "role": role,
         "created_at": format_ts(user.created_at),
+    }
+
+
+def member_json(user: User, membership: Membership) -> dict[str, Any]:
+    """A member of an organization: the user plus the membership's role and state."""
+    disabled = membership.disabled_at is not None
+    return user_json(user, membership.role) | {
+        "active": not disabled,
+        "is_suspended": disabled,
+        "status": "disabled" if disabled else "active",
+        "disabled_at": format_ts(membership.disabled_at),
+        "approved_at": format_ts(membership.created_at),
     }
 
 

@@ -55,7 +55,7 @@ def run_json(bundle: RunBundle, includes: Collection[str], now: datetime) -> dic
         "is_public": run.is_public,
         "prevent_guest_comment": run.prevent_guest_comment,
         "users": list(bundle.users),
-        "groups": [],
+        "groups": list(bundle.groups),
         "parent_id": run.parent_id,
         "can_add_oot": True,
         "assign_someone_else": False,
@@ -115,17 +115,24 @@ def run_json(bundle: RunBundle, includes: Collection[str], now: datetime) -> dic
 def _add_task_includes(
     data: dict[str, Any], bundle: RunBundle, includes: Collection[str], now: datetime
 ) -> None:
+    cid = bundle.run.checklist_id
     if bundle.tasks is None:
         return
     if "tasks" in includes:
         data["tasks"] = {
-            "data": [task_json(t, bundle.task_owners.get(t.id, []), now) for t in bundle.tasks]
+            "data": [
+                task_json(t, bundle.task_owners.get(t.id, []), now, checklist_id=cid)
+                for t in bundle.tasks
+            ]
         }
     if "next_task" in includes:
         pending = [t for t in bundle.tasks if t.status not in rules.DONE]
         pending.sort(key=lambda t: (t.deadline is None, t.deadline or now, t.position))
         data["next_task"] = {
-            "data": [task_json(t, bundle.task_owners.get(t.id, []), now) for t in pending[:1]]
+            "data": [
+                task_json(t, bundle.task_owners.get(t.id, []), now, checklist_id=cid)
+                for t in pending[:1]
+            ]
         }
 
 

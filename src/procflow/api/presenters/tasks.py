@@ -1,12 +1,13 @@
 """A task as Tallyfy's clients read it."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from procflow.domain.runs import DONE
 from procflow.domain.timeutil import format_ts
-from procflow.storage.models import Task, TaskOwner
+from procflow.services.tasks import TaskView
+from procflow.storage.models import RunField, Step, Task, TaskOwner
 
 STATUS_LABELS = {
     "not-started": "Not started",
@@ -24,9 +25,18 @@ def owners_json(owners: Sequence[TaskOwner]) -> dict[str, list[Any]]:
     }
 
 
-def task_json(task: Task, owners: Sequence[TaskOwner], now: datetime) -> dict[str, Any]:
+def task_json(
+    task: Task,
+    owners: Sequence[TaskOwner],
+    now: datetime,
+    *,
+    fields: Sequence[RunField] | None = None,
+    checklist_id: str | None = None,
+) -> dict[str, Any]:
+    """The task; `fields` (its form fields) adds `taskdata`, the values keyed by field id."""
     finished = task.status in DONE
-    return {
+    starter = (task.flags or {}).get("starter_id")
+    data = {
         "id": task.id,
         "increment_id": task.increment_id,
         "title": task.title,
@@ -54,4 +64,48 @@ def task_json(task: Task, owners: Sequence[TaskOwner], now: datetime) -> dict[st
         "created_at": format_ts(task.created_at),
         "last_updated": format_ts(task.last_updated),
         "archived_at": format_ts(task.archived_at),
+        "checklist_id": checklist_id,
+        "linked_step_id": None,
+        "blueprint_position": task.position,
+        "starter_id": starter if isinstance(starter, int) else None,
+        "completer_guest": None,
+        "run_status": None,
+    }
+    if fields is not None:
+        data["taskdata"] = {f.field_id: f.value for f in fields}
+    return data
+
+
+def task_view_json(view: TaskView, includes: Collection[str], now: datetime) -> dict[str, Any]:
+    """A task as the task endpoints answer it, with `?with=form_fields,run,step`."""
+    from procflow.api.presenters.runs import field_json, run_json
+
+    run = view.run
+    data = task_json(
+        view.task,
+        view.owners,
+        now,
+        fields=view.fields,
+        checklist_id=run.checklist_id if run is not None else None,
+    )
+    if run is not None:
+        data["run_status"] = "archived" if run.archived_at else "active"
+    if "form_fields" in includes:
+        data["form_fields"] = {"data": [field_json(f) for f in view.fields]}
+    if "step" in includes:
+        data["step"] = {"data": None if view.step is None else step_json(view.step)}
+    if "run" in includes:
+        data["run"] = {"data": None if view.bundle is None else run_json(view.bundle, (), now)}
+    return data
+
+
+def step_json(step: Step) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "checklist_id": step.checklist_id,
+        "title": step.title,
+        "alias": step.alias,
+        "summary": step.summary,
+        "step_type": step.step_type,
+        "position": step.position,
     }

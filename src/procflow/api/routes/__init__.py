@@ -5,8 +5,33 @@ Runs come first: they carry most of the traffic, and routes are matched in order
 
 from fastapi import APIRouter
 
-from procflow.api.routes import checklists, folders, me, runs, tags
+from procflow.api.routes import (
+    activity,
+    checklists,
+    comments,
+    folders,
+    groups,
+    guests,
+    me,
+    members,
+    runs,
+    tags,
+    tasks,
+)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
-    module.router for module in (runs, tags, folders, checklists, me)
+    module.router
+    for module in (
+        runs,
+        tasks,
+        tags,
+        folders,
+        checklists,
+        me,
+        groups,
+        members,
+        activity,
+        comments,
+        guests,
+    )
 )

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 HexId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-UserId = Annotated[int, Field(ge=1, le=2**53)]
+UserId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Input(BaseModel):

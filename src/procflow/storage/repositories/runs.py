@@ -14,8 +14,10 @@ from procflow.storage.models import (
     Checklist,
     Folder,
     FolderLink,
+    GroupMember,
     Run,
     RunField,
+    RunGroup,
     RunMember,
     Tag,
     TagLink,
@@ -32,6 +34,7 @@ class RunBundle:
     tags: list[tuple[int, Any]] = field(default_factory=list)
     folders: list[tuple[int, Any]] = field(default_factory=list)
     users: list[int] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
     kickoff: list[Any] = field(default_factory=list)
     facts: list[TaskFacts] = field(default_factory=list)
     tasks: list[Task] | None = None
@@ -62,14 +65,20 @@ def write(session: Session, run_id: str, values: dict[str, Any]) -> None:
     connection_of(session).execute(_RUN_UPDATE, {"run_id_": run_id, **values})
 
 
+def _owns_task(user_id: int) -> Any:
+    """A task owner row that names the user directly or through one of the user's groups."""
+    return or_(
+        TaskOwner.user_id == user_id,
+        TaskOwner.group_id.in_(select(GroupMember.group_id).where(GroupMember.user_id == user_id)),
+    )
+
+
 def holds_task(session: Session, run_id: str, user_id: int) -> bool:
     return bool(
         session.scalar(
             select(
                 exists().where(
-                    TaskOwner.user_id == user_id,
-                    TaskOwner.task_id == Task.id,
-                    Task.run_id == run_id,
+                    _owns_task(user_id), TaskOwner.task_id == Task.id, Task.run_id == run_id
                 )
             )
         )
@@ -95,6 +104,11 @@ _USERS = (
     select(RunMember.user_id)
     .where(RunMember.run_id == bindparam("run_id"))
     .order_by(RunMember.position, RunMember.user_id)
+)
+_GROUPS = (
+    select(RunGroup.group_id)
+    .where(RunGroup.run_id == bindparam("run_id"))
+    .order_by(RunGroup.position, RunGroup.group_id)
 )
 _FIELDS = (
     select(*RunField.__table__.c)
@@ -122,6 +136,10 @@ def _users(session: Session, run_id: str) -> list[int]:
     return [row.user_id for row in _rows(session, _USERS, run_id)]
 
 
+def _groups(session: Session, run_id: str) -> list[str]:
+    return [row.group_id for row in _rows(session, _GROUPS, run_id)]
+
+
 def _fields(session: Session, bundle: RunBundle, with_captures: bool) -> None:
     fields = _rows(session, _FIELDS, bundle.run.id)
     bundle.kickoff = [f for f in fields if f.task_id is None]
@@ -137,6 +155,8 @@ def refresh_lists(session: Session, bundle: RunBundle, changed: set[str]) -> Non
         bundle.folders = _folders(session, bundle.run.id)
     if "users" in changed:
         bundle.users = _users(session, bundle.run.id)
+    if "groups" in changed:
+        bundle.groups = _groups(session, bundle.run.id)
     if any(key.startswith(("prerun.", "taskdata.")) for key in changed):
         _fields(session, bundle, bundle.captures is not None)
 
@@ -155,6 +175,7 @@ def bundle(
     result.tags = _tags(session, run.id)
     result.folders = _folders(session, run.id)
     result.users = _users(session, run.id)
+    result.groups = _groups(session, run.id)
     _fields(session, result, with_captures)
     if with_tasks:
         result.tasks = tasks_of(session, run.id)
@@ -201,7 +222,5 @@ def involving(user_id: int) -> Any:
     return or_(
         Run.owner_id == user_id,
         Run.started_by == user_id,
-        exists().where(
-            TaskOwner.user_id == user_id, TaskOwner.task_id == Task.id, Task.run_id == Run.id
-        ),
+        exists().where(_owns_task(user_id), TaskOwner.task_id == Task.id, Task.run_id == Run.id),
     )

@@ -1,0 +1,28 @@
+"""Who is calling a route that members and guests share: a member or a guest.
+
+Only the comment routes and `GET /guest-tasks` take `CurrentActor`. Every other route
+takes `CurrentCaller`, which knows member tokens only, so a guest token there is a 401.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from procflow.api.dependencies import Db, bearer_token
+from procflow.errors import Unauthenticated
+from procflow.services import auth, guests
+from procflow.services.comments import Actor
+
+
+async def current_actor(
+    request: Request, uow: Db, org_id: Annotated[str, Path(max_length=64)]
+) -> Actor:
+    """A member of `org_id` if the token is a member's, else the guest it was issued to."""
+    token = bearer_token(request)
+    try:
+        return auth.caller_in(uow, token, org_id, request.app.state.caller_cache)
+    except Unauthenticated:
+        return guests.guest_for_token(uow, token, org_id)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

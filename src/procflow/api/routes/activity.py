@@ -1,0 +1,57 @@
+"""The activity feed: `/organizations/{org_id}/activity-feeds`."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from procflow.api.dependencies import MAX_PER_PAGE, CurrentCaller, Db, Page
+from procflow.api.jsonbody import JsonResponse, JsonRoute
+from procflow.api.presenters import envelope
+from procflow.api.presenters.activity import activity_json
+from procflow.api.schemas.activity import ActivityList
+from procflow.api.schemas.base import ERRORS
+from procflow.services import activity
+
+router = APIRouter(
+    prefix="/organizations/{org_id}", tags=["activity"], route_class=JsonRoute, responses=ERRORS
+)
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("/activity-feeds", response_model=ActivityList, summary="List activity records")
+async def list_activity(
+    request: Request,
+    caller: CurrentCaller,
+    uow: Db,
+    entity_type: Annotated[str | None, Query(max_length=40)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    type: Annotated[str | None, Query(max_length=40)] = None,
+    verb: Annotated[str | None, Query(max_length=30)] = None,
+    actor_type: Annotated[str | None, Query(max_length=10)] = None,
+    actor_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    field: Text = None,
+    created_after: date | None = None,
+    created_before: date | None = None,
+    sort: Literal["-created_at", "created_at"] = "-created_at",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1)] = 20,
+) -> Response:
+    """Newest first by default; dates are `YYYY-MM-DD` (UTC), both bounds inclusive."""
+    paging = Page(number=page, size=min(per_page, MAX_PER_PAGE))
+    query = activity.FeedQuery(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        type=type,
+        verb=verb,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        field=field,
+        created_after=created_after,
+        created_before=created_before,
+        newest_first=sort == "-created_at",
+    )
+    items, total = activity.feed(uow, caller, query, offset=paging.offset, limit=paging.size)
+    return JsonResponse(
+        envelope.page_of([activity_json(i) for i in items], total, paging, request.url)
+    )

@@ -1,0 +1,68 @@
+"""Members: `/organizations/{org_id}/users`."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from procflow.api.dependencies import CurrentCaller, Db, Paging
+from procflow.api.jsonbody import JsonResponse, JsonRoute
+from procflow.api.presenters import envelope
+from procflow.api.presenters.people import member_json
+from procflow.api.schemas.base import ERRORS
+from procflow.api.schemas.members import MemberEnvelope, MemberInvite, MemberList, RoleChange
+from procflow.services import members
+from procflow.services.members import MemberView
+
+router = APIRouter(
+    prefix="/organizations/{org_id}", tags=["members"], route_class=JsonRoute, responses=ERRORS
+)
+UserPath = Annotated[int, Path(ge=1, le=2**53)]
+
+
+def _item(view: MemberView, status_code: int = 200) -> Response:
+    return JsonResponse(
+        envelope.item(member_json(view.user, view.membership)), status_code=status_code
+    )
+
+
+@router.get("/users", response_model=MemberList, summary="List the organization's members")
+async def list_members(request: Request, caller: CurrentCaller, uow: Db, page: Paging) -> Response:
+    views, total = members.list_members(
+        uow,
+        caller,
+        offset=0 if page.unpaged else page.offset,
+        limit=None if page.unpaged else page.size,
+    )
+    data = [member_json(v.user, v.membership) for v in views]
+    return JsonResponse(envelope.page_of(data, total, page, request.url))
+
+
+@router.post(
+    "/users/invite", status_code=201, response_model=MemberEnvelope, summary="Invite a member"
+)
+async def invite_member(caller: CurrentCaller, uow: Db, body: MemberInvite) -> Response:
+    return _item(members.invite(uow, caller, body.present()), 201)
+
+
+@router.get("/users/{user_id}", response_model=MemberEnvelope, summary="Get a member")
+async def get_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> Response:
+    return _item(members.get_member(uow, caller, user_id))
+
+
+@router.put("/users/{user_id}/role", response_model=MemberEnvelope, summary="Change a role")
+async def change_role(
+    user_id: UserPath, caller: CurrentCaller, uow: Db, body: RoleChange
+) -> Response:
+    return _item(members.set_role(uow, caller, user_id, body.role))
+
+
+@router.delete(
+    "/users/{user_id}/disable", response_model=MemberEnvelope, summary="Disable a member"
+)
+async def disable_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> Response:
+    return _item(members.disable(uow, caller, user_id))
+
+
+@router.put("/users/{user_id}/enable", response_model=MemberEnvelope, summary="Enable a member")
+async def enable_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> Response:
+    return _item(members.enable(uow, caller, user_id))

@@ -1,0 +1,58 @@
+"""Bodies of the group endpoints and the documented shape of a group."""
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from procflow.api.schemas.base import Input, Meta, refuse_null
+
+Email = Annotated[str, Field(min_length=3, max_length=254)]
+MemberId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class GroupCreate(Input):
+    """`POST /groups`: `name` is required and unique in the organization."""
+
+    name: str
+    description: str | None = None
+    logo: str | None = None
+    members: Annotated[list[MemberId], Field(max_length=500)] | None = None
+    guests: Annotated[list[Email], Field(max_length=500)] | None = None
+
+    @field_validator("members", "guests", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: Any) -> Any:
+        return refuse_null(value, info.field_name)
+
+
+class GroupUpdate(GroupCreate):
+    """`PUT /groups/{id}`: only the keys sent change; `members` and `guests` replace."""
+
+    name: str = ""
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_not_null(cls, value: Any) -> Any:
+        return refuse_null(value, "name")
+
+
+class GroupOut(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    logo: str | None
+    members: list[int]
+    guests: list[str]
+    created_at: str | None
+    last_updated: str | None
+    updated_at: str | None
+    deleted_at: str | None
+
+
+class GroupEnvelope(BaseModel):
+    data: GroupOut
+
+
+class GroupList(BaseModel):
+    data: list[GroupOut]
+    meta: Meta

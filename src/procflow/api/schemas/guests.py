@@ -1,0 +1,71 @@
+"""Bodies of the guest endpoints and the documented shape of a guest."""
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from procflow.api.schemas.base import Input, Meta, refuse_null
+
+Email = Annotated[str, Field(max_length=254)]
+Name = Annotated[str, Field(max_length=500)]
+Details = Annotated[dict[str, Any], Field(max_length=50)]
+
+
+class GuestUpdate(Input):
+    """`PUT /guests/{email}`: only the keys sent change; `details` merge key by key."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    details: Details | None = None
+    phone: Annotated[str, Field(max_length=2000)] | None = None
+    company_name: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class GuestCreate(GuestUpdate):
+    """`POST /guests`: `email` is required and unique in the organization."""
+
+    email: Email
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return refuse_null(value, "email")
+
+
+class GuestOut(BaseModel):
+    id: int
+    guest_id: str
+    email: str
+    first_name: str
+    last_name: str
+    full_name: str
+    link: str
+    last_accessed_at: str | None
+    last_known_ip: str | None
+    last_known_country: str | None
+    created_at: str | None
+    last_updated: str | None
+    deleted_at: str | None
+    disabled_at: str | None
+    details: dict[str, Any]
+
+
+class GuestEnvelope(BaseModel):
+    data: GuestOut
+
+
+class GuestList(BaseModel):
+    data: list[GuestOut]
+    meta: Meta
+
+
+class GuestAll(BaseModel):
+    data: list[GuestOut]
+
+
+class GuestTokenOut(BaseModel):
+    token: str
+
+
+class GuestTokenEnvelope(BaseModel):
+    data: GuestTokenOut

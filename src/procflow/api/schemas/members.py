@@ -1,0 +1,51 @@
+"""Bodies of the member endpoints and the documented shape of a member."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from procflow.api.schemas.base import Input, Meta
+
+RoleName = Literal["admin", "standard", "light"]
+
+
+class MemberInvite(Input):
+    """`POST /users/invite`: the person's email, optional names, and a role (light)."""
+
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    first_name: str | None = None
+    last_name: str | None = None
+    role: RoleName | None = None
+
+
+class RoleChange(Input):
+    """`PUT /users/{id}/role`."""
+
+    role: RoleName
+
+
+class MemberOut(BaseModel):
+    id: int
+    email: str
+    username: str
+    first_name: str
+    last_name: str
+    full_name: str
+    profile_pic: str | None
+    timezone: str
+    active: bool
+    is_suspended: bool
+    status: str
+    role: str | None
+    created_at: str | None
+    approved_at: str | None
+    disabled_at: str | None
+
+
+class MemberEnvelope(BaseModel):
+    data: MemberOut
+
+
+class MemberList(BaseModel):
+    data: list[MemberOut]
+    meta: Meta

@@ -1,0 +1,151 @@
+"""Use cases on the members of an organization: list, invite, change role, disable, enable.
+
+Every member reads the member list; only admins change it. An organization always keeps
+at least one active admin, and nobody disables themselves.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from procflow.domain.permissions import Caller, Role
+from procflow.domain.timeutil import utcnow
+from procflow.errors import NotFound, PermissionDenied, ValidationFailed
+from procflow.services import activity, organizations
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.storage.models import Membership, User
+
+NAME_MAX = 100
+MAX_USER_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class MemberView:
+    user: User
+    membership: Membership
+
+
+def _ensure_admin(caller: Caller, action: str) -> None:
+    if not caller.is_admin:
+        raise PermissionDenied(f"Only administrators can {action}.")
+
+
+def _membership(uow: UnitOfWork, caller: Caller, user_id: int) -> Membership:
+    if user_id > MAX_USER_ID:
+        raise NotFound("User")
+    membership = uow.session.scalar(
+        select(Membership).where(Membership.org_id == caller.org_id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        raise NotFound("User")
+    return membership
+
+
+def _view(uow: UnitOfWork, membership: Membership) -> MemberView:
+    return MemberView(uow.session.get_one(User, membership.user_id), membership)
+
+
+def list_members(
+    uow: UnitOfWork, caller: Caller, *, offset: int, limit: int | None
+) -> tuple[list[MemberView], int]:
+    query = (
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == caller.org_id)
+    )
+    total = int(uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = uow.session.execute(query.order_by(User.id).offset(offset).limit(limit))
+    return [MemberView(user, membership) for user, membership in rows], total
+
+
+def get_member(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
+    return _view(uow, _membership(uow, caller, user_id))
+
+
+def invite(uow: UnitOfWork, caller: Caller, body: Mapping[str, Any]) -> MemberView:
+    """Add a person by email (creating the user if needed) with a role, light by default."""
+    _ensure_admin(caller, "invite members")
+    errors: dict[str, list[str]] = {}
+    for key in ("first_name", "last_name"):
+        if len(body.get(key) or "") > NAME_MAX:
+            errors[key] = [f"The {key} may not exceed {NAME_MAX} characters."]
+    email = body["email"].strip().lower()
+    existing = uow.session.scalar(select(User).where(User.email == email))
+    if existing is not None and organizations.member_ids(uow, caller.org_id, {existing.id}):
+        errors["email"] = ["This person is already a member of the organization."]
+    elif existing is not None and uow.session.scalar(
+        select(Membership.id).where(
+            Membership.org_id == caller.org_id, Membership.user_id == existing.id
+        )
+    ):
+        errors["email"] = ["This member is disabled; enable them instead."]
+    if "@" not in email or len(email) > 254:
+        errors["email"] = ["The email must be a valid email address."]
+    if errors:
+        raise ValidationFailed(errors)
+    role = Role(body.get("role") or Role.LIGHT.value)
+    user = existing or User(
+        email=email,
+        first_name=(body.get("first_name") or email.split("@", 1)[0][:NAME_MAX]).strip(),
+        last_name=(body.get("last_name") or "").strip(),
+    )
+    if existing is None:
+        uow.session.add(user)
+        uow.session.flush()
+    uow.session.add(Membership(org_id=caller.org_id, user_id=user.id, role=role.value))
+    activity.record(uow, caller, "invited", "member", str(user.id), new=role.value)
+    uow.session.flush()
+    return get_member(uow, caller, user.id)
+
+
+def set_role(uow: UnitOfWork, caller: Caller, user_id: int, role: str) -> MemberView:
+    """Change a member's role; the last active admin keeps theirs."""
+    _ensure_admin(caller, "change roles")
+    membership = _membership(uow, caller, user_id)
+    if membership.role == role:
+        return _view(uow, membership)
+    last_admin = membership.role == Role.ADMIN.value and membership.disabled_at is None
+    if last_admin and _active_admins(uow, caller.org_id) <= 1:
+        raise ValidationFailed.one("role", "The organization needs at least one administrator.")
+    activity.record_changes(uow, caller, "member", str(user_id), [("role", membership.role, role)])
+    membership.role = role
+    uow.session.flush()
+    return _view(uow, membership)
+
+
+def disable(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
+    """Suspend a member: their token no longer opens this organization."""
+    _ensure_admin(caller, "disable members")
+    membership = _membership(uow, caller, user_id)
+    if user_id == caller.user_id:
+        raise ValidationFailed.one("user", "You cannot disable yourself.")
+    if membership.disabled_at is None:
+        membership.disabled_at = utcnow()
+        activity.record(uow, caller, "disabled", "member", str(user_id))
+        uow.session.flush()
+    return _view(uow, membership)
+
+
+def enable(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
+    _ensure_admin(caller, "enable members")
+    membership = _membership(uow, caller, user_id)
+    if membership.disabled_at is not None:
+        membership.disabled_at = None
+        activity.record(uow, caller, "enabled", "member", str(user_id))
+        uow.session.flush()
+    return _view(uow, membership)
+
+
+def _active_admins(uow: UnitOfWork, org_id: str) -> int:
+    return int(
+        uow.session.scalar(
+            select(func.count()).where(
+                Membership.org_id == org_id,
+                Membership.role == Role.ADMIN.value,
+                Membership.disabled_at.is_(None),
+            )
+        )
+        or 0
+    )

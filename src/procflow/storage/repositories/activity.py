@@ -1,0 +1,70 @@
+"""Reading the activity trail."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from procflow.storage.models import Activity, Run, User
+from procflow.storage.repositories import runs as run_repo
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    """What a feed request narrows to; `None` means no restriction."""
+
+    object_type: str | None = None
+    object_id: str | None = None
+    run_id: str | None = None
+    verb: str | None = None
+    actor_type: str | None = None
+    actor_id: int | None = None
+    field: str | None = None
+    after: datetime | None = None
+    before: datetime | None = None
+    readable_by: int | None = None
+
+
+def _query(org_id: str, where: ActivityFilter) -> Select[Activity]:
+    query = select(Activity).where(Activity.org_id == org_id)
+    for column, value in (
+        (Activity.object_type, where.object_type),
+        (Activity.object_id, where.object_id),
+        (Activity.run_id, where.run_id),
+        (Activity.verb, where.verb),
+        (Activity.actor_type, where.actor_type),
+        (Activity.actor_id, where.actor_id),
+        (Activity.field, where.field),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if where.after is not None:
+        query = query.where(Activity.created_at >= where.after)
+    if where.before is not None:
+        query = query.where(Activity.created_at < where.before)
+    if where.readable_by is not None:
+        readable = select(Run.id).where(Run.org_id == org_id, run_repo.involving(where.readable_by))
+        query = query.where(Activity.run_id.in_(readable))
+    return query
+
+
+def page(
+    session: Session,
+    org_id: str,
+    where: ActivityFilter,
+    *,
+    newest_first: bool,
+    offset: int,
+    limit: int | None,
+) -> tuple[list[Activity], int]:
+    query = _query(org_id, where)
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    order = Activity.id.desc() if newest_first else Activity.id.asc()
+    return list(session.scalars(query.order_by(order).offset(offset).limit(limit))), total
+
+
+def users_by_id(session: Session, user_ids: set[int]) -> dict[int, User]:
+    if not user_ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
