@@ -383,6 +383,14 @@ def test_run_owner_standard_may_act(world: World) -> None:
     assert response.status_code == 200
 
 
+def feed(world: World, run_id: str) -> list[dict[str, Any]]:
+    """The run's activity feed as a client reads it, newest first."""
+    response = world.call("GET", f"/activity-feeds?entity_type=run&entity_id={run_id}&per_page=100")
+    assert response.status_code == 200, response.text
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
+
+
 def _run_state(world: World, run_id: str) -> dict[str, Any]:
     data: dict[str, Any] = world.call("GET", f"/runs/{run_id}?with=next_task").json()["data"]
     return data
@@ -441,6 +449,26 @@ def test_whole_process_end_to_end(world: World) -> None:
         assert state["completed_at"] is None
         assert state["last_updated"] > version_stamp
         version_stamp = state["last_updated"]
+    # A problem on the sign-off task holds the whole run until it is resolved.
+    feed_before = len(feed(world, run["id"]))
+    problem = world.call(
+        "POST", f"/tasks/{tasks[2]['id']}/problem", json={"content": "Missing signature"}
+    )
+    assert problem.status_code == 201, problem.text
+    state = _run_state(world, run["id"])
+    assert state["status"] == "problem"
+    assert state["has_open_issue"] is True
+    resolved = world.call(
+        "POST",
+        f"/tasks/{tasks[2]['id']}/resolved-threads",
+        json={"thread_id": problem.json()["data"]["id"], "content": "Signed now"},
+    )
+    assert resolved.status_code == 201, resolved.text
+    state = _run_state(world, run["id"])
+    assert state["status"] == "active"
+    assert state["has_open_issue"] is False
+    verbs = [r["verb"] for r in feed(world, run["id"])[: -feed_before or None]]
+    assert {"issue-reported", "issue-resolved"} <= set(verbs)
     signoff = world.call(
         "POST",
         f"/runs/{run['id']}/completed-tasks",

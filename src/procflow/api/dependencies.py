@@ -44,7 +44,9 @@ async def current_user(request: Request, uow: Db) -> int:
 async def current_caller(
     request: Request, uow: Db, org_id: Annotated[str, Path(max_length=64)]
 ) -> Caller:
-    return auth.caller_in(uow, bearer_token(request), org_id, request.app.state.caller_cache)
+    caller = auth.caller_in(uow, bearer_token(request), org_id, request.app.state.caller_cache)
+    request.state.caller = caller
+    return caller
 
 
 CurrentUser = Annotated[int, Depends(current_user)]

@@ -8,6 +8,7 @@ content type on PUT and DELETE.
 """
 
 from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from typing import Any
 
 import orjson
@@ -15,6 +16,8 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from procflow.api.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from procflow.errors import PermissionDenied, Unavailable
+from procflow.services import activity
 from procflow.services.unit_of_work import UnitOfWork
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -106,11 +109,32 @@ class TransactionalRoute(APIRoute):
         async def transactional(request: Request) -> Response:
             await self.prepare(request)
             factory = request.app.state.session_factory
-            with UnitOfWork(factory, write=request.method not in READ_METHODS) as uow:
-                request.state.uow = uow
-                return await handler(request)
+            try:
+                with UnitOfWork(factory, write=request.method not in READ_METHODS) as uow:
+                    request.state.uow = uow
+                    return await handler(request)
+            except PermissionDenied as refusal:
+                record_refusal(request, factory, refusal)
+                raise
 
         return transactional
+
+
+def record_refusal(request: Request, factory: Any, refusal: PermissionDenied) -> None:
+    """Write down a member's refused request, after its own transaction has rolled back."""
+    caller = getattr(request.state, "caller", None)
+    if caller is None:
+        return
+    with suppress(Unavailable), UnitOfWork(factory, write=True) as uow:
+        activity.record(
+            uow,
+            caller,
+            "denied",
+            "request",
+            request.method,
+            run_id=request.path_params.get("run_id"),
+            description=f"{request.method} {request.url.path}: {refusal.message}"[:2000],
+        )
 
 
 class JsonRoute(TransactionalRoute):
