@@ -33,21 +33,24 @@ def record(
     description: str | None = None,
     actor_type: str = MEMBER,
 ) -> None:
-    uow.session.add(
-        Activity(
-            org_id=caller.org_id,
-            actor_type=actor_type,
-            actor_id=caller.user_id,
-            verb=verb,
-            object_type=object_type,
-            object_id=object_id,
-            run_id=run_id,
-            field=field,
-            old_value=old,
-            new_value=new,
-            description=description,
-            created_at=utcnow(),
-        )
+    repo.append(
+        uow.session,
+        [
+            {
+                "org_id": caller.org_id,
+                "actor_type": actor_type,
+                "actor_id": caller.user_id,
+                "verb": verb,
+                "object_type": object_type,
+                "object_id": object_id,
+                "run_id": run_id,
+                "field": field,
+                "old_value": old,
+                "new_value": new,
+                "description": description,
+                "created_at": utcnow(),
+            }
+        ],
     )
 
 
@@ -61,19 +64,28 @@ def record_changes(
     run_id: str | None = None,
     verb: str = "updated",
 ) -> None:
-    """One `updated` record per changed field, with its old and new value."""
-    for field, old, new in changes:
-        record(
-            uow,
-            caller,
-            verb,
-            object_type,
-            object_id,
-            run_id=run_id,
-            field=field,
-            old=_jsonable(old),
-            new=_jsonable(new),
-        )
+    """One `updated` record per changed field, with its old and new value (one statement)."""
+    now = utcnow()
+    repo.append(
+        uow.session,
+        [
+            {
+                "org_id": caller.org_id,
+                "actor_type": MEMBER,
+                "actor_id": caller.user_id,
+                "verb": verb,
+                "object_type": object_type,
+                "object_id": object_id,
+                "run_id": run_id,
+                "field": field,
+                "old_value": _jsonable(old),
+                "new_value": _jsonable(new),
+                "description": None,
+                "created_at": now,
+            }
+            for field, old, new in changes
+        ],
+    )
 
 
 def snapshot(target: Any, keys: Iterable[str]) -> dict[str, Any]:

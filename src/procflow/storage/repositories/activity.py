@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
+from procflow.storage.database import connection_of
 from procflow.storage.models import Activity, Run, User
 from procflow.storage.repositories import runs as run_repo
 
@@ -24,6 +26,15 @@ class ActivityFilter:
     after: datetime | None = None
     before: datetime | None = None
     readable_by: int | None = None
+
+
+_APPEND = insert(Activity)
+
+
+def append(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert records straight away, in call order, without ORM bookkeeping."""
+    if rows:
+        connection_of(session).execute(_APPEND, rows)
 
 
 def _query(org_id: str, where: ActivityFilter) -> Select[Activity]:
