@@ -1,7 +1,8 @@
 """Who is calling a route that members and guests share: a member or a guest.
 
-Only the comment routes and `GET /guest-tasks` take `CurrentActor`. Every other route
-takes `CurrentCaller`, which knows member tokens only, so a guest token there is a 401.
+The comment routes, `GET /guest-tasks` and the task routes a guest may use (read, fill
+`taskdata`, complete, reopen its own tasks) take `CurrentActor`. Every other route takes
+`CurrentCaller`, which knows member tokens only, so a guest token there is a 401.
 """
 
 from typing import Annotated

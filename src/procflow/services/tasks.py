@@ -268,7 +268,8 @@ def _parse_deadline(value: Any, errors: dict[str, list[str]]) -> datetime | None
 # ---- writing -------------------------------------------------------------------------
 
 
-def _touch(task: Task, run: Run | None, now: datetime) -> None:
+def touch(task: Task, run: Run | None, now: datetime) -> None:
+    """A change of a task is a change of its run: both move `last_updated`."""
     task.last_updated = advance(task.last_updated, now)
     if run is not None:
         run.last_updated = advance(run.last_updated, now)
@@ -296,11 +297,8 @@ def update_task(
     deadline = _parse_deadline(patch["deadline"], errors) if "deadline" in patch else None
     if "owners" in patch:
         errors |= _check_owners(uow, caller, patch["owners"])
-    fields = {f.field_id: f for f in repo.fields_of(uow.session, [task.id])[task.id]}
-    values: dict[str, Any] = {}
-    if patch.get("taskdata"):
-        values, problems = run_fields.check(fields.values(), patch["taskdata"], "taskdata", strict)
-        errors |= problems
+    fields, values, problems = check_taskdata(uow, task, patch.get("taskdata"), strict)
+    errors |= problems
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -313,7 +311,7 @@ def update_task(
     changes += [(f"taskdata.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
     owners_change = _replace_owners(uow, task, patch.get("owners"))
     if changes or owners_change:
-        _touch(task, run, now)
+        touch(task, run, now)
         activity.record_changes(uow, caller, "task", task.id, changes, run_id=task.run_id)
         if owners_change:
             _, old, new = owners_change
@@ -323,6 +321,17 @@ def update_task(
             )  # fmt: skip
         uow.session.flush()
     return views(uow, [task], steps=True)[0]
+
+
+def check_taskdata(
+    uow: UnitOfWork, task: Task, taskdata: Any, strict: bool
+) -> tuple[dict[str, RunField], dict[str, Any], dict[str, list[str]]]:
+    """The task's stored form values by field id, the sent values to write, and errors."""
+    fields = {f.field_id: f for f in repo.fields_of(uow.session, [task.id])[task.id]}
+    if not taskdata:
+        return fields, {}, {}
+    values, errors = run_fields.check(fields.values(), taskdata, "taskdata", strict)
+    return fields, values, errors
 
 
 def _replace_owners(uow: UnitOfWork, task: Task, owners: Mapping[str, Any] | None) -> Change | None:
@@ -357,6 +366,22 @@ def complete_task(
     if run_id is None and task.run_id is not None:
         raise ValidationFailed.one("task_id", "Complete process tasks through their process.")
     _require_act(uow, caller, task, run)
+    check_completable(uow, task, is_approved)
+    now = utcnow()
+    old_status = task.status
+    mark_completed(task, run, now, is_approved, completer_id=caller.user_id)
+    activity.record(
+        uow, caller, "completed", "task", task.id,
+        run_id=task.run_id, field="status", old=old_status, new=task.status,
+    )  # fmt: skip
+    uow.session.flush()
+    if run is not None and complete_run_if_done(uow, run, now):
+        activity.record(uow, caller, "completed", "run", run.id, run_id=run.id)
+    return views(uow, [task], steps=True)[0]
+
+
+def check_completable(uow: UnitOfWork, task: Task, is_approved: Any) -> None:
+    """Refuse (422) a task that is done, an approval without verdict, or missing values."""
     if task.status in DONE:
         raise ValidationFailed.one("task_id", "The task is already completed.")
     errors: dict[str, list[str]] = {}
@@ -367,25 +392,29 @@ def complete_task(
     errors |= missing_required(specs, {f.field_id: f.value for f in fields}, "taskdata")
     if errors:
         raise ValidationFailed(errors)
-    now = utcnow()
-    old_status = task.status
+
+
+def mark_completed(
+    task: Task, run: Run | None, now: datetime, is_approved: Any, *, completer_id: int | None
+) -> None:
+    """Set a checked task completed (by a member, or by nobody for a guest's completion)."""
     task.status = TaskStatus.COMPLETED.value
     task.completed_at = now
-    task.completer_id = caller.user_id
+    task.completer_id = completer_id
     if task.task_type == "approval":
         task.is_approved = is_approved
-    _touch(task, run, now)
-    activity.record(
-        uow, caller, "completed", "task", task.id,
-        run_id=task.run_id, field="status", old=old_status, new=task.status,
-    )  # fmt: skip
-    uow.session.flush()
-    if run is not None and run.completed_at is None:
-        rest = repo.run_tasks(uow.session, run.id)
-        if rest and all(t.status in DONE for t in rest):
-            run.completed_at = now
-            activity.record(uow, caller, "completed", "run", run.id, run_id=run.id)
-    return views(uow, [task], steps=True)[0]
+    touch(task, run, now)
+
+
+def complete_run_if_done(uow: UnitOfWork, run: Run, now: datetime) -> bool:
+    """Mark the run complete once every task is done; True if it just became complete."""
+    if run.completed_at is not None:
+        return False
+    rest = repo.run_tasks(uow.session, run.id)
+    if rest and all(t.status in DONE for t in rest):
+        run.completed_at = now
+        return True
+    return False
 
 
 def reopen_task(
@@ -396,24 +425,37 @@ def reopen_task(
     if run_id is None and task.run_id is not None:
         raise ValidationFailed.one("task_id", "Reopen process tasks through their process.")
     _require_act(uow, caller, task, run)
-    if task.status != TaskStatus.COMPLETED.value:
-        raise ValidationFailed.one("task_id", "The task is not completed.")
-    now = utcnow()
+    check_reopenable(task)
     old_status = task.status
-    task.status = TaskStatus.IN_PROGRESS.value
-    task.completed_at = None
-    task.completer_id = None
-    task.is_approved = None
-    _touch(task, run, now)
+    run_reopened = mark_reopened(task, run, utcnow())
     activity.record(
         uow, caller, "re-opened", "task", task.id,
         run_id=task.run_id, field="status", old=old_status, new=task.status,
     )  # fmt: skip
-    if run is not None and run.completed_at is not None:
-        run.completed_at = None
+    if run is not None and run_reopened:
         activity.record(uow, caller, "re-opened", "run", run.id, run_id=run.id)
     uow.session.flush()
     return views(uow, [task], steps=True)[0]
+
+
+def check_reopenable(task: Task) -> None:
+    if task.status != TaskStatus.COMPLETED.value:
+        raise ValidationFailed.one("task_id", "The task is not completed.")
+
+
+def mark_reopened(task: Task, run: Run | None, now: datetime) -> bool:
+    """Set a completed task in progress again; True if its run was complete until now."""
+    task.status = TaskStatus.IN_PROGRESS.value
+    task.completed_at = None
+    task.completer_id = None
+    task.is_approved = None
+    if "completer_guest_id" in (task.flags or {}):
+        task.flags = {k: v for k, v in task.flags.items() if k != "completer_guest_id"}
+    touch(task, run, now)
+    if run is None or run.completed_at is None:
+        return False
+    run.completed_at = None
+    return True
 
 
 # ---- one-off tasks -------------------------------------------------------------------
@@ -474,7 +516,7 @@ def archive_oneoff(uow: UnitOfWork, caller: Caller, task_id: str) -> None:
     if task.archived_at is None:
         now = utcnow()
         task.archived_at = now
-        _touch(task, None, now)
+        touch(task, None, now)
         activity.record(uow, caller, "archived", "task", task.id)
 
 
@@ -482,7 +524,7 @@ def restore_oneoff(uow: UnitOfWork, caller: Caller, task_id: str) -> TaskView:
     task = _oneoff_for_owner(uow, caller, task_id)
     if task.archived_at is not None:
         task.archived_at = None
-        _touch(task, None, utcnow())
+        touch(task, None, utcnow())
         activity.record(uow, caller, "unarchived", "task", task.id)
     return views(uow, [task])[0]
 

@@ -68,7 +68,7 @@ def task_json(
         "linked_step_id": None,
         "blueprint_position": task.position,
         "starter_id": starter if isinstance(starter, int) else None,
-        "completer_guest": None,
+        "completer_guest": (task.flags or {}).get("completer_guest_id"),
         "run_status": None,
     }
     if fields is not None:

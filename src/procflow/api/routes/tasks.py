@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from procflow.api.dependencies import (
     CurrentCaller,
@@ -14,6 +14,7 @@ from procflow.api.dependencies import (
     Paging,
     strict_for,
 )
+from procflow.api.guest_auth import current_actor
 from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.comments import comment_json
@@ -21,8 +22,11 @@ from procflow.api.presenters.tasks import task_view_json
 from procflow.api.problems import BadRequest
 from procflow.api.schemas.base import ERRORS, Envelope, ListEnvelope
 from procflow.api.schemas.tasks import TaskCompletion, TaskCreate, TaskUpdate
+from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import parse_ts, utcnow
-from procflow.services import comments, tasks
+from procflow.services import comments, guest_tasks, tasks
+from procflow.services.comments import Actor
+from procflow.services.guests import GuestCaller
 from procflow.services.tasks import TaskView
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.repositories.tasks import TaskFilter
@@ -32,6 +36,16 @@ router = APIRouter(tags=["tasks"], route_class=JsonRoute, responses=ERRORS)
 Text = Annotated[str | None, Query(max_length=200)]
 Csv = Annotated[str | None, Query(max_length=1000)]
 Stamp = Annotated[str | None, Query(max_length=40)]
+
+
+async def _task_actor(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    """A member or a guest; a member's refused requests are recorded as on member routes."""
+    if isinstance(actor, Caller):
+        request.state.caller = actor
+    return actor
+
+
+TaskActor = Annotated[Actor, Depends(_task_actor)]
 
 
 def _csv_ints(raw: str | None) -> list[int] | None:
@@ -64,12 +78,13 @@ def _item(
     *,
     rules: bool = False,
     uow: UnitOfWork | None = None,
+    for_guest: bool = False,
 ) -> Response:
     data = task_view_json(view, include, utcnow())
     if rules and view.task.run_id is not None:
         data["tasks_changed_by_rules"] = {}
     if uow is not None and "threads" in include:
-        threads = comments.threads_of(uow, [view.task.id])[view.task.id]
+        threads = comments.threads_of(uow, [view.task.id], for_guest=for_guest)[view.task.id]
         data["threads"] = {"data": [comment_json(c) for c in threads]}
     return JsonResponse(envelope.item(data))
 
@@ -130,9 +145,12 @@ async def list_run_tasks(
     summary="Get a task of a process",
 )
 async def get_run_task(
-    run_id: str, task_id: str, caller: CurrentCaller, uow: Db, include: Includes
+    run_id: str, task_id: str, actor: TaskActor, uow: Db, include: Includes
 ) -> Response:
-    view = tasks.get_task(uow, caller, task_id, run_id, with_run="run" in include)
+    if isinstance(actor, GuestCaller):
+        view = guest_tasks.get_task(uow, actor, task_id, run_id)
+        return _item(view, include, uow=uow, for_guest=True)
+    view = tasks.get_task(uow, actor, task_id, run_id, with_run="run" in include)
     return _item(view, include, uow=uow)
 
 
@@ -144,13 +162,18 @@ async def get_run_task(
 async def update_run_task(
     run_id: str,
     task_id: str,
-    caller: CurrentCaller,
+    actor: TaskActor,
     uow: Db,
     include: Includes,
     body: TaskUpdate,
     strict: Annotated[bool, strict_for(TaskUpdate)],
 ) -> Response:
-    view = tasks.update_task(uow, caller, task_id, body.present(), run_id=run_id, strict=strict)
+    if isinstance(actor, GuestCaller):
+        view = guest_tasks.update_task(
+            uow, actor, task_id, body.present(), run_id=run_id, strict=strict
+        )
+    else:
+        view = tasks.update_task(uow, actor, task_id, body.present(), run_id=run_id, strict=strict)
     return _item(view, include)
 
 
@@ -160,9 +183,12 @@ async def update_run_task(
     summary="Complete a task of a process",
 )
 async def complete_run_task(
-    run_id: str, caller: CurrentCaller, uow: Db, body: TaskCompletion
+    run_id: str, actor: TaskActor, uow: Db, body: TaskCompletion
 ) -> Response:
-    view = tasks.complete_task(uow, caller, body.task_id, body.is_approved, run_id=run_id)
+    if isinstance(actor, GuestCaller):
+        view = guest_tasks.complete_task(uow, actor, body.task_id, body.is_approved, run_id=run_id)
+    else:
+        view = tasks.complete_task(uow, actor, body.task_id, body.is_approved, run_id=run_id)
     return _item(view, frozenset(), rules=True)
 
 
@@ -171,8 +197,11 @@ async def complete_run_task(
     response_model=Envelope,
     summary="Reopen a task of a process",
 )
-async def reopen_run_task(run_id: str, task_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    view = tasks.reopen_task(uow, caller, task_id, run_id=run_id)
+async def reopen_run_task(run_id: str, task_id: str, actor: TaskActor, uow: Db) -> Response:
+    if isinstance(actor, GuestCaller):
+        view = guest_tasks.reopen_task(uow, actor, task_id, run_id=run_id)
+    else:
+        view = tasks.reopen_task(uow, actor, task_id, run_id=run_id)
     return _item(view, frozenset(), rules=True)
 
 
@@ -247,8 +276,11 @@ async def create_task(caller: CurrentCaller, uow: Db, body: TaskCreate) -> Respo
 
 
 @router.get(ORG + "/tasks/{task_id}", response_model=Envelope, summary="Get a task")
-async def get_task(task_id: str, caller: CurrentCaller, uow: Db, include: Includes) -> Response:
-    view = tasks.get_task(uow, caller, task_id, with_run="run" in include)
+async def get_task(task_id: str, actor: TaskActor, uow: Db, include: Includes) -> Response:
+    if isinstance(actor, GuestCaller):
+        view = guest_tasks.get_task(uow, actor, task_id)
+        return _item(view, include, uow=uow, for_guest=True)
+    view = tasks.get_task(uow, actor, task_id, with_run="run" in include)
     return _item(view, include, uow=uow)
 
 
