@@ -149,6 +149,8 @@ def test_guest_may_change_only_taskdata(world: World) -> None:
     assert refused.status_code == 403
     assert world.call("GET", path).json()["data"]["title"] == "Sign"
     assert guest_records(world, own) == []
+    denied = world.call("GET", "/activity-feeds?verb=denied").json()["data"]
+    assert [(r["actor_type"], r["run_id"]) for r in denied] == [("guest", run_id)]
 
 
 def test_members_keep_their_behaviour(world: World) -> None:

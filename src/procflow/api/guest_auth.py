@@ -20,10 +20,13 @@ async def current_actor(
 ) -> Actor:
     """A member of `org_id` if the token is a member's, else the guest it was issued to."""
     token = bearer_token(request)
+    actor: Actor
     try:
-        return auth.caller_in(uow, token, org_id, request.app.state.caller_cache)
+        actor = auth.caller_in(uow, token, org_id, request.app.state.caller_cache)
     except Unauthenticated:
-        return guests.guest_for_token(uow, token, org_id)
+        actor = guests.guest_for_token(uow, token, org_id)
+    request.state.caller = actor
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

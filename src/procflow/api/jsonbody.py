@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from procflow.api.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from procflow.errors import PermissionDenied, Unavailable
 from procflow.services import activity
+from procflow.services.comments import GuestCommentRefused
 from procflow.services.unit_of_work import UnitOfWork
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -121,19 +122,17 @@ class TransactionalRoute(APIRoute):
 
 
 def record_refusal(request: Request, factory: Any, refusal: PermissionDenied) -> None:
-    """Write down a member's refused request, after its own transaction has rolled back."""
+    """Write down a refused request, after its own transaction has rolled back.
+
+    Refused guest comments are written down by the comment routes, with their task.
+    """
     caller = getattr(request.state, "caller", None)
-    if caller is None:
+    if caller is None or isinstance(refusal, GuestCommentRefused):
         return
+    description = f"{request.method} {request.url.path}: {refusal.message}"[:2000]
     with suppress(Unavailable), UnitOfWork(factory, write=True) as uow:
-        activity.record(
-            uow,
-            caller,
-            "denied",
-            "request",
-            request.method,
-            run_id=request.path_params.get("run_id"),
-            description=f"{request.method} {request.url.path}: {refusal.message}"[:2000],
+        activity.record_denial(
+            uow, caller, request.method, description, run_id=request.path_params.get("run_id")
         )
 
 

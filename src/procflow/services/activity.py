@@ -54,6 +54,32 @@ def record(
     )
 
 
+def record_denial(
+    uow: UnitOfWork, actor: Any, method: str, description: str, *, run_id: str | None
+) -> None:
+    """A refused request, by a member (`Caller`) or a guest (anything with `guest_id`)."""
+    guest_id = getattr(actor, "guest_id", None)
+    repo.append(
+        uow.session,
+        [
+            {
+                "org_id": actor.org_id,
+                "actor_type": GUEST if guest_id is not None else MEMBER,
+                "actor_id": guest_id if guest_id is not None else actor.user_id,
+                "verb": "denied",
+                "object_type": "request",
+                "object_id": method,
+                "run_id": run_id,
+                "field": None,
+                "old_value": None,
+                "new_value": None,
+                "description": description,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+
+
 def record_changes(
     uow: UnitOfWork,
     caller: Caller,

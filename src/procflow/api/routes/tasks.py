@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from procflow.api.dependencies import (
     CurrentCaller,
@@ -14,7 +14,7 @@ from procflow.api.dependencies import (
     Paging,
     strict_for,
 )
-from procflow.api.guest_auth import current_actor
+from procflow.api.guest_auth import CurrentActor
 from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.comments import comment_json
@@ -22,10 +22,8 @@ from procflow.api.presenters.tasks import task_view_json
 from procflow.api.problems import BadRequest
 from procflow.api.schemas.base import ERRORS, Envelope, ListEnvelope
 from procflow.api.schemas.tasks import TaskCompletion, TaskCreate, TaskUpdate
-from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import parse_ts, utcnow
 from procflow.services import comments, guest_tasks, tasks
-from procflow.services.comments import Actor
 from procflow.services.guests import GuestCaller
 from procflow.services.tasks import TaskView
 from procflow.services.unit_of_work import UnitOfWork
@@ -38,14 +36,7 @@ Csv = Annotated[str | None, Query(max_length=1000)]
 Stamp = Annotated[str | None, Query(max_length=40)]
 
 
-async def _task_actor(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-    """A member or a guest; a member's refused requests are recorded as on member routes."""
-    if isinstance(actor, Caller):
-        request.state.caller = actor
-    return actor
-
-
-TaskActor = Annotated[Actor, Depends(_task_actor)]
+TaskActor = CurrentActor
 
 
 def _csv_ints(raw: str | None) -> list[int] | None:
