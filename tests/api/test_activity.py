@@ -320,3 +320,22 @@ def test_other_organizations_records_are_invisible(world: World, other_world: Wo
     run = run_of(other_world)
     assert feed(world, entity_type="run", entity_id=run["id"]) == []
     assert feed(world) == []
+
+
+def test_feed_filters_by_actor_email_source_and_search(world: World) -> None:
+    run = world.launch(world.template())
+    own = world.launch(world.template(), world.standard)
+    world.call("PUT", f"/runs/{run['id']}", json={"summary": "by the admin"})
+    world.call("PUT", f"/runs/{own['id']}", world.standard, json={"name": "Standard's"})
+
+    def feed(query: str) -> list[dict[str, object]]:
+        response = world.call("GET", f"/activity-feeds?{query}&per_page=100")
+        assert response.status_code == 200, response.text
+        data: list[dict[str, object]] = response.json()["data"]
+        return data
+
+    admin_email = world.call("GET", "/me").json()["data"]["email"]
+    assert {r["actor_id"] for r in feed(f"actor_email={admin_email}")} == {world.admin.user_id}
+    assert feed("source=Guest") == []
+    assert len(feed("source=Member")) == len(feed("sort=-created_at"))
+    assert [r["field"] for r in feed("search=summary")] == ["summary"]

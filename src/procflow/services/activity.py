@@ -154,6 +154,9 @@ class FeedQuery:
     field: str | None = None
     created_after: date | None = None
     created_before: date | None = None
+    actor_email: str | None = None
+    source: str | None = None
+    search: str | None = None
     newest_first: bool = True
 
 
@@ -177,12 +180,14 @@ def feed(
         object_id=None if kind == "run" else query.entity_id,
         run_id=query.entity_id if kind == "run" else None,
         verb=query.verb,
-        actor_type=query.actor_type.lower() if query.actor_type else None,
+        actor_type=(query.actor_type or query.source or "").lower() or None,
         actor_id=query.actor_id,
         field=query.field,
         after=_midnight(query.created_after, 0),
         before=_midnight(query.created_before, 1),
         readable_by=caller.user_id if caller.role is Role.LIGHT else None,
+        actor_email=query.actor_email.strip().lower() if query.actor_email else None,
+        search=query.search,
     )
     records, total = repo.page(
         uow.session,

@@ -33,6 +33,9 @@ async def list_activity(
     field: Text = None,
     created_after: date | None = None,
     created_before: date | None = None,
+    actor_email: Text = None,
+    source: Annotated[str | None, Query(max_length=10)] = None,
+    search: Text = None,
     sort: Literal["-created_at", "created_at"] = "-created_at",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1)] = 20,
@@ -49,6 +52,9 @@ async def list_activity(
         field=field,
         created_after=created_after,
         created_before=created_before,
+        actor_email=actor_email,
+        source=source,
+        search=search,
         newest_first=sort == "-created_at",
     )
     items, total = activity.feed(uow, caller, query, offset=paging.offset, limit=paging.size)

@@ -26,6 +26,8 @@ class ActivityFilter:
     after: datetime | None = None
     before: datetime | None = None
     readable_by: int | None = None
+    actor_email: str | None = None
+    search: str | None = None
 
 
 _APPEND = insert(Activity)
@@ -54,6 +56,15 @@ def _query(org_id: str, where: ActivityFilter) -> Select[Activity]:
         query = query.where(Activity.created_at >= where.after)
     if where.before is not None:
         query = query.where(Activity.created_at < where.before)
+    if where.actor_email is not None:
+        members = select(User.id).where(User.email == where.actor_email)
+        query = query.where(Activity.actor_type == "member", Activity.actor_id.in_(members))
+    if where.search:
+        needle = where.search.lower()
+        query = query.where(
+            func.lower(func.coalesce(Activity.description, "")).contains(needle, autoescape=True)
+            | func.lower(func.coalesce(Activity.field, "")).contains(needle, autoescape=True)
+        )
     if where.readable_by is not None:
         readable = select(Run.id).where(Run.org_id == org_id, run_repo.involving(where.readable_by))
         query = query.where(Activity.run_id.in_(readable))
