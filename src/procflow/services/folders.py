@@ -18,8 +18,11 @@ from procflow.services import activity
 from procflow.services.tags import (
     ensure_catalog_manager,
     flush_or_raise,
+    labelled_run,
     may_label_run,
     record_link,
+    touch,
+    unlink,
 )
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Folder, FolderLink, Run, Task
@@ -248,7 +251,7 @@ def file_object(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> F
         return Filing(link, subject_type, created=False)
     link = FolderLink(folder_id=folder.id, run_id=run_id, task_id=task_id)
     uow.session.add(link)
-    _touch(subject)
+    touch(subject)
     record_link(uow, caller, "linked", subject, "folders", folder.id)
     flush_or_raise(uow, Unavailable("The object was filed concurrently; try again."))
     return Filing(link, subject_type, created=True)
@@ -261,17 +264,11 @@ def unfile_object(uow: UnitOfWork, caller: Caller, link_id: int) -> None:
         raise NotFound("Folder object")
     subject: Run | Task | None
     if link.run_id is not None:
-        subject = uow.session.get(Run, link.run_id)
-        if subject is None or not may_label_run(uow, caller, subject):
-            raise PermissionDenied("You don't have permission to change this process's folders.")
+        subject = labelled_run(uow, caller, link.run_id, "change this process's folders")
     else:
         ensure_catalog_manager(caller, "change folders")
         subject = uow.session.get(Task, link.task_id)
-    uow.session.delete(link)
-    if subject is not None:
-        _touch(subject)
-        record_link(uow, caller, "unlinked", subject, "folders", link.folder_id)
-    uow.session.flush()
+    unlink(uow, caller, link, subject, "folders", link.folder_id)
 
 
 def _subject(
@@ -284,12 +281,6 @@ def _subject(
     if run is not None and not may_label_run(uow, caller, run):
         raise PermissionDenied("You don't have permission to change this process's folders.")
     return run
-
-
-def _touch(subject: Run | Task) -> None:
-    subject.last_updated = advance(subject.last_updated, utcnow())
-    if isinstance(subject, Run):
-        subject.version += 1
 
 
 def _check_name(raw: Any) -> tuple[str, dict[str, list[str]]]:

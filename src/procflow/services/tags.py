@@ -175,7 +175,7 @@ def attach_tag(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> At
         tag_id=tag.id, run_id=run_id, checklist_id=checklist_id, tag_type=values["tag_type"]
     )
     uow.session.add(link)
-    _touch(subject)
+    touch(subject)
     record_link(uow, caller, "linked", subject, "tags", tag.id)
     flush_or_raise(uow, Unavailable("The tag was attached concurrently; try again."))
     return Attachment(link, tag, subject_type, created=True)
@@ -188,16 +188,29 @@ def detach_tag(uow: UnitOfWork, caller: Caller, link_id: int) -> None:
         raise NotFound("Tag association")
     subject: Run | Checklist | None
     if link.run_id is not None:
-        subject = uow.session.get(Run, link.run_id)
-        if subject is None or not may_label_run(uow, caller, subject):
-            raise PermissionDenied("You don't have permission to untag this process.")
+        subject = labelled_run(uow, caller, link.run_id, "untag this process")
     else:
         ensure_catalog_manager(caller, "untag templates")
         subject = uow.session.get(Checklist, link.checklist_id)
+    unlink(uow, caller, link, subject, "tags", link.tag_id)
+
+
+def labelled_run(uow: UnitOfWork, caller: Caller, run_id: str, action: str) -> Run:
+    """The run an association belongs to, if the caller may change its labels."""
+    run = uow.session.get(Run, run_id)
+    if run is None or not may_label_run(uow, caller, run):
+        raise PermissionDenied(f"You don't have permission to {action}.")
+    return run
+
+
+def unlink(
+    uow: UnitOfWork, caller: Caller, link: Any, subject: Any, field: str, linked_id: str
+) -> None:
+    """Delete one tag or folder association and note it on its subject."""
     uow.session.delete(link)
     if subject is not None:
-        _touch(subject)
-        record_link(uow, caller, "unlinked", subject, "tags", link.tag_id)
+        touch(subject)
+        record_link(uow, caller, "unlinked", subject, field, linked_id)
     uow.session.flush()
 
 
@@ -245,7 +258,8 @@ def _subject(
     return run
 
 
-def _touch(subject: Run | Checklist) -> None:
+def touch(subject: Any) -> None:
+    """A labelled run or template changed: move `last_updated` (and a run's version)."""
     subject.last_updated = advance(subject.last_updated, utcnow())
     if isinstance(subject, Run):
         subject.version += 1
