@@ -224,7 +224,8 @@ class Wrk:
         print(f"  {name}: {result['rps']:,.0f} req/s, p50 {lat.get('p50')} ms, "
               f"p99 {lat.get('p99')} ms, non-2xx {result['non_2xx']}, CPU used by other "
               f"processes {result['others_busy_pct']}%"
-              + (f" (rounds: {', '.join(f'{r:,.0f}' for r in result['rounds_rps'])})"
+              + (" (rounds: " + ", ".join(f"{r['rps']:,.0f} req/s p99 {r['p99_ms']} ms"
+                                          for r in result["rounds"]) + ")"
                  if self.rounds > 1 else ""), flush=True)
         if max(background, result["others_busy_pct"] or 0) > BUSY_WARNING:
             print(f"  WARNING: other processes were busy ({background:.0f}% before, "
@@ -337,19 +338,23 @@ def check_first_put(base: str, seeded: dict[str, Any], log: Path) -> None:
         fail(f"procflow's first PUT answered {status}; unexpected: {wrong or body}", log)
 
 
-def bench_procflow(wrk: Wrk, label: str, url: str, server_prefix: list[str]) -> dict[str, Any]:
-    print(f"procflow on {label}", flush=True)
+def bench_procflow(wrk: Wrk, label: str, url: str, server_prefix: list[str],
+                   loop: str | None) -> dict[str, Any]:
+    print(f"procflow on {label}" + (f" ({loop} event loop)" if loop else ""), flush=True)
     seeded = seed(label, url)
     port, log = free_port(), RESULTS / f"procflow-{label.lower()}.log"
     procflow = Path(sys.executable).with_name("procflow")
     env = {**os.environ, "PROCFLOW_DATABASE_URL": url}
-    proc = start([*server_prefix, str(procflow), "serve", "--host", "127.0.0.1",
-                  "--port", str(port)], env=env, cwd=BENCH, log=log)
+    serve = ([sys.executable, str(BENCH / "serve_loop.py"), loop] if loop
+             else [str(procflow), "serve"])
+    proc = start([*server_prefix, *serve, "--host", "127.0.0.1", "--port", str(port)],
+                 env=env, cwd=BENCH, log=log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/health", proc, log)
         check_first_put(base, seeded, log)
-        result = wrk.measure(f"procflow {label} PUT", base, proc.pid, BENCH / "put_procflow.lua",
+        name = f"procflow {label} PUT" + (f" ({loop})" if loop else "")
+        result = wrk.measure(name, base, proc.pid, BENCH / "put_procflow.lua",
                              {"BENCH_ORG": seeded["org_id"], "BENCH_TOKEN": seeded["token"],
                               "BENCH_RUNS": str(RUNS)})
         result["seed_seconds"] = seeded["seconds"]
@@ -450,6 +455,9 @@ def main() -> None:
                         help="database to recreate for the PostgreSQL run (name must contain "
                              "'bench'); empty to skip")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--procflow-loop", choices=("asyncio", "uvloop"),
+                        help="serve procflow on this event loop (bench/serve_loop.py) instead "
+                             "of running `procflow serve` as shipped")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per case")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each case")
@@ -490,10 +498,10 @@ def main() -> None:
                        strict=True))
     sqlite_db = RESULTS / "procflow-bench.db"
     results["procflow_sqlite"] = bench_procflow(wrk, "SQLite", f"sqlite:///{sqlite_db}",
-                                                server_prefix)
+                                                server_prefix, args.procflow_loop)
     if pg_url:
         results["procflow_postgresql"] = bench_procflow(wrk, "PostgreSQL", pg_url,
-                                                        server_prefix)
+                                                        server_prefix, args.procflow_loop)
 
     baseline = results["reference_async_put"]["rps"]
     outcome = verdict(results, baseline)
@@ -504,6 +512,7 @@ def main() -> None:
         "settings": {"runs": RUNS, "threads": 1, "connections": args.connections,
                      "duration_s": args.duration, "warmup_s": args.warmup, "pinned": pinned,
                      "rounds": max(1, args.rounds),
+                     "procflow_loop": args.procflow_loop or "as shipped (procflow serve)",
                      "server_workers": 1},
         "results": results,
         "goal": outcome,

@@ -73,7 +73,7 @@ def serve(
         access_log=False,
         log_level="warning",
         http=http_protocol(),
-        loop="uvloop",
+        loop="asyncio",  # uvloop served some connections late under load (BENCHMARKS.md)
     )
 
 
