@@ -5,6 +5,9 @@
     ├── PermissionDenied     the caller may not do this here
     ├── NotFound             no such object (or not visible from this organization)
     ├── ValidationFailed     input breaks a rule; carries {field path: [messages]}
+    ├── Conflict             the same request is already being carried out
+    ├── PreconditionFailed   the object changed since the caller last read it
+    ├── PreconditionRequired the caller must say which version it read (If-Match)
     └── Unavailable          the database is busy or gone; nothing was applied
 
 The API edge maps each class to one status and body (procflow.api.errors); the CLI maps
@@ -42,6 +45,25 @@ class ValidationFailed(ProcflowError):
     @classmethod
     def one(cls, field: str, message: str) -> "ValidationFailed":
         return cls({field: [message]})
+
+
+class Conflict(ProcflowError):
+    def __init__(self, message: str = "An identical request is still being processed.") -> None:
+        super().__init__(message)
+
+
+class PreconditionFailed(ProcflowError):
+    def __init__(
+        self, message: str = "The resource has changed since it was read (If-Match)."
+    ) -> None:
+        super().__init__(message)
+
+
+class PreconditionRequired(ProcflowError):
+    def __init__(
+        self, message: str = "This server requires If-Match on writes to this resource."
+    ) -> None:
+        super().__init__(message)
 
 
 class Unavailable(ProcflowError):

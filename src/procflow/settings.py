@@ -17,6 +17,17 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=32, ge=2)
     database_echo: bool = False
     auth_cache_seconds: float = Field(default=2.0, ge=0, le=300)
+    # Safe writes: `If-Match` is honoured whenever sent; this makes it mandatory (428).
+    require_if_match: bool = False
+    # Idempotency keys: how long a first response is kept for replay.
+    idempotency_ttl_hours: float = Field(default=24.0, ge=24.0)
+    # Rate limiting: off by default; "tallyfy" mimics Tallyfy's published limits.
+    rate_limit: str = "off"
+    rate_limit_storage: str = "memory://"
+    # Input limits (OWASP API4): arrays and strings in request bodies, page size.
+    max_array_items: int = Field(default=1000, ge=1)
+    max_string_chars: int = Field(default=100_000, ge=1)
+    max_page_size: int = Field(default=100, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -5,8 +5,11 @@ Unauthenticated       401     UNAUTHENTICATED (+ WWW-Authenticate: Bearer)
 PermissionDenied      403     FORBIDDEN
 NotFound              404     RESOURCE_NOT_FOUND
 ValidationFailed      422     VALIDATION_FAILED (+ errors by field path)
+Conflict              409     CONFLICT
+PreconditionFailed    412     PRECONDITION_FAILED
+PreconditionRequired  428     PRECONDITION_REQUIRED
 Unavailable           503     SERVICE_UNAVAILABLE (+ Retry-After)
-HttpProblem           400/413/415 from the wire checks
+HttpProblem           400/413/415/429 from the wire checks (+ their headers)
 unknown route         404     ENDPOINT_NOT_FOUND
 anything else         500     INTERNAL_ERROR (logged; never a stack trace on the wire)
 """
@@ -22,8 +25,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from procflow.api.jsonbody import JsonResponse
 from procflow.api.problems import HttpProblem
 from procflow.errors import (
+    Conflict,
     NotFound,
     PermissionDenied,
+    PreconditionFailed,
+    PreconditionRequired,
     ProcflowError,
     Unauthenticated,
     Unavailable,
@@ -37,6 +43,9 @@ STATUS: dict[type[ProcflowError], tuple[int, str]] = {
     PermissionDenied: (403, "FORBIDDEN"),
     NotFound: (404, "RESOURCE_NOT_FOUND"),
     ValidationFailed: (422, "VALIDATION_FAILED"),
+    Conflict: (409, "CONFLICT"),
+    PreconditionFailed: (412, "PRECONDITION_FAILED"),
+    PreconditionRequired: (428, "PRECONDITION_REQUIRED"),
     Unavailable: (503, "SERVICE_UNAVAILABLE"),
 }
 HEADERS: dict[type[ProcflowError], dict[str, str]] = {
@@ -77,7 +86,9 @@ async def on_domain_error(_request: Request, exc: Exception) -> JsonResponse:
 
 async def on_http_problem(_request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, HttpProblem)
-    return JsonResponse(error_body(exc.message, exc.code), status_code=exc.status)
+    return JsonResponse(
+        error_body(exc.message, exc.code), status_code=exc.status, headers=exc.headers
+    )
 
 
 async def on_request_validation(_request: Request, exc: Exception) -> JsonResponse:

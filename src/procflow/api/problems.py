@@ -8,9 +8,10 @@ class HttpProblem(Exception):
     status = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers = headers
 
 
 class BadRequest(HttpProblem):
@@ -28,3 +29,8 @@ class PayloadTooLarge(HttpProblem):
 class UnsupportedMediaType(HttpProblem):
     status = 415
     code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class TooManyRequests(HttpProblem):
+    status = 429
+    code = "RATE_LIMIT_EXCEEDED"
