@@ -12,6 +12,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROCFLOW_", extra="ignore")
 
     database_url: str = "sqlite:///./procflow.db"
+    # How long a write waits for another transaction's lock before answering 503
+    # (SQLite's busy timeout; PostgreSQL's lock_timeout).
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=32, ge=2)
@@ -28,6 +30,8 @@ class Settings(BaseSettings):
     max_array_items: int = Field(default=1000, ge=1)
     max_string_chars: int = Field(default=100_000, ge=1)
     max_page_size: int = Field(default=100, ge=1)
+    # Bulk update: how many runs one `POST /runs/bulk-update` may change.
+    max_bulk_items: int = Field(default=100, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -1,18 +1,34 @@
 """One transaction per request or command.
 
 A UnitOfWork opens a session; leaving its block commits, or rolls back on error. Database
-faults that mean "try again" (SQLite busy, a dropped PostgreSQL connection) surface as
-`Unavailable` with everything rolled back.
+faults that mean "try again" (SQLite busy, a PostgreSQL lock wait beyond its timeout, a
+dropped connection) surface as `Unavailable` with everything rolled back. A constraint that
+a concurrent transaction won first (two clients creating the same unique title at once)
+surfaces as `Conflict`: the validation passed, and a retry would see the other's write.
 """
 
+from contextlib import suppress
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from procflow.errors import Unavailable
+from procflow.errors import Conflict, Unavailable
 from procflow.storage.database import writing
+
+RETRY_LATER = (sa_exc.OperationalError, sa_exc.InterfaceError)
+
+
+def translate(error: BaseException) -> BaseException | None:
+    """The domain error a database fault stands for, if it is one."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return Unavailable()
+    if isinstance(error, RETRY_LATER):
+        return Unavailable()
+    if isinstance(error, sa_exc.IntegrityError):
+        return Conflict("A concurrent request changed the same data first; retry it.")
+    return None
 
 
 class UnitOfWork:
@@ -44,12 +60,13 @@ class UnitOfWork:
                 session.commit()
             else:
                 session.rollback()
-        except (sa_exc.OperationalError, sa_exc.InterfaceError) as error:
-            session.rollback()
-            raise Unavailable() from error
+        except sa_exc.DBAPIError as error:
+            with suppress(sa_exc.DBAPIError):
+                session.rollback()
+            raise (translate(error) or error) from error
         finally:
             session.close()
             self._session = None
             writing.reset(self._token)
-        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-            raise Unavailable() from exc
+        if exc is not None and (domain := translate(exc)) is not None:
+            raise domain from exc

@@ -35,8 +35,15 @@ def make_engine(settings: Settings) -> Engine:
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
     # No pre-ping: it costs a round trip per request; a dropped connection fails its
-    # request with 503 (nothing applied) and the pool replaces it.
-    return create_engine(url, echo=settings.database_echo, pool_size=5, max_overflow=5)
+    # request with 503 (nothing applied) and the pool replaces it. A lock wait longer than
+    # the busy timeout fails the same way, as SQLite's busy timeout does.
+    return create_engine(
+        url,
+        echo=settings.database_echo,
+        pool_size=5,
+        max_overflow=5,
+        connect_args={"options": f"-c lock_timeout={int(settings.sqlite_busy_timeout_ms)}"},
+    )
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
