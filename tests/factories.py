@@ -142,3 +142,96 @@ def _field(
         alias=spec.pop("alias", f"field-{position}"),
         **spec,
     )
+
+
+@dataclass
+class Objects:
+    """One of every kind of object in a world, by the path parameter that names it."""
+
+    ids: dict[str, str]
+    guest: Member
+    guest_email: str
+    names: list[str]
+
+
+def populate(world: World) -> Objects:
+    """A template with a kick-off field and two steps (the second, `step_id`, holds the
+    capture), a run launched by the admin in which the light member (`task_id`) and a guest
+    (`guest_task_id`) hold tasks, a one-off task, a tag attached to the run, a folder holding
+    the run, a group, a guest with a token, and a comment by the admin on `task_id`."""
+    from sqlalchemy import select
+
+    from procflow.storage.models import Task
+
+    suffix = uuid4().hex[:10]
+    guest_email = f"guest-{suffix}@example.com"
+    names = [f"Template {suffix}", f"Group {suffix}", f"Tag {suffix}", f"Folder {suffix}"]
+    capture = uuid4().hex
+    checklist = world.template(
+        title=names[0],
+        kickoff=[{"field_type": "text", "label": "Client"}],
+        steps=[
+            {"title": "Light's step", "assignees": [world.light.user_id]},
+            {
+                "title": "Guest's step",
+                "guests": [guest_email],
+                "captures": [{"id": capture, "field_type": "text", "label": "Notes"}],
+            },
+        ],
+    )
+    run = world.launch(checklist)
+    with UnitOfWork(world.factory, write=False) as uow:
+        task_ids = list(
+            uow.session.scalars(
+                select(Task.id).where(Task.run_id == run["id"]).order_by(Task.position)
+            )
+        )
+        step_ids = list(
+            uow.session.scalars(
+                select(Step.id).where(Step.checklist_id == checklist).order_by(Step.position)
+            )
+        )
+
+    def created(method: str, path: str, body: dict[str, Any]) -> Any:
+        response = world.call(method, path, json=body)
+        assert response.status_code in (200, 201), response.text
+        return response.json()["data"]
+
+    tag, folder = world.tag(names[2]), world.folder(names[3])
+    group = created("POST", "/groups", {"name": names[1]})["id"]
+    created("POST", "/guests", {"email": guest_email})
+    guest_token = created("POST", f"/guests/{guest_email}/token", {})["token"]
+    oneoff = created(
+        "POST",
+        "/tasks",
+        {
+            "title": "One-off",
+            "owners": {"users": [world.light.user_id]},
+            "deadline": "2030-05-01T12:00:00Z",
+        },
+    )["id"]
+    comment = created("POST", f"/tasks/{task_ids[0]}/comment", {"content": "Hello"})["id"]
+    link = {"subject_id": run["id"], "subject_type": "Run", "tag_id": tag, "tag_type": "private"}
+    association = created("POST", "/checklists/tags", link)["id"]
+    filing = {"folder_id": folder, "subject_id": run["id"], "subject_type": "Run"}
+    relation = created("POST", "/folders/add-object", filing)["id"]
+    ids = {
+        "org_id": world.org_id,
+        "run_id": run["id"],
+        "task_id": task_ids[0],
+        "guest_task_id": task_ids[1],
+        "oneoff_task_id": oneoff,
+        "checklist_id": checklist,
+        "step_id": step_ids[1],
+        "other_step_id": step_ids[0],
+        "capture_id": capture,
+        "tag_id": tag,
+        "folder_id": folder,
+        "group_id": group,
+        "comment_id": comment,
+        "association_id": str(association),
+        "relation_id": str(relation),
+        "user_id": str(world.standard.user_id),
+        "email": guest_email,
+    }
+    return Objects(ids, Member(0, guest_token), guest_email, names)

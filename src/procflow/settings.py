@@ -2,8 +2,10 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from procflow.rate_policy import parse_policy, storage_uri
 
 
 class Settings(BaseSettings):
@@ -15,6 +17,9 @@ class Settings(BaseSettings):
     # How long a write waits for another transaction's lock before answering 503
     # (SQLite's busy timeout; PostgreSQL's lock_timeout).
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    # SQLite WAL checkpoints run on a background thread this often (0: inline, in whichever
+    # request's COMMIT crosses SQLite's threshold, as SQLite does by default).
+    sqlite_checkpoint_ms: int = Field(default=50, ge=0, le=60_000)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=32, ge=2)
     database_echo: bool = False
@@ -32,6 +37,18 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     # Bulk update: how many runs one `POST /runs/bulk-update` may change.
     max_bulk_items: int = Field(default=100, ge=1)
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_spec(cls, value: str) -> str:
+        parse_policy(value)  # see procflow.rate_policy and docs/api.md "Rate limiting"
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _rate_limit_store(cls, value: str) -> str:
+        storage_uri(value)
+        return value
 
 
 @lru_cache(maxsize=1)

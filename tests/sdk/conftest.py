@@ -29,8 +29,14 @@ def server_url(settings: Settings, engine: Engine) -> Iterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on", ws="none")
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws="none",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -52,10 +58,18 @@ def server_url(settings: Settings, engine: Engine) -> Iterator[str]:
 def sdk_for(server_url: str) -> Iterator[Callable[[str], Any]]:
     """Build SDK clients for any token, configured as for Tallyfy except for `base_url`."""
     with ExitStack() as clients:
+
         def connect(token: str) -> Any:
-            return clients.enter_context(TallyfySDK(
-                api_key=token, base_url=server_url, timeout=10,
-                max_retries=0, retry_delay=0, retry_jitter=0))
+            return clients.enter_context(
+                TallyfySDK(
+                    api_key=token,
+                    base_url=server_url,
+                    timeout=10,
+                    max_retries=0,
+                    retry_delay=0,
+                    retry_jitter=0,
+                )
+            )
 
         yield connect
 

@@ -12,11 +12,19 @@ from tests.factories import World
 def _template_with_kickoff(sdk: Any, org: str) -> tuple[str, dict[str, str]]:
     """A template with a text and a dropdown kick-off field; returns its id and field ids."""
     template = sdk.create_template(org, "Client onboarding", summary="New accounts")
-    template = sdk.update_template_metadata(org, template.id, prerun=[
-        {"label": "Client name", "field_type": "text", "required": True},
-        {"label": "Plan", "field_type": "dropdown", "required": False,
-         "options": [{"id": 1, "text": "Basic"}, {"id": 2, "text": "Pro"}]},
-    ])
+    template = sdk.update_template_metadata(
+        org,
+        template.id,
+        prerun=[
+            {"label": "Client name", "field_type": "text", "required": True},
+            {
+                "label": "Plan",
+                "field_type": "dropdown",
+                "required": False,
+                "options": [{"id": 1, "text": "Basic"}, {"id": 2, "text": "Pro"}],
+            },
+        ],
+    )
     sdk.add_step_to_template(org, template.id, {"title": "Send welcome pack"})
     fields = {field.extra["label"]: field.id for field in template.prerun}
     return template.id, fields
@@ -27,54 +35,101 @@ def test_templates_steps_kickoff_fields_and_captures(sdk: Any, world: World) -> 
     created = sdk.create_template(org, "Client onboarding", summary="New accounts")
     assert len(created.id) == 32
     assert (created.title, created.summary, created.type) == (
-        "Client onboarding", "New accounts", "procedure")
+        "Client onboarding",
+        "New accounts",
+        "procedure",
+    )
     tpl = created.id
 
-    updated = sdk.update_template_metadata(org, tpl, title="Client onboarding v2",
-                                           guidance="Read before launching", starred=True)
+    updated = sdk.update_template_metadata(
+        org, tpl, title="Client onboarding v2", guidance="Read before launching", starred=True
+    )
     assert (updated.id, updated.title, updated.summary) == (
-        tpl, "Client onboarding v2", "New accounts")
+        tpl,
+        "Client onboarding v2",
+        "New accounts",
+    )
     assert (updated.guidance, updated.starred) == ("Read before launching", True)
 
-    with_kickoff = sdk.update_template_metadata(org, tpl, prerun=[
-        {"label": "Client name", "field_type": "text", "required": True},
-        {"label": "Region", "field_type": "dropdown", "required": False,
-         "options": [{"text": "EMEA"}, {"text": "APAC"}]},
-    ])
+    with_kickoff = sdk.update_template_metadata(
+        org,
+        tpl,
+        prerun=[
+            {"label": "Client name", "field_type": "text", "required": True},
+            {
+                "label": "Region",
+                "field_type": "dropdown",
+                "required": False,
+                "options": [{"text": "EMEA"}, {"text": "APAC"}],
+            },
+        ],
+    )
     assert [(f.extra["label"], f.field_type, f.required) for f in with_kickoff.prerun] == [
-        ("Client name", "text", True), ("Region", "dropdown", False)]
+        ("Client name", "text", True),
+        ("Region", "dropdown", False),
+    ]
     assert [f.position for f in with_kickoff.prerun] == [1, 2]
     region = with_kickoff.prerun[1]
     assert [o["text"] for o in region.options] == ["EMEA", "APAC"]
 
-    first = sdk.add_step_to_template(org, tpl, {"title": "Collect documents",
-                                                "summary": "Passport and contract"})
-    second = sdk.add_step_to_template(org, tpl, {"title": "Set up account",
-                                                 "step_type": "approval"})
+    first = sdk.add_step_to_template(
+        org, tpl, {"title": "Collect documents", "summary": "Passport and contract"}
+    )
+    second = sdk.add_step_to_template(
+        org, tpl, {"title": "Set up account", "step_type": "approval"}
+    )
     assert (first["title"], first["summary"], first["position"]) == (
-        "Collect documents", "Passport and contract", 1)
+        "Collect documents",
+        "Passport and contract",
+        1,
+    )
     assert (second["title"], second["step_type"], second["position"]) == (
-        "Set up account", "approval", 2)
+        "Set up account",
+        "approval",
+        2,
+    )
     assert first["checklist_id"] == tpl
 
-    plan = sdk.add_form_field_to_step(org, tpl, first["id"], {
-        "field_type": "dropdown", "label": "Plan", "required": False,
-        "options": [{"id": 1, "text": "Basic"}, {"id": 2, "text": "Pro"}]})
-    notes = sdk.add_form_field_to_step(org, tpl, first["id"], {
-        "field_type": "textarea", "label": "Notes", "position": 2})
+    plan = sdk.add_form_field_to_step(
+        org,
+        tpl,
+        first["id"],
+        {
+            "field_type": "dropdown",
+            "label": "Plan",
+            "required": False,
+            "options": [{"id": 1, "text": "Basic"}, {"id": 2, "text": "Pro"}],
+        },
+    )
+    notes = sdk.add_form_field_to_step(
+        org, tpl, first["id"], {"field_type": "textarea", "label": "Notes", "position": 2}
+    )
     assert (plan.label, plan.field_type, plan.required, plan.step_id) == (
-        "Plan", "dropdown", False, first["id"])
+        "Plan",
+        "dropdown",
+        False,
+        first["id"],
+    )
     assert (notes.label, notes.required, notes.position) == ("Notes", True, 2)
 
-    renamed = sdk.update_form_field(org, tpl, first["id"], notes.id, label="Internal notes",
-                                    guidance="Visible to the team only")
+    renamed = sdk.update_form_field(
+        org, tpl, first["id"], notes.id, label="Internal notes", guidance="Visible to the team only"
+    )
     assert (renamed.id, renamed.label, renamed.guidance) == (
-        notes.id, "Internal notes", "Visible to the team only")
+        notes.id,
+        "Internal notes",
+        "Visible to the team only",
+    )
 
-    assert sdk.update_dropdown_options(org, tpl, first["id"], plan.id,
-                                       ["Basic", "Pro", "Enterprise"]) is True
+    assert (
+        sdk.update_dropdown_options(org, tpl, first["id"], plan.id, ["Basic", "Pro", "Enterprise"])
+        is True
+    )
     assert sdk.get_dropdown_options(org, tpl, first["id"], plan.id) == [
-        "Basic", "Pro", "Enterprise"]
+        "Basic",
+        "Pro",
+        "Enterprise",
+    ]
 
     described = sdk.edit_description_on_step(org, tpl, second["id"], "Ask IT for access")
     assert (described["title"], described["summary"]) == ("Set up account", "Ask IT for access")
@@ -85,7 +140,10 @@ def test_templates_steps_kickoff_fields_and_captures(sdk: Any, world: World) -> 
     assert [s.position for s in template.steps] == [1, 2]
     assert [c.label for c in template.steps[0].captures] == ["Plan", "Internal notes"]
     assert [o["text"] for o in template.steps[0].captures[0].options] == [
-        "Basic", "Pro", "Enterprise"]
+        "Basic",
+        "Pro",
+        "Enterprise",
+    ]
     assert [f.extra["label"] for f in template.prerun] == ["Client name", "Region"]
 
     # Included steps come wrapped as {"data": [...]}, so the SDK's own "step_count" counts
@@ -96,15 +154,21 @@ def test_templates_steps_kickoff_fields_and_captures(sdk: Any, world: World) -> 
 
     steps = sdk.get_template_steps(org, tpl)
     assert [(s.id, s.title) for s in steps] == [
-        (first["id"], "Collect documents"), (second["id"], "Set up account")]
+        (first["id"], "Collect documents"),
+        (second["id"], "Set up account"),
+    ]
     assert sdk.form_fields.get_step(org, tpl, second["id"]).summary == "Ask IT for access"
 
     kickoff = sdk.get_kickoff_form_fields(org, tpl)
     assert [f["label"] for f in kickoff] == ["Client name", "Region"]
 
     # Replacing the kick-off array keeps fields sent with their id and drops the others.
-    kept = {"id": region.id, "label": "Sales region", "field_type": "dropdown",
-            "options": region.options}
+    kept = {
+        "id": region.id,
+        "label": "Sales region",
+        "field_type": "dropdown",
+        "options": region.options,
+    }
     trimmed = sdk.update_template_metadata(org, tpl, prerun=[kept])
     assert [(f.id, f.extra["label"]) for f in trimmed.prerun] == [(region.id, "Sales region")]
 
@@ -201,17 +265,26 @@ def test_process_lifecycle(sdk: Any, world: World) -> None:
     other_tpl, other_fields = _template_with_kickoff(sdk, org)
     tag = sdk.create_tag(org, "q3")
 
-    run = sdk.launch_process(org, tpl, "Acme onboarding", summary="Signed in March",
-                             prerun={fields["Client name"]: "Acme Ltd",
-                                     fields["Plan"]: {"id": 2, "text": "Pro"}},
-                             tags=[tag.id])
+    run = sdk.launch_process(
+        org,
+        tpl,
+        "Acme onboarding",
+        summary="Signed in March",
+        prerun={fields["Client name"]: "Acme Ltd", fields["Plan"]: {"id": 2, "text": "Pro"}},
+        tags=[tag.id],
+    )
     assert (len(run.id), run.name, run.summary, run.status) == (
-        32, "Acme onboarding", "Signed in March", "active")
+        32,
+        "Acme onboarding",
+        "Signed in March",
+        "active",
+    )
     assert (run.checklist_id, run.checklist_title) == (tpl, "Client onboarding")
     assert run.tags == [tag.id]
     assert (run.progress.complete, run.progress.total) == (0, 1)
-    sdk.launch_process(org, other_tpl, "Globex onboarding",
-                       prerun={other_fields["Client name"]: "Globex"})
+    sdk.launch_process(
+        org, other_tpl, "Globex onboarding", prerun={other_fields["Client name"]: "Globex"}
+    )
 
     fetched = sdk.get_process(org, run.id)
     assert (fetched.id, fetched.name, fetched.starred) == (run.id, "Acme onboarding", False)
@@ -228,10 +301,15 @@ def test_process_lifecycle(sdk: Any, world: World) -> None:
     assert only_tpl.meta.total == 1
     assert [r.id for r in sdk.get_organization_runs(org, tag=tag.id).data] == [run.id]
 
-    updated = sdk.update_process(org, run.id, name="Acme Ltd onboarding",
-                                 summary="Signed in April", starred=True)
+    updated = sdk.update_process(
+        org, run.id, name="Acme Ltd onboarding", summary="Signed in April", starred=True
+    )
     assert (updated.id, updated.name, updated.summary, updated.starred) == (
-        run.id, "Acme Ltd onboarding", "Signed in April", True)
+        run.id,
+        "Acme Ltd onboarding",
+        "Signed in April",
+        True,
+    )
     assert [r.id for r in sdk.get_organization_runs(org, starred=True).data] == [run.id]
     unstarred = sdk.update_process(org, run.id, starred=False)
     assert (unstarred.name, unstarred.starred) == ("Acme Ltd onboarding", False)
@@ -261,7 +339,9 @@ def test_errors_surface_status_and_message(sdk: Any, world: World) -> None:
         sdk.launch_process(org, tpl, "No client name", prerun={fields["Plan"]: "Gold"})
     assert invalid.value.status_code == 422
     assert set(invalid.value.response_data["errors"]) == {
-        f"prerun.{fields['Client name']}", f"prerun.{fields['Plan']}"}
+        f"prerun.{fields['Client name']}",
+        f"prerun.{fields['Plan']}",
+    }
     assert world.call("GET", "/runs").json()["meta"]["pagination"]["total"] == 0
 
 
@@ -293,17 +373,25 @@ def test_roles_and_tokens_are_enforced(sdk_for: Callable[[str], Any], world: Wor
 def test_step_and_field_housekeeping(sdk: Any, world: World) -> None:
     org = world.org_id
     tpl, fields = _template_with_kickoff(sdk, org)
-    review = sdk.add_step_to_template(org, tpl, {
-        "title": "Review", "assignees": [world.standard.user_id],
-        "deadline": {"value": 2, "unit": "days", "option": "from", "step": "start_run"}})
+    review = sdk.add_step_to_template(
+        org,
+        tpl,
+        {
+            "title": "Review",
+            "assignees": [world.standard.user_id],
+            "deadline": {"value": 2, "unit": "days", "option": "from", "step": "start_run"},
+        },
+    )
     first = sdk.get_template_steps(org, tpl)[0].id
     size = sdk.add_form_field_to_step(org, tpl, first, {"field_type": "text", "label": "Size"})
-    city = sdk.add_form_field_to_step(org, tpl, first, {"field_type": "text", "label": "City",
-                                                        "position": 2})
+    city = sdk.add_form_field_to_step(
+        org, tpl, first, {"field_type": "text", "label": "City", "position": 2}
+    )
 
     assert sdk.reorder_step(org, tpl, review["id"], 1)["position"] == 1
-    staffed = sdk.add_assignees_to_step(org, tpl, review["id"], [world.admin.user_id],
-                                        guests=["auditor@example.com"])
+    staffed = sdk.add_assignees_to_step(
+        org, tpl, review["id"], [world.admin.user_id], guests=["auditor@example.com"]
+    )
     assert sorted(staffed["assignees"]) == sorted([world.admin.user_id, world.standard.user_id])
     assert staffed["guests"] == ["auditor@example.com"]
     assert sdk.reorder_form_fields(org, tpl, first, [{"id": city.id, "position": 1}]) is True
@@ -312,7 +400,10 @@ def test_step_and_field_housekeeping(sdk: Any, world: World) -> None:
     assert (copy["title"], copy["position"]) == ("Review", 2)
     assert [c["label"] for c in copy["captures"]] == ["Size"]
     assert [s.title for s in sdk.get_template_steps(org, tpl)] == [
-        "Review", "Review", "Send welcome pack"]
+        "Review",
+        "Review",
+        "Send welcome pack",
+    ]
     assert [c.label for c in sdk.form_fields.get_step(org, tpl, first).captures] == ["City"]
 
     duplicate = sdk.duplicate_template(org, tpl, "Client onboarding (copy)", org)

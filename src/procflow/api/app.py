@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from procflow import __version__
 from procflow.api.errors import add_error_handlers
 from procflow.api.jsonbody import JsonResponse
+from procflow.api.ratelimit import install_rate_limiting
 from procflow.api.routes import ROUTERS
+from procflow.api.schemas.openapi import describe
 from procflow.services.auth import CallerCache
 from procflow.settings import Settings, get_settings
-from procflow.storage.database import make_engine, make_session_factory
+from procflow.storage.database import Checkpointer, make_engine, make_session_factory
 
 DESCRIPTION = (
     "A self-hosted server for Tallyfy's REST API. Every route is served at the root and "
@@ -30,7 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # collector's way so that collections stay short under load.
         gc.collect()
         gc.freeze()
+        checkpointer = Checkpointer.start_for(engine, settings.sqlite_checkpoint_ms)
         yield
+        if checkpointer is not None:
+            checkpointer.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -49,9 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     for router in ROUTERS:
         app.include_router(router, prefix="/api", include_in_schema=False)
+    describe(app)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    install_rate_limiting(app, settings)  # outermost; nothing at all when "off"
     return app

@@ -6,12 +6,21 @@ answers 412 and changes nothing. `If-None-Match` on a GET whose tag still matche
 304 with no body. With `PROCFLOW_REQUIRE_IF_MATCH=true` a write without `If-Match` is 428.
 """
 
-from typing import Annotated
+from collections.abc import Collection
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 
-from procflow.domain.etags import Precondition
+from procflow.api.jsonbody import JsonResponse
+from procflow.api.presenters import envelope
+from procflow.api.presenters.runs import run_json
+from procflow.domain import runs as rules
+from procflow.domain.etags import Precondition, run_etag
+from procflow.domain.timeutil import utcnow
 from procflow.errors import PreconditionRequired
+from procflow.storage.repositories.runs import RunBundle
+
+IF_MATCH_MAX = 4096
 
 
 def _tags(header: str) -> list[str]:
@@ -33,7 +42,7 @@ async def if_match(
         str | None,
         Header(
             alias="If-Match",
-            max_length=4096,
+            max_length=IF_MATCH_MAX,
             description="Write only if the object's current ETag is one of these (else 412).",
         ),
     ] = None,
@@ -47,9 +56,35 @@ async def if_match(
 IfMatch = Annotated[Precondition | None, Depends(if_match)]
 
 
-def matches_none(request: Request, etag: str) -> bool:
-    """Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for GET)."""
-    header = request.headers.get("if-none-match")
+async def if_none_match(
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            alias="If-None-Match",
+            max_length=IF_MATCH_MAX,
+            description="Answer 304 without a body if the current ETag is one of these.",
+        ),
+    ] = None,
+) -> str | None:
+    return if_none_match
+
+
+IfNoneMatch = Annotated[str | None, Depends(if_none_match)]
+
+_ETAG_HEADER = {"ETag": {"description": "The object's entity tag", "schema": {"type": "string"}}}
+TAGGED: dict[int | str, dict[str, Any]] = {200: {"headers": _ETAG_HEADER}}
+"""`responses=` of a route whose success carries an `ETag`."""
+CREATED_TAGGED: dict[int | str, dict[str, Any]] = {201: {"headers": _ETAG_HEADER}}
+READ_TAGGED: dict[int | str, dict[str, Any]] = {
+    **TAGGED,
+    304: {"description": "If-None-Match names the current ETag: no body", "headers": _ETAG_HEADER},
+}
+"""`responses=` of a read that honours `If-None-Match`."""
+
+
+def matches_none(header: str | None, etag: str) -> bool:
+    """Whether an `If-None-Match` header names `etag` (weak comparison, as RFC 9110 asks
+    for GET)."""
     if header is None:
         return False
     tags = {tag.removeprefix("W/") for tag in _tags(header)}
@@ -58,3 +93,25 @@ def matches_none(request: Request, etag: str) -> bool:
 
 def not_modified(etag: str) -> Response:
     return Response(status_code=304, headers={"ETag": etag})
+
+
+def tagged(data: dict[str, Any], etag: str, status_code: int = 200) -> Response:
+    """`{"data": ...}` with its entity tag."""
+    return JsonResponse(envelope.item(data), status_code=status_code, headers={"ETag": etag})
+
+
+def run_response(
+    bundle: RunBundle,
+    includes: Collection[str],
+    *,
+    if_none_match: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """A run as `GET /runs/{id}` shows it, with its `ETag`; figures are computed once for
+    both. A read passes its `If-None-Match` header: if it matches, 304 instead."""
+    now = utcnow()
+    figures = rules.figures(bundle.facts, now)
+    etag = run_etag(bundle.run.id, bundle.run.version, figures)
+    if matches_none(if_none_match, etag):
+        return not_modified(etag)
+    return tagged(run_json(bundle, includes, now, figures), etag, status_code)

@@ -11,12 +11,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel
 
+from procflow.api.problems import BadRequest
 from procflow.domain.permissions import Caller
 from procflow.errors import Unauthenticated, ValidationFailed
 from procflow.services import auth
 from procflow.services.unit_of_work import UnitOfWork
 
 MAX_PER_PAGE = 100
+ORG_ID_MAX = 64
+WITH_MAX = 500
 
 
 async def unit_of_work(request: Request) -> UnitOfWork:
@@ -37,13 +40,22 @@ def bearer_token(request: Request) -> str:
     return token
 
 
+def refuse_nul(request: Request) -> None:
+    """A NUL in the path or query string is a 400 before any lookup: PostgreSQL cannot
+    compare text holding U+0000 (every authenticated route passes here first)."""
+    if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+        raise BadRequest("The URL holds a NUL character (%00).")
+
+
 async def current_user(request: Request, uow: Db) -> int:
+    refuse_nul(request)
     return auth.user_for_token(uow, bearer_token(request))
 
 
 async def current_caller(
-    request: Request, uow: Db, org_id: Annotated[str, Path(max_length=64)]
+    request: Request, uow: Db, org_id: Annotated[str, Path(max_length=ORG_ID_MAX)]
 ) -> Caller:
+    refuse_nul(request)
     caller = auth.caller_in(uow, bearer_token(request), org_id, request.app.state.caller_cache)
     request.state.caller = caller
     return caller
@@ -65,19 +77,22 @@ class Page:
 
 
 async def pagination(
+    request: Request,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1)] = 10,
     without_pagination: Annotated[str | None, Query(max_length=5)] = None,
 ) -> Page:
+    """`per_page` above the configured `max_page_size` (default 100) is clamped, not refused."""
     unpaged = (without_pagination or "").lower() in ("true", "1", "yes")
-    return Page(number=page, size=min(per_page, MAX_PER_PAGE), unpaged=unpaged)
+    size = min(per_page, request.app.state.settings.max_page_size)
+    return Page(number=page, size=size, unpaged=unpaged)
 
 
 Paging = Annotated[Page, Depends(pagination)]
 
 
 async def includes(
-    with_: Annotated[str | None, Query(alias="with", max_length=500)] = None,
+    with_: Annotated[str | None, Query(alias="with", max_length=WITH_MAX)] = None,
 ) -> frozenset[str]:
     """`?with=a,b,c` as a set of names (unknown names are ignored, as Tallyfy does)."""
     return frozenset(part.strip() for part in (with_ or "").split(",") if part.strip())

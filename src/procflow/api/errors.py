@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from procflow.api.jsonbody import JsonResponse
 from procflow.api.problems import HttpProblem
@@ -74,14 +75,20 @@ def validation_errors(errors: Sequence[Any]) -> dict[str, list[str]]:
     return grouped
 
 
-async def on_domain_error(_request: Request, exc: Exception) -> JsonResponse:
-    assert isinstance(exc, ProcflowError)
+def error_response_for(
+    exc: ProcflowError,
+) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+    """Status, body and headers of a domain error (also used per item of a bulk answer)."""
     kind = next(k for k in type(exc).__mro__ if k in STATUS)
     status, code = STATUS[kind]
     extra = {"errors": exc.errors} if isinstance(exc, ValidationFailed) else {}
-    return JsonResponse(
-        error_body(exc.message, code, **extra), status_code=status, headers=HEADERS.get(kind)
-    )
+    return status, error_body(exc.message, code, **extra), HEADERS.get(kind)
+
+
+async def on_domain_error(_request: Request, exc: Exception) -> JsonResponse:
+    assert isinstance(exc, ProcflowError)
+    status, body, headers = error_response_for(exc)
+    return JsonResponse(body, status_code=status, headers=headers)
 
 
 async def on_http_problem(_request: Request, exc: Exception) -> JsonResponse:
@@ -106,15 +113,32 @@ async def on_request_validation(_request: Request, exc: Exception) -> JsonRespon
     )
 
 
-async def on_starlette_http(_request: Request, exc: Exception) -> JsonResponse:
+async def on_starlette_http(request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         body = error_body("API endpoint not found", "ENDPOINT_NOT_FOUND")
     elif exc.status_code == 405:
         body = error_body("This method is not allowed on this endpoint.", "METHOD_NOT_ALLOWED")
+        allowed = allowed_methods(request)
+        return JsonResponse(body, status_code=405, headers={"Allow": ", ".join(allowed)})
     else:
         body = error_body(str(exc.detail), "HTTP_ERROR")
     return JsonResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 async def on_unexpected(_request: Request, exc: Exception) -> JsonResponse:

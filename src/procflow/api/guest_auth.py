@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from procflow.api.dependencies import Db, bearer_token
+from procflow.api.dependencies import Db, bearer_token, refuse_nul
 from procflow.errors import Unauthenticated
 from procflow.services import auth, guests
 from procflow.services.comments import Actor
@@ -19,6 +19,7 @@ async def current_actor(
     request: Request, uow: Db, org_id: Annotated[str, Path(max_length=64)]
 ) -> Actor:
     """A member of `org_id` if the token is a member's, else the guest it was issued to."""
+    refuse_nul(request)
     token = bearer_token(request)
     actor: Actor
     try:

@@ -2,7 +2,8 @@
 
 Every route is a `JsonRoute`: before FastAPI sees a body, this reads it with a size cap
 (413), refuses content types other than JSON (415), parses it with orjson (which refuses
-NaN, Infinity and invalid UTF-8), bounds nesting depth, and insists on a JSON object (400).
+NaN, Infinity and invalid UTF-8), bounds nesting depth, and insists on a JSON object (400);
+array and string lengths are bounded too (422, naming the field).
 An empty body counts as `{}`, because Tallyfy's clients send empty bodies with a JSON
 content type on PUT and DELETE.
 """
@@ -14,9 +15,12 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.responses import JSONResponse
 
+from procflow.api import idempotency
+from procflow.api.fast_path import with_fast_path
 from procflow.api.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from procflow.errors import PermissionDenied, Unavailable
+from procflow.errors import PermissionDenied, Unavailable, ValidationFailed
 from procflow.services import activity
 from procflow.services.comments import GuestCommentRefused
 from procflow.services.unit_of_work import UnitOfWork
@@ -25,28 +29,51 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class JsonResponse(Response):
+class JsonResponse(JSONResponse):
+    """JSON by orjson; a `JSONResponse`, so the OpenAPI document shows the response models."""
+
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
 
 
-def depth_exceeds(value: Any, limit: int) -> bool:
-    """Whether `value` nests deeper than `limit` containers (iterative: no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+def check_body_limits(body: Any, *, max_depth: int, max_items: int, max_chars: int) -> None:
+    """Nesting depth, array lengths, string lengths and NUL characters, in ONE pass.
+
+    Iterative (a hostile body cannot exhaust the stack) and cheap on the hot path: only
+    containers carry their path, strings are checked where they stand. Too deep is a 400
+    (the body's shape is unusable); an over-long array, string or key, or text holding
+    U+0000 (which PostgreSQL cannot store), is a 422 naming the field path.
+    """
+    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(body, 1, ())]
+    pop, push = stack.pop, stack.append
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
+        item, depth, path = pop()
+        keyed = type(item) is dict
+        if keyed:
+            pairs: Any = item.items()
+        elif len(item) > max_items:
+            raise _invalid(path, f"At most {max_items} items are allowed.")
         else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+            pairs = enumerate(item)
+        for key, child in pairs:
+            if keyed and (len(key) > max_chars or "\x00" in key):
+                raise _invalid(path, f"Keys may hold at most {max_chars} characters, and no NUL.")
+            kind = type(child)
+            if kind is str:
+                if len(child) > max_chars:
+                    raise _invalid((*path, key), f"At most {max_chars} characters are allowed.")
+                if "\x00" in child:
+                    raise _invalid((*path, key), "The NUL character (U+0000) is not allowed.")
+            elif kind is dict or kind is list:
+                if depth >= max_depth:
+                    raise BadRequest(f"The request body nests deeper than {max_depth} levels.")
+                push((child, depth + 1, (*path, key)))
+
+
+def _invalid(path: tuple[str | int, ...], message: str) -> ValidationFailed:
+    return ValidationFailed({".".join(map(str, path)) or "body": [message]})
 
 
 def is_json_type(content_type: str) -> bool:
@@ -87,8 +114,12 @@ async def parse_json_body(request: Request) -> Any:
         raise BadRequest(f"The request body is not valid JSON: {exc.msg}.") from exc
     if not isinstance(parsed, dict):
         raise BadRequest("The request body must be a JSON object.")
-    if depth_exceeds(parsed, settings.max_json_depth):
-        raise BadRequest(f"The request body nests deeper than {settings.max_json_depth} levels.")
+    check_body_limits(
+        parsed,
+        max_depth=settings.max_json_depth,
+        max_items=settings.max_array_items,
+        max_chars=settings.max_string_chars,
+    )
     return parsed
 
 
@@ -101,19 +132,30 @@ class TransactionalRoute(APIRoute):
     a byte is sent: a client never sees a success that was not committed.
     """
 
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.takes_idempotency_key = idempotency.enable(self)
+
     async def prepare(self, request: Request) -> None:
         request._body = await read_capped(request, request.app.state.settings.max_body_bytes)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        handler = with_fast_path(self.endpoint, super().get_route_handler())
 
         async def transactional(request: Request) -> Response:
             await self.prepare(request)
             factory = request.app.state.session_factory
+            keyed = self.takes_idempotency_key
+            claim = await idempotency.claim(request, factory) if keyed else None
+            if isinstance(claim, Response):
+                return claim
             try:
-                with UnitOfWork(factory, write=request.method not in READ_METHODS) as uow:
+                with (
+                    idempotency.released_on_error(claim, factory),
+                    UnitOfWork(factory, write=request.method not in READ_METHODS) as uow,
+                ):
                     request.state.uow = uow
-                    return await handler(request)
+                    return idempotency.recorded(request, claim, await handler(request))
             except PermissionDenied as refusal:
                 record_refusal(request, factory, refusal)
                 raise

@@ -1,6 +1,8 @@
 """The `procflow` command. Every command reads PROCFLOW_DATABASE_URL."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -31,10 +33,16 @@ err = Console(stderr=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def _unit_of_work() -> UnitOfWork:
+@contextmanager
+def _unit_of_work() -> Iterator[UnitOfWork]:
+    """One transaction on a migrated database; the engine's connections close afterwards."""
     engine = make_engine(get_settings())
-    upgrade(engine)
-    return UnitOfWork(make_session_factory(engine), write=True)
+    try:
+        upgrade(engine)
+        with UnitOfWork(make_session_factory(engine), write=True) as uow:
+            yield uow
+    finally:
+        engine.dispose()
 
 
 def _fail(error: ProcflowError) -> typer.Exit:

@@ -28,8 +28,9 @@ def run_etag(run_id: str, version: int, figures: RunFigures) -> str:
 
 
 def task_etag(task_id: str, stamp: object, overdue: bool) -> str:
-    """`stamp` moves with every change to the task (its run's version, or for a one-off
-    task its own `last_updated`)."""
+    """`stamp` moves with every change to the task: for a task of a run, the run's version
+    and clock-driven figures (a task may embed its run); for a one-off task, its own
+    `last_updated` at full precision."""
     return _tag("task", task_id, stamp, overdue)
 
 

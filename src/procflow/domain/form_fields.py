@@ -102,8 +102,11 @@ def _email(spec: FieldSpec, value: Any) -> str:
 def _url(spec: FieldSpec, value: Any) -> str:
     text = _text(spec, value)
     if text:
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # e.g. an unclosed IPv6 bracket: "http://["
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             raise FieldValueError(f"{spec.label} must be a valid http(s) URL.")
     return text
 
@@ -307,7 +310,7 @@ def normalise_options(raw: Any) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
         raise FieldValueError("options must be an array.")
     options: list[dict[str, Any]] = []
-    used = {o.get("id") for o in raw if isinstance(o, Mapping)}
+    used = {o.get("id") for o in raw if isinstance(o, Mapping) and isinstance(o.get("id"), int)}
     next_id = 1
     for item in raw:
         if isinstance(item, str):

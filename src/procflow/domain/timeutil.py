@@ -21,7 +21,9 @@ def format_ts(value: datetime | None) -> str | None:
     if value is None:
         return None
     value = to_utc_naive(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.year < 1000:  # isoformat pads the year to four digits; strftime does not
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.isoformat(timespec="milliseconds") + "Z"  # several times per response
 
 
 def parse_ts(text: str) -> datetime:

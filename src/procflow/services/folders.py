@@ -26,6 +26,7 @@ from procflow.services.tags import (
 )
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Folder, FolderLink, Run, Task
+from procflow.storage.repositories import run_versions
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories import taxonomy as repo
 
@@ -210,6 +211,7 @@ def update_folder(
         )
         folder.name, folder.parent_id, folder.position = wanted
         folder.last_updated = advance(folder.last_updated, utcnow())
+        run_versions.bump_filed(uow.session, [folder.id])
         uow.session.flush()
         tree = Tree(list(tree.by_id.values()))
     return _views(uow, tree, [folder], "position", children)[0]
@@ -277,7 +279,7 @@ def _subject(
     if subject_type == "Task":
         ensure_catalog_manager(caller, "file tasks in folders")
         return repo.task_in(uow.session, caller.org_id, subject_id)
-    run = run_repo.get(uow.session, caller.org_id, subject_id)
+    run = run_repo.get(uow.session, caller.org_id, subject_id, for_update=True)
     if run is not None and not may_label_run(uow, caller, run):
         raise PermissionDenied("You don't have permission to change this process's folders.")
     return run

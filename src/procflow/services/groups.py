@@ -17,6 +17,7 @@ from procflow.services import activity, references
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Group, GroupMember
 from procflow.storage.repositories import groups as repo
+from procflow.storage.repositories import run_versions
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -116,6 +117,7 @@ def delete_group(uow: UnitOfWork, caller: Caller, group_id: str) -> None:
     group = _load(uow, caller, group_id)
     _ensure_manager(caller, "delete groups")
     activity.record(uow, caller, "deleted", "group", group.id, old=group.name)
+    run_versions.bump_grouped(uow.session, group.id)
     uow.session.delete(group)
     uow.session.flush()
 

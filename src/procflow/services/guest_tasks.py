@@ -9,6 +9,7 @@ and keeps the guest's id in the task's flags.
 from collections.abc import Mapping
 from typing import Any
 
+from procflow.domain.etags import Precondition
 from procflow.domain.runs import DONE
 from procflow.domain.timeutil import utcnow
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
@@ -20,6 +21,8 @@ from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Run, Task
 from procflow.storage.repositories import activity as activity_repo
 from procflow.storage.repositories import guests as guest_repo
+from procflow.storage.repositories import runs as run_repo
+from procflow.storage.repositories import tasks as task_repo
 
 GUEST_WRITABLE = frozenset({"taskdata"})
 
@@ -40,11 +43,13 @@ def update_task(
     *,
     run_id: str | None = None,
     strict: bool = False,
+    precondition: Precondition | None = None,
 ) -> TaskView:
     """Fill form values of the guest's own task; a guest may change nothing else."""
-    task, run = _own_task(uow, guest, task_id, run_id)
+    task, run = _own_task(uow, guest, task_id, run_id, for_update=True)
     if set(patch) - GUEST_WRITABLE:
         raise PermissionDenied("Guests may only fill in the form values of their tasks.")
+    member_tasks.require_current(uow, precondition, task, run)
     if task.status in DONE:
         raise ValidationFailed.one("task", "A completed task cannot be edited.")
     fields, values, errors = member_tasks.check_taskdata(uow, task, patch.get("taskdata"), strict)
@@ -60,12 +65,19 @@ def update_task(
 
 
 def complete_task(
-    uow: UnitOfWork, guest: GuestCaller, task_id: Any, is_approved: Any, *, run_id: str
+    uow: UnitOfWork,
+    guest: GuestCaller,
+    task_id: Any,
+    is_approved: Any,
+    *,
+    run_id: str,
+    precondition: Precondition | None = None,
 ) -> TaskView:
     """Complete the guest's own task of a run, with the checks a member's completion has."""
     if not isinstance(task_id, str) or not task_id:
         raise ValidationFailed.one("task_id", "The task id field is required.")
-    task, run = _own_task(uow, guest, task_id, run_id)
+    task, run = _own_task(uow, guest, task_id, run_id, for_update=True)
+    member_tasks.require_current(uow, precondition, task, run)
     member_tasks.check_completable(uow, task, is_approved)
     now = utcnow()
     old_status = task.status
@@ -78,9 +90,17 @@ def complete_task(
     return member_tasks.views(uow, [task], steps=True)[0]
 
 
-def reopen_task(uow: UnitOfWork, guest: GuestCaller, task_id: str, *, run_id: str) -> TaskView:
+def reopen_task(
+    uow: UnitOfWork,
+    guest: GuestCaller,
+    task_id: str,
+    *,
+    run_id: str,
+    precondition: Precondition | None = None,
+) -> TaskView:
     """Reopen the guest's own completed task; its run is no longer complete."""
-    task, run = _own_task(uow, guest, task_id, run_id)
+    task, run = _own_task(uow, guest, task_id, run_id, for_update=True)
+    member_tasks.require_current(uow, precondition, task, run)
     member_tasks.check_reopenable(task)
     old_status = task.status
     run_reopened = member_tasks.mark_reopened(task, run, utcnow())
@@ -92,12 +112,22 @@ def reopen_task(uow: UnitOfWork, guest: GuestCaller, task_id: str, *, run_id: st
 
 
 def _own_task(
-    uow: UnitOfWork, guest: GuestCaller, task_id: str, run_id: str | None
+    uow: UnitOfWork,
+    guest: GuestCaller,
+    task_id: str,
+    run_id: str | None,
+    *,
+    for_update: bool = False,
 ) -> tuple[Task, Run | None]:
+    """Writers pass `for_update`: the run's row, then the task's, are locked and re-read."""
     task = guest_repo.assigned_task(uow.session, guest.org_id, guest.email, task_id)
     if task is None or (run_id is not None and task.run_id != run_id):
         raise NotFound("Task")
-    run = uow.session.get(Run, task.run_id) if task.run_id is not None else None
+    run: Run | None = None
+    if task.run_id is not None:
+        run = run_repo.get(uow.session, guest.org_id, task.run_id, for_update=for_update)
+    if for_update:
+        task = task_repo.get(uow.session, guest.org_id, task.id, for_update=True) or task
     return task, run
 
 

@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from procflow.domain import permissions
+from procflow.domain import etags, permissions
+from procflow.domain import runs as rules
+from procflow.domain.etags import Precondition
 from procflow.domain.permissions import Caller, RunStake
 from procflow.domain.runs import RunStatus
 from procflow.domain.timeutil import advance, utcnow
@@ -19,6 +21,7 @@ from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, references, run_fields
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import FolderLink, Run, RunGroup, RunMember, TagLink
+from procflow.storage.repositories import run_versions
 from procflow.storage.repositories import runs as repo
 from procflow.storage.repositories.runs import RunBundle
 
@@ -43,10 +46,33 @@ def stake_in(uow: UnitOfWork, caller: Caller, run: Any) -> RunStake:
     return RunStake(owns=owns, started=started, holds_task=holds)
 
 
-def load(uow: UnitOfWork, caller: Caller, run_id: str) -> Run:
-    """The run, if it belongs to the caller's organization and the caller may read it."""
-    run: Run = _visible(uow, caller, repo.get(uow.session, caller.org_id, run_id))
+def load(uow: UnitOfWork, caller: Caller, run_id: str, *, for_update: bool = False) -> Run:
+    """The run, if it belongs to the caller's organization and the caller may read it.
+
+    Writers pass `for_update`: the row stays locked until commit, so that checking
+    `If-Match` and bumping `version` happen for one writer at a time."""
+    run: Run = _visible(
+        uow, caller, repo.get(uow.session, caller.org_id, run_id, for_update=for_update)
+    )
     return run
+
+
+def require_current(
+    uow: UnitOfWork,
+    precondition: Precondition | None,
+    run: Any,
+    facts: Sequence[rules.TaskFacts] | None = None,
+) -> None:
+    """Refuse (412) a write whose `If-Match` names another state than the run's current one.
+
+    Call it with the run locked and before writing anything; `facts` (a bundle's) spare
+    a query."""
+    if precondition is None:
+        return
+    if facts is None:
+        facts = repo.facts_of(uow.session, run.id)
+    figures = rules.figures(facts, utcnow())
+    etags.require(precondition, etags.run_etag(run.id, run.version, figures))
 
 
 def _visible(uow: UnitOfWork, caller: Caller, run: Any) -> Any:
@@ -78,15 +104,28 @@ def update_run(
     *,
     strict: bool = False,
     view: View = View(),
+    precondition: Precondition | None = None,
 ) -> tuple[RunBundle, list[Change]]:
     """Apply a partial update; all-or-nothing; lists replace.
 
     The run is read and written as a plain snapshot rather than an ORM object: this is
-    the hottest path of the API, and the identity map buys nothing in one statement.
+    the hottest path of the API, and the identity map buys nothing in one statement. The
+    run and its lists are read together, locked (`repo.locked_bundle`: one statement on
+    SQLite), before anything is checked.
     """
-    run = _visible(uow, caller, repo.get_snapshot(uow.session, caller.org_id, run_id))
+    current = repo.locked_bundle(
+        uow.session,
+        caller.org_id,
+        run_id,
+        with_tasks=view.tasks,
+        with_captures=view.captures,
+        with_checklist=view.checklist,
+    )
+    run = _visible(uow, caller, current and current.run)
     if not permissions.can_update_run(caller, stake_in(uow, caller, run)):
         raise PermissionDenied("You don't have permission to update this process.")
+    assert current is not None
+    require_current(uow, precondition, run, current.facts)
     fields = (
         {f.field_id: f for f in repo.fields_of(uow.session, run.id)}
         if ("prerun" in patch or "taskdata" in patch)
@@ -95,13 +134,6 @@ def update_run(
     values, errors = _check_patch(uow, caller, run, fields, patch, strict)
     if errors:
         raise ValidationFailed(errors)
-    current = repo.bundle(
-        uow.session,
-        run,
-        with_tasks=view.tasks,
-        with_captures=view.captures,
-        with_checklist=view.checklist,
-    )
     now = utcnow()
     changes = _apply_scalars(run, patch)
     changes += _replace_tags(uow, current, patch.get("tags"))
@@ -229,23 +261,31 @@ def _replace_groups(
     return [("groups", current.groups, list(wanted))]
 
 
-def archive_run(uow: UnitOfWork, caller: Caller, run_id: str) -> RunBundle:
-    run = load(uow, caller, run_id)
+def archive_run(
+    uow: UnitOfWork, caller: Caller, run_id: str, *, precondition: Precondition | None = None
+) -> RunBundle:
+    run = load(uow, caller, run_id, for_update=True)
     if not permissions.can_archive_run(caller, stake_in(uow, caller, run)):
         raise PermissionDenied("You don't have permission to archive this process.")
+    current = repo.bundle(uow.session, run)
+    require_current(uow, precondition, run, current.facts)
     if run.archived_at is None:
         now = utcnow()
         run.archived_at = now
         run.last_updated = advance(run.last_updated, now)
         run.version += 1
         activity.record(uow, caller, "archived", "run", run.id, run_id=run.id)
-    return repo.bundle(uow.session, run)
+    return current
 
 
-def activate_run(uow: UnitOfWork, caller: Caller, run_id: str) -> RunBundle:
-    run = load(uow, caller, run_id)
+def activate_run(
+    uow: UnitOfWork, caller: Caller, run_id: str, *, precondition: Precondition | None = None
+) -> RunBundle:
+    run = load(uow, caller, run_id, for_update=True)
     if not permissions.can_archive_run(caller, stake_in(uow, caller, run)):
         raise PermissionDenied("You don't have permission to restore this process.")
+    current = repo.bundle(uow.session, run)
+    require_current(uow, precondition, run, current.facts)
     if run.archived_at is not None:
         activity.record(
             uow, caller, "unarchived", "run", run.id, run_id=run.id, old=run.archived_at.isoformat()
@@ -253,25 +293,37 @@ def activate_run(uow: UnitOfWork, caller: Caller, run_id: str) -> RunBundle:
         run.archived_at = None
         run.last_updated = advance(run.last_updated, utcnow())
         run.version += 1
-    return repo.bundle(uow.session, run)
+    return current
 
 
-def delete_run(uow: UnitOfWork, caller: Caller, run_id: str) -> None:
-    run = load(uow, caller, run_id)
+def delete_run(
+    uow: UnitOfWork, caller: Caller, run_id: str, *, precondition: Precondition | None = None
+) -> None:
+    run = load(uow, caller, run_id, for_update=True)
     if not permissions.can_delete_run(caller):
         raise PermissionDenied("Only administrators can delete a process permanently.")
+    require_current(uow, precondition, run)
     if run.archived_at is None:
         raise ValidationFailed.one("run", "Archive the process before deleting it permanently.")
     activity.record(uow, caller, "deleted", "run", run.id, run_id=run.id, old=run.name)
+    run_versions.bump(uow.session, Run.parent_id == run.id)
     uow.session.delete(run)
 
 
-def set_prerun_complete(uow: UnitOfWork, caller: Caller, run_id: str, done: bool) -> RunBundle:
+def set_prerun_complete(
+    uow: UnitOfWork,
+    caller: Caller,
+    run_id: str,
+    done: bool,
+    *,
+    precondition: Precondition | None = None,
+) -> RunBundle:
     """Complete (or reopen) the kick-off form; completing needs every required value."""
-    run = load(uow, caller, run_id)
+    run = load(uow, caller, run_id, for_update=True)
     if not permissions.can_update_run(caller, stake_in(uow, caller, run)):
         raise PermissionDenied("You don't have permission to update this process.")
     current = repo.bundle(uow.session, run)
+    require_current(uow, precondition, run, current.facts)
     if done:
         from procflow.domain.form_fields import missing_required
 

@@ -20,6 +20,7 @@ from procflow.services import template_fields as base
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist, FormField, Step
 from procflow.storage.repositories import checklists as repo
+from procflow.storage.repositories import run_versions
 
 StepView = tuple[Step, list[FormField]]
 Errors = dict[str, list[str]]
@@ -201,6 +202,7 @@ def delete_step(uow: UnitOfWork, caller: Caller, checklist_id: str, step_id: str
     uow.session.execute(delete(FormField).where(FormField.step_id == step.id))
     remaining = [s for s in repo.steps_of(uow.session, checklist.id) if s.id != step.id]
     activity.record(uow, caller, "deleted", "step", step.id, old=step.title)
+    run_versions.bump_of_step(uow.session, step.id)
     uow.session.delete(step)
     now = utcnow()
     for other in remaining:

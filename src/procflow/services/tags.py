@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import object_session
 
 from procflow.domain import permissions
 from procflow.domain.permissions import Caller
@@ -17,7 +18,8 @@ from procflow.domain.timeutil import advance, utcnow
 from procflow.errors import NotFound, PermissionDenied, ProcflowError, Unavailable, ValidationFailed
 from procflow.services import activity, runs
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import Checklist, Run, Tag, TagLink
+from procflow.storage.models import Checklist, Run, Tag, TagLink, Task
+from procflow.storage.repositories import run_versions
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories import taxonomy as repo
 from procflow.storage.repositories.taxonomy import TAG_SORTS
@@ -137,6 +139,8 @@ def update_tag(
     tag.title = title
     if "color" in values:
         tag.color = values["color"]
+    if changes:
+        run_versions.bump_tagged(uow.session, tag.id)
     activity.record_changes(uow, caller, "tag", tag.id, changes)
     flush_or_raise(uow, _title_taken_error())
     return _views(uow, [tag], statistics)[0]
@@ -197,7 +201,7 @@ def detach_tag(uow: UnitOfWork, caller: Caller, link_id: int) -> None:
 
 def labelled_run(uow: UnitOfWork, caller: Caller, run_id: str, action: str) -> Run:
     """The run an association belongs to, if the caller may change its labels."""
-    run = uow.session.get(Run, run_id)
+    run = uow.session.get(Run, run_id, with_for_update=True, populate_existing=True)
     if run is None or not may_label_run(uow, caller, run):
         raise PermissionDenied(f"You don't have permission to {action}.")
     return run
@@ -252,17 +256,22 @@ def _subject(
     if subject_type == "Checklist":
         ensure_catalog_manager(caller, "tag templates")
         return repo.checklist_in(uow.session, caller.org_id, subject_id)
-    run = run_repo.get(uow.session, caller.org_id, subject_id)
+    run = run_repo.get(uow.session, caller.org_id, subject_id, for_update=True)
     if run is not None and not may_label_run(uow, caller, run):
         raise PermissionDenied("You don't have permission to tag this process.")
     return run
 
 
 def touch(subject: Any) -> None:
-    """A labelled run or template changed: move `last_updated` (and a run's version)."""
+    """A labelled run or template changed: move `last_updated` (and a run's version; a
+    run's task shows in its run, so it moves the run's version too)."""
     subject.last_updated = advance(subject.last_updated, utcnow())
     if isinstance(subject, Run):
         subject.version += 1
+    elif isinstance(subject, Task) and subject.run_id is not None:
+        session = object_session(subject)
+        if session is not None:
+            run_versions.bump(session, Run.id == subject.run_id)
 
 
 def _check_title(

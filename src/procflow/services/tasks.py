@@ -16,6 +16,9 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from procflow.domain import etags
+from procflow.domain import runs as rules
+from procflow.domain.etags import Precondition
 from procflow.domain.form_fields import missing_required
 from procflow.domain.permissions import Caller, Role
 from procflow.domain.runs import DONE, TaskStatus
@@ -52,15 +55,20 @@ class TaskView:
 
 
 def _find(
-    uow: UnitOfWork, caller: Caller, task_id: str, run_id: str | None
+    uow: UnitOfWork, caller: Caller, task_id: str, run_id: str | None, *, for_update: bool = False
 ) -> tuple[Task, Run | None]:
-    """The task and its run, if the caller may read them; else NotFound / PermissionDenied."""
-    run = runs.load(uow, caller, run_id) if run_id is not None else None
+    """The task and its run, if the caller may read them; else NotFound / PermissionDenied.
+
+    Writers pass `for_update`: the run's row is locked (then the task's, if it was read
+    before), always in that order, so writers of one task or run go one at a time."""
+    run = runs.load(uow, caller, run_id, for_update=for_update) if run_id is not None else None
     task = repo.get(uow.session, caller.org_id, task_id)
     if task is None or (run_id is not None and task.run_id != run_id):
         raise NotFound("Task")
     if run is None and task.run_id is not None:
-        run = runs.load(uow, caller, task.run_id)
+        run = runs.load(uow, caller, task.run_id, for_update=for_update)
+    if for_update and run_id is None:
+        task = repo.get(uow.session, caller.org_id, task_id, for_update=True) or task
     if run is None and not _may_read_oneoff(uow, caller, task):
         raise PermissionDenied("You don't have permission to view this task.")
     return task, run
@@ -209,6 +217,44 @@ def my_tasks(
     return views(uow, found, steps=True, bundles=with_run), total
 
 
+# ---- entity tags ---------------------------------------------------------------------
+
+
+def etag_of(
+    uow: UnitOfWork,
+    task: Task,
+    run: Run | None,
+    now: datetime,
+    facts: Sequence[rules.TaskFacts] | None = None,
+) -> str:
+    """The task's entity tag at `now`.
+
+    A task of a run changes with its run (`version` moves on every change to the run, its
+    tasks, their values and comments; `?with=run` embeds the run, whose lateness figures
+    are part of the tag too); a one-off task with its own `last_updated`, which every
+    change moves forward. `facts` (the run's, if already loaded) spare a query.
+    """
+    overdue = bool(task.deadline and task.status not in DONE and task.deadline < now)
+    stamp: tuple[object, ...] = (task.last_updated.isoformat(),)
+    if run is not None:
+        if facts is None:
+            uow.session.flush()
+            facts = run_repo.facts_of(uow.session, run.id)
+        figures = rules.figures(facts, now)
+        clock = (figures.late_tasks, figures.due_date_passed, figures.due_soon)
+        stamp = (run.version, *stamp, *clock)
+    return etags.task_etag(task.id, stamp, overdue)
+
+
+def require_current(
+    uow: UnitOfWork, precondition: Precondition | None, task: Task, run: Run | None
+) -> None:
+    """Refuse (412) a write whose `If-Match` names another state than the task's current
+    one; call it with the rows locked (`_find(..., for_update=True)`), before writing."""
+    if precondition is not None:
+        etags.require(precondition, etag_of(uow, task, run, utcnow()))
+
+
 # ---- validation ----------------------------------------------------------------------
 
 
@@ -284,13 +330,15 @@ def update_task(
     *,
     run_id: str | None = None,
     strict: bool = False,
+    precondition: Precondition | None = None,
 ) -> TaskView:
     """Partial update; owners replace; taskdata is validated like the run PUT's."""
-    task, run = _find(uow, caller, task_id, run_id)
+    task, run = _find(uow, caller, task_id, run_id, for_update=True)
     if set(patch) - {"taskdata"}:
         _require_edit(uow, caller, task, run)
     elif patch:
         _require_act(uow, caller, task, run)
+    require_current(uow, precondition, task, run)
     if task.status in DONE:
         raise ValidationFailed.one("task", "A completed task cannot be edited.")
     errors: dict[str, list[str]] = {}
@@ -353,6 +401,7 @@ def complete_task(
     is_approved: Any = None,
     *,
     run_id: str | None = None,
+    precondition: Precondition | None = None,
 ) -> TaskView:
     """Complete a task: approvals need a verdict; required form values must be filled."""
     if not isinstance(task_id, str) or not task_id:
@@ -360,12 +409,13 @@ def complete_task(
     if run_id is not None:
         runs.load(uow, caller, run_id)
     try:
-        task, run = _find(uow, caller, task_id, run_id)
+        task, run = _find(uow, caller, task_id, run_id, for_update=True)
     except NotFound:
         raise ValidationFailed.one("task_id", "The selected task id is invalid.") from None
     if run_id is None and task.run_id is not None:
         raise ValidationFailed.one("task_id", "Complete process tasks through their process.")
     _require_act(uow, caller, task, run)
+    require_current(uow, precondition, task, run)
     check_completable(uow, task, is_approved)
     now = utcnow()
     old_status = task.status
@@ -418,13 +468,19 @@ def complete_run_if_done(uow: UnitOfWork, run: Run, now: datetime) -> bool:
 
 
 def reopen_task(
-    uow: UnitOfWork, caller: Caller, task_id: str, *, run_id: str | None = None
+    uow: UnitOfWork,
+    caller: Caller,
+    task_id: str,
+    *,
+    run_id: str | None = None,
+    precondition: Precondition | None = None,
 ) -> TaskView:
     """Reopen a completed task; its run is no longer complete."""
-    task, run = _find(uow, caller, task_id, run_id)
+    task, run = _find(uow, caller, task_id, run_id, for_update=True)
     if run_id is None and task.run_id is not None:
         raise ValidationFailed.one("task_id", "Reopen process tasks through their process.")
     _require_act(uow, caller, task, run)
+    require_current(uow, precondition, task, run)
     check_reopenable(task)
     old_status = task.status
     run_reopened = mark_reopened(task, run, utcnow())
@@ -502,17 +558,22 @@ def create_oneoff(uow: UnitOfWork, caller: Caller, request: Mapping[str, Any]) -
     return views(uow, [task])[0]
 
 
-def _oneoff_for_owner(uow: UnitOfWork, caller: Caller, task_id: str) -> Task:
-    task, _run = _find(uow, caller, task_id, None)
+def _oneoff_for_owner(
+    uow: UnitOfWork, caller: Caller, task_id: str, precondition: Precondition | None
+) -> Task:
+    task, run = _find(uow, caller, task_id, None, for_update=True)
     if task.run_id is not None:
         raise ValidationFailed.one("task", "Only one-off tasks can be archived or deleted here.")
     if not (caller.is_admin or (caller.role is Role.STANDARD and _starter(task) == caller.user_id)):
         raise PermissionDenied("You don't have permission to remove this task.")
+    require_current(uow, precondition, task, run)
     return task
 
 
-def archive_oneoff(uow: UnitOfWork, caller: Caller, task_id: str) -> None:
-    task = _oneoff_for_owner(uow, caller, task_id)
+def archive_oneoff(
+    uow: UnitOfWork, caller: Caller, task_id: str, *, precondition: Precondition | None = None
+) -> None:
+    task = _oneoff_for_owner(uow, caller, task_id, precondition)
     if task.archived_at is None:
         now = utcnow()
         task.archived_at = now
@@ -520,8 +581,10 @@ def archive_oneoff(uow: UnitOfWork, caller: Caller, task_id: str) -> None:
         activity.record(uow, caller, "archived", "task", task.id)
 
 
-def restore_oneoff(uow: UnitOfWork, caller: Caller, task_id: str) -> TaskView:
-    task = _oneoff_for_owner(uow, caller, task_id)
+def restore_oneoff(
+    uow: UnitOfWork, caller: Caller, task_id: str, *, precondition: Precondition | None = None
+) -> TaskView:
+    task = _oneoff_for_owner(uow, caller, task_id, precondition)
     if task.archived_at is not None:
         task.archived_at = None
         touch(task, None, utcnow())
@@ -529,8 +592,10 @@ def restore_oneoff(uow: UnitOfWork, caller: Caller, task_id: str) -> TaskView:
     return views(uow, [task])[0]
 
 
-def delete_oneoff(uow: UnitOfWork, caller: Caller, task_id: str) -> None:
-    task = _oneoff_for_owner(uow, caller, task_id)
+def delete_oneoff(
+    uow: UnitOfWork, caller: Caller, task_id: str, *, precondition: Precondition | None = None
+) -> None:
+    task = _oneoff_for_owner(uow, caller, task_id, precondition)
     activity.record(uow, caller, "deleted", "task", task.id, old=task.title)
     uow.session.delete(task)
     uow.session.flush()

@@ -100,8 +100,11 @@ def url_error(value: str | None, name: str) -> Errors:
     """Webhooks are called by the server, so only absolute http(s) URLs make sense."""
     if not value:
         return {}
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://["
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         return {name: [f"The {name} must be a valid http(s) URL."]}
     return {}
 

@@ -17,6 +17,7 @@ from procflow.services import template_fields as base
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist
 from procflow.storage.repositories import checklists as repo
+from procflow.storage.repositories import run_versions
 from procflow.storage.repositories.checklists import TemplateBundle, TemplateFilter
 
 TYPES = ("procedure", "form", "document")
@@ -238,6 +239,7 @@ def delete_template(uow: UnitOfWork, caller: Caller, checklist_id: str) -> None:
             "checklist", "Archive the template before deleting it permanently."
         )
     activity.record(uow, caller, "deleted", "checklist", checklist.id, old=checklist.title)
+    run_versions.bump_of_template(uow.session, checklist.id)
     uow.session.delete(checklist)
     uow.session.flush()
 

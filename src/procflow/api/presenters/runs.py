@@ -11,9 +11,16 @@ from procflow.storage.models import RunField
 from procflow.storage.repositories.runs import RunBundle
 
 
-def run_json(bundle: RunBundle, includes: Collection[str], now: datetime) -> dict[str, Any]:
+def run_json(
+    bundle: RunBundle,
+    includes: Collection[str],
+    now: datetime,
+    figures: rules.RunFigures | None = None,
+) -> dict[str, Any]:
+    """`figures`, when the caller already computed them at `now` (for the ETag), are reused."""
     run = bundle.run
-    figures = rules.figures(bundle.facts, now)
+    if figures is None:
+        figures = rules.figures(bundle.facts, now)
     progress = figures.progress.as_dict()
     data: dict[str, Any] = {
         "id": run.id,

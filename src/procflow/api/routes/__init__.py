@@ -14,6 +14,8 @@ from procflow.api.routes import (
     guests,
     me,
     members,
+    run_bulk,
+    run_lists,
     runs,
     tags,
     tasks,
@@ -23,6 +25,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
         runs,
+        run_lists,
+        run_bulk,
         tasks,
         tags,
         folders,

@@ -1,17 +1,31 @@
 """The activity feed: `/organizations/{org_id}/activity-feeds`."""
 
+import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BeforeValidator
 
-from procflow.api.dependencies import MAX_PER_PAGE, CurrentCaller, Db, Page
+from procflow.api.dependencies import CurrentCaller, Db, Page
 from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.activity import activity_json
 from procflow.api.schemas.activity import ActivityList
 from procflow.api.schemas.base import ERRORS
 from procflow.services import activity
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    """Only `YYYY-MM-DD`: pydantic alone would also take a Unix time such as `0`."""
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("Use a date of the form YYYY-MM-DD.")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 router = APIRouter(
     prefix="/organizations/{org_id}", tags=["activity"], route_class=JsonRoute, responses=ERRORS
@@ -31,8 +45,8 @@ async def list_activity(
     actor_type: Annotated[str | None, Query(max_length=10)] = None,
     actor_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     field: Text = None,
-    created_after: date | None = None,
-    created_before: date | None = None,
+    created_after: IsoDate | None = None,
+    created_before: IsoDate | None = None,
     actor_email: Text = None,
     source: Annotated[str | None, Query(max_length=10)] = None,
     search: Text = None,
@@ -41,7 +55,7 @@ async def list_activity(
     per_page: Annotated[int, Query(ge=1)] = 20,
 ) -> Response:
     """Newest first by default; dates are `YYYY-MM-DD` (UTC), both bounds inclusive."""
-    paging = Page(number=page, size=min(per_page, MAX_PER_PAGE))
+    paging = Page(number=page, size=min(per_page, request.app.state.settings.max_page_size))
     query = activity.FeedQuery(
         entity_type=entity_type,
         entity_id=entity_id,

@@ -15,6 +15,7 @@ from procflow.api.jsonbody import (
     JsonResponse,
     JsonRoute,
     TransactionalRoute,
+    check_body_limits,
     parse_json_body,
     read_capped,
 )
@@ -77,7 +78,7 @@ async def list_checklists(
     tag: Annotated[str | None, Query(max_length=64)] = None,
     type: Annotated[str | None, Query(max_length=20)] = None,
     starred: bool | None = None,
-    owner_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    owner_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     sort_by: Annotated[str | None, Query(max_length=20)] = None,
     sort: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
@@ -177,6 +178,13 @@ async def clone_body(request: Request) -> ChecklistClone:
             "utf-8", "replace"
         )
         raw = {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
+        settings = request.app.state.settings
+        check_body_limits(
+            raw,
+            max_depth=settings.max_json_depth,
+            max_items=settings.max_array_items,
+            max_chars=settings.max_string_chars,
+        )
     else:
         raw = await parse_json_body(request)
     try:

@@ -16,6 +16,7 @@ from procflow.api.presenters import envelope
 from procflow.api.presenters.comments import comment_json
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.comments import (
+    CommentCreate,
     CommentEnvelope,
     CommentList,
     CommentWrite,
@@ -80,7 +81,7 @@ async def list_comments(
 @router.post(
     "/comment", status_code=201, response_model=CommentEnvelope, summary="Comment on a task"
 )
-async def add_comment(task_id: str, actor: CurrentActor, uow: Db, body: CommentWrite) -> Response:
+async def add_comment(task_id: str, actor: CurrentActor, uow: Db, body: CommentCreate) -> Response:
     return _one(comments.add_comment(uow, actor, task_id, body.present()), 201)
 
 

@@ -44,7 +44,7 @@ async def invite_member(caller: CurrentCaller, uow: Db, body: MemberInvite) -> R
     return _item(members.invite(uow, caller, body.present()), 201)
 
 
-@router.get("/users/{user_id}", response_model=MemberEnvelope, summary="Get a member")
+@router.get("/users/{user_id:int}", response_model=MemberEnvelope, summary="Get a member")
 async def get_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> Response:
     return _item(members.get_member(uow, caller, user_id))
 

@@ -3,8 +3,30 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
 
-from procflow.api.dependencies import CurrentCaller, Db, Includes, Paging, strict_for
+from procflow.api.conditional import (
+    CREATED_TAGGED,
+    IF_MATCH_MAX,
+    READ_TAGGED,
+    TAGGED,
+    IfMatch,
+    IfNoneMatch,
+    if_match,
+    run_response,
+)
+from procflow.api.dependencies import (
+    ORG_ID_MAX,
+    WITH_MAX,
+    CurrentCaller,
+    Db,
+    Includes,
+    Paging,
+    current_caller,
+    includes,
+    strict_for,
+)
+from procflow.api.fast_path import fast_path_of
 from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.runs import run_json
@@ -13,6 +35,7 @@ from procflow.api.schemas.runs import RunEnvelope, RunLaunch, RunList, RunUpdate
 from procflow.domain.timeutil import utcnow
 from procflow.services import launch, run_listing, runs
 from procflow.services.run_listing import RunFilter
+from procflow.services.unit_of_work import UnitOfWork
 
 router = APIRouter(
     prefix="/organizations/{org_id}/runs", tags=["runs"], route_class=JsonRoute, responses=ERRORS
@@ -90,21 +113,29 @@ async def list_runs(
     return JsonResponse(envelope.page_of(data, total, page, request.url))
 
 
-@router.post("", status_code=201, response_model=RunEnvelope, summary="Launch a process")
+@router.post(
+    "",
+    status_code=201,
+    response_model=RunEnvelope,
+    responses=CREATED_TAGGED,
+    summary="Launch a process",
+)
 async def launch_run(
     caller: CurrentCaller, uow: Db, body: RunLaunch, strict: Annotated[bool, strict_for(RunLaunch)]
 ) -> Response:
     bundle = launch.launch_run(uow, caller, body.present(), strict=strict)
-    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())), status_code=201)
+    return run_response(bundle, frozenset(), status_code=201)
 
 
-@router.get("/{run_id}", response_model=RunEnvelope, summary="Get a process")
-async def get_run(run_id: str, caller: CurrentCaller, uow: Db, include: Includes) -> Response:
+@router.get("/{run_id}", response_model=RunEnvelope, responses=READ_TAGGED, summary="Get a process")
+async def get_run(
+    run_id: str, caller: CurrentCaller, uow: Db, include: Includes, if_none_match: IfNoneMatch
+) -> Response:
     bundle = runs.get_run(uow, caller, run_id, _view(include))
-    return JsonResponse(envelope.item(run_json(bundle, include, utcnow())))
+    return run_response(bundle, include, if_none_match=if_none_match)
 
 
-@router.put("/{run_id}", response_model=RunEnvelope, summary="Update a process")
+@router.put("/{run_id}", response_model=RunEnvelope, responses=TAGGED, summary="Update a process")
 async def update_run(
     run_id: str,
     caller: CurrentCaller,
@@ -112,42 +143,107 @@ async def update_run(
     include: Includes,
     body: RunUpdate,
     strict: Annotated[bool, strict_for(RunUpdate)],
+    precondition: IfMatch,
 ) -> Response:
     bundle, _changes = runs.update_run(
-        uow, caller, run_id, body.present(), strict=strict, view=_view(include)
+        uow,
+        caller,
+        run_id,
+        body.present(),
+        strict=strict,
+        view=_view(include),
+        precondition=precondition,
     )
-    return JsonResponse(envelope.item(run_json(bundle, include, utcnow())))
+    return run_response(bundle, include)
 
 
-@router.delete("/{run_id}", response_model=RunEnvelope, summary="Archive a process")
-async def archive_run(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    bundle = runs.archive_run(uow, caller, run_id)
-    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))
+_STRICT_FOR_UPDATE = strict_for(RunUpdate).dependency
 
 
-@router.put("/{run_id}/activate", response_model=RunEnvelope, summary="Restore an archived process")
-async def activate_run(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    bundle = runs.activate_run(uow, caller, run_id)
-    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))
+@fast_path_of(update_run)
+async def _update_run_fast(request: Request) -> Response | None:
+    """`update_run` without FastAPI's dependency solving: the same checks and dependency
+    functions in the signature's order; anything unusual goes the standard way."""
+    org_id: str = request.path_params["org_id"]
+    with_ = request.query_params.get("with")
+    if_match_header = request.headers.get("if-match")
+    if (
+        len(org_id) > ORG_ID_MAX
+        or (with_ is not None and len(with_) > WITH_MAX)
+        or (if_match_header is not None and len(if_match_header) > IF_MATCH_MAX)
+    ):
+        return None
+    try:
+        body = RunUpdate.model_validate(await request.json())
+    except ValidationError:
+        return None
+    uow: UnitOfWork = request.state.uow
+    caller = await current_caller(request, uow, org_id)
+    include = await includes(with_)
+    strict = await _STRICT_FOR_UPDATE(request)
+    precondition = await if_match(request, if_match_header)
+    bundle, _changes = runs.update_run(
+        uow,
+        caller,
+        request.path_params["run_id"],
+        body.present(),
+        strict=strict,
+        view=_view(include),
+        precondition=precondition,
+    )
+    return run_response(bundle, include)
+
+
+@router.delete(
+    "/{run_id}", response_model=RunEnvelope, responses=TAGGED, summary="Archive a process"
+)
+async def archive_run(
+    run_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
+) -> Response:
+    return run_response(runs.archive_run(uow, caller, run_id, precondition=precondition), ())
+
+
+@router.put(
+    "/{run_id}/activate",
+    response_model=RunEnvelope,
+    responses=TAGGED,
+    summary="Restore an archived process",
+)
+async def activate_run(
+    run_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
+) -> Response:
+    return run_response(runs.activate_run(uow, caller, run_id, precondition=precondition), ())
 
 
 @router.delete("/{run_id}/delete", summary="Delete an archived process for good")
-async def delete_run(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    runs.delete_run(uow, caller, run_id)
+async def delete_run(
+    run_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
+) -> Response:
+    runs.delete_run(uow, caller, run_id, precondition=precondition)
     return Response(status_code=200)
 
 
 @router.post(
-    "/{run_id}/complete-prerun", response_model=RunEnvelope, summary="Complete the kick-off form"
+    "/{run_id}/complete-prerun",
+    response_model=RunEnvelope,
+    responses=TAGGED,
+    summary="Complete the kick-off form",
 )
-async def complete_prerun(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    bundle = runs.set_prerun_complete(uow, caller, run_id, True)
-    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))
+async def complete_prerun(
+    run_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
+) -> Response:
+    bundle = runs.set_prerun_complete(uow, caller, run_id, True, precondition=precondition)
+    return run_response(bundle, ())
 
 
 @router.delete(
-    "/{run_id}/complete-prerun", response_model=RunEnvelope, summary="Reopen the kick-off form"
+    "/{run_id}/complete-prerun",
+    response_model=RunEnvelope,
+    responses=TAGGED,
+    summary="Reopen the kick-off form",
 )
-async def reopen_prerun(run_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    bundle = runs.set_prerun_complete(uow, caller, run_id, False)
-    return JsonResponse(envelope.item(run_json(bundle, frozenset(), utcnow())))
+async def reopen_prerun(
+    run_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
+) -> Response:
+    bundle = runs.set_prerun_complete(uow, caller, run_id, False, precondition=precondition)
+    return run_response(bundle, ())

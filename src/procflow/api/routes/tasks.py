@@ -5,6 +5,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from procflow.api.conditional import (
+    CREATED_TAGGED,
+    READ_TAGGED,
+    TAGGED,
+    IfMatch,
+    IfNoneMatch,
+    matches_none,
+    not_modified,
+    tagged,
+)
 from procflow.api.dependencies import (
     CurrentCaller,
     CurrentUser,
@@ -66,18 +76,26 @@ def _flag(raw: str | None) -> bool | None:
 def _item(
     view: TaskView,
     include: frozenset[str],
+    uow: UnitOfWork,
     *,
     rules: bool = False,
-    uow: UnitOfWork | None = None,
     for_guest: bool = False,
+    if_none_match: str | None = None,
+    status_code: int = 200,
 ) -> Response:
-    data = task_view_json(view, include, utcnow())
+    """The task with its `ETag`; a read passes its `If-None-Match`: if it matches, 304."""
+    now = utcnow()
+    facts = view.bundle.facts if view.bundle is not None else None
+    etag = tasks.etag_of(uow, view.task, view.run, now, facts)
+    if matches_none(if_none_match, etag):
+        return not_modified(etag)
+    data = task_view_json(view, include, now)
     if rules and view.task.run_id is not None:
         data["tasks_changed_by_rules"] = {}
-    if uow is not None and "threads" in include:
+    if "threads" in include:
         threads = comments.threads_of(uow, [view.task.id], for_guest=for_guest)[view.task.id]
         data["threads"] = {"data": [comment_json(c) for c in threads]}
-    return JsonResponse(envelope.item(data))
+    return tagged(data, etag, status_code)
 
 
 def _page(
@@ -133,21 +151,28 @@ async def list_run_tasks(
 @router.get(
     ORG + "/runs/{run_id}/tasks/{task_id}",
     response_model=Envelope,
+    responses=READ_TAGGED,
     summary="Get a task of a process",
 )
 async def get_run_task(
-    run_id: str, task_id: str, actor: TaskActor, uow: Db, include: Includes
+    run_id: str,
+    task_id: str,
+    actor: TaskActor,
+    uow: Db,
+    include: Includes,
+    if_none_match: IfNoneMatch,
 ) -> Response:
     if isinstance(actor, GuestCaller):
         view = guest_tasks.get_task(uow, actor, task_id, run_id)
-        return _item(view, include, uow=uow, for_guest=True)
+        return _item(view, include, uow, for_guest=True, if_none_match=if_none_match)
     view = tasks.get_task(uow, actor, task_id, run_id, with_run="run" in include)
-    return _item(view, include, uow=uow)
+    return _item(view, include, uow, if_none_match=if_none_match)
 
 
 @router.put(
     ORG + "/runs/{run_id}/tasks/{task_id}",
     response_model=Envelope,
+    responses=TAGGED,
     summary="Update a task of a process",
 )
 async def update_run_task(
@@ -158,42 +183,57 @@ async def update_run_task(
     include: Includes,
     body: TaskUpdate,
     strict: Annotated[bool, strict_for(TaskUpdate)],
+    precondition: IfMatch,
 ) -> Response:
+    patch, when = body.present(), precondition
     if isinstance(actor, GuestCaller):
         view = guest_tasks.update_task(
-            uow, actor, task_id, body.present(), run_id=run_id, strict=strict
+            uow, actor, task_id, patch, run_id=run_id, strict=strict, precondition=when
         )
     else:
-        view = tasks.update_task(uow, actor, task_id, body.present(), run_id=run_id, strict=strict)
-    return _item(view, include)
+        view = tasks.update_task(
+            uow, actor, task_id, patch, run_id=run_id, strict=strict, precondition=when
+        )
+    return _item(view, include, uow)
 
 
 @router.post(
     ORG + "/runs/{run_id}/completed-tasks",
     response_model=Envelope,
+    responses=TAGGED,
     summary="Complete a task of a process",
 )
 async def complete_run_task(
-    run_id: str, actor: TaskActor, uow: Db, body: TaskCompletion
+    run_id: str, actor: TaskActor, uow: Db, body: TaskCompletion, precondition: IfMatch
 ) -> Response:
+    task_id, verdict = body.task_id, body.is_approved
     if isinstance(actor, GuestCaller):
-        view = guest_tasks.complete_task(uow, actor, body.task_id, body.is_approved, run_id=run_id)
+        view = guest_tasks.complete_task(
+            uow, actor, task_id, verdict, run_id=run_id, precondition=precondition
+        )
     else:
-        view = tasks.complete_task(uow, actor, body.task_id, body.is_approved, run_id=run_id)
-    return _item(view, frozenset(), rules=True)
+        view = tasks.complete_task(
+            uow, actor, task_id, verdict, run_id=run_id, precondition=precondition
+        )
+    return _item(view, frozenset(), uow, rules=True)
 
 
 @router.delete(
     ORG + "/runs/{run_id}/completed-tasks/{task_id}",
     response_model=Envelope,
+    responses=TAGGED,
     summary="Reopen a task of a process",
 )
-async def reopen_run_task(run_id: str, task_id: str, actor: TaskActor, uow: Db) -> Response:
+async def reopen_run_task(
+    run_id: str, task_id: str, actor: TaskActor, uow: Db, precondition: IfMatch
+) -> Response:
     if isinstance(actor, GuestCaller):
-        view = guest_tasks.reopen_task(uow, actor, task_id, run_id=run_id)
+        view = guest_tasks.reopen_task(
+            uow, actor, task_id, run_id=run_id, precondition=precondition
+        )
     else:
-        view = tasks.reopen_task(uow, actor, task_id, run_id=run_id)
-    return _item(view, frozenset(), rules=True)
+        view = tasks.reopen_task(uow, actor, task_id, run_id=run_id, precondition=precondition)
+    return _item(view, frozenset(), uow, rules=True)
 
 
 # ---- organization and one-off tasks --------------------------------------------------
@@ -256,26 +296,36 @@ async def list_org_tasks(
 
 
 @router.post(
-    ORG + "/tasks", status_code=201, response_model=Envelope, summary="Create a one-off task"
+    ORG + "/tasks",
+    status_code=201,
+    response_model=Envelope,
+    responses=CREATED_TAGGED,
+    summary="Create a one-off task",
 )
 async def create_task(caller: CurrentCaller, uow: Db, body: TaskCreate) -> Response:
     request = body.present()
     if "summary" not in request and body.description is not None:
         request["summary"] = body.description
     view = tasks.create_oneoff(uow, caller, request)
-    return JsonResponse(envelope.item(task_view_json(view, frozenset(), utcnow())), status_code=201)
+    return _item(view, frozenset(), uow, status_code=201)
 
 
-@router.get(ORG + "/tasks/{task_id}", response_model=Envelope, summary="Get a task")
-async def get_task(task_id: str, actor: TaskActor, uow: Db, include: Includes) -> Response:
+@router.get(
+    ORG + "/tasks/{task_id}", response_model=Envelope, responses=READ_TAGGED, summary="Get a task"
+)
+async def get_task(
+    task_id: str, actor: TaskActor, uow: Db, include: Includes, if_none_match: IfNoneMatch
+) -> Response:
     if isinstance(actor, GuestCaller):
         view = guest_tasks.get_task(uow, actor, task_id)
-        return _item(view, include, uow=uow, for_guest=True)
+        return _item(view, include, uow, for_guest=True, if_none_match=if_none_match)
     view = tasks.get_task(uow, actor, task_id, with_run="run" in include)
-    return _item(view, include, uow=uow)
+    return _item(view, include, uow, if_none_match=if_none_match)
 
 
-@router.put(ORG + "/tasks/{task_id}", response_model=Envelope, summary="Update a task")
+@router.put(
+    ORG + "/tasks/{task_id}", response_model=Envelope, responses=TAGGED, summary="Update a task"
+)
 async def update_task(
     task_id: str,
     caller: CurrentCaller,
@@ -283,43 +333,71 @@ async def update_task(
     include: Includes,
     body: TaskUpdate,
     strict: Annotated[bool, strict_for(TaskUpdate)],
+    precondition: IfMatch,
 ) -> Response:
-    return _item(tasks.update_task(uow, caller, task_id, body.present(), strict=strict), include)
+    view = tasks.update_task(
+        uow, caller, task_id, body.present(), strict=strict, precondition=precondition
+    )
+    return _item(view, include, uow)
 
 
 @router.delete(ORG + "/tasks/{task_id}", status_code=204, summary="Archive a one-off task")
-async def archive_task(task_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    tasks.archive_oneoff(uow, caller, task_id)
+async def archive_task(
+    task_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
+) -> Response:
+    tasks.archive_oneoff(uow, caller, task_id, precondition=precondition)
     return Response(status_code=204)
 
 
 @router.put(
     ORG + "/tasks/{task_id}/restore",
     response_model=Envelope,
+    responses=TAGGED,
     summary="Restore an archived one-off task",
 )
-async def restore_task(task_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    return _item(tasks.restore_oneoff(uow, caller, task_id), frozenset())
+async def restore_task(
+    task_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
+) -> Response:
+    view = tasks.restore_oneoff(uow, caller, task_id, precondition=precondition)
+    return _item(view, frozenset(), uow)
 
 
 @router.delete(
     ORG + "/tasks/{task_id}/delete", status_code=204, summary="Delete a one-off task for good"
 )
-async def delete_task(task_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    tasks.delete_oneoff(uow, caller, task_id)
+async def delete_task(
+    task_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
+) -> Response:
+    tasks.delete_oneoff(uow, caller, task_id, precondition=precondition)
     return Response(status_code=204)
 
 
-@router.post(ORG + "/completed-tasks", response_model=Envelope, summary="Complete a one-off task")
-async def complete_task(caller: CurrentCaller, uow: Db, body: TaskCompletion) -> Response:
-    return _item(tasks.complete_task(uow, caller, body.task_id, body.is_approved), frozenset())
+@router.post(
+    ORG + "/completed-tasks",
+    response_model=Envelope,
+    responses=TAGGED,
+    summary="Complete a one-off task",
+)
+async def complete_task(
+    caller: CurrentCaller, uow: Db, body: TaskCompletion, precondition: IfMatch
+) -> Response:
+    view = tasks.complete_task(
+        uow, caller, body.task_id, body.is_approved, precondition=precondition
+    )
+    return _item(view, frozenset(), uow)
 
 
 @router.delete(
-    ORG + "/completed-tasks/{task_id}", response_model=Envelope, summary="Reopen a one-off task"
+    ORG + "/completed-tasks/{task_id}",
+    response_model=Envelope,
+    responses=TAGGED,
+    summary="Reopen a one-off task",
 )
-async def reopen_task(task_id: str, caller: CurrentCaller, uow: Db) -> Response:
-    return _item(tasks.reopen_task(uow, caller, task_id), frozenset())
+async def reopen_task(
+    task_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
+) -> Response:
+    view = tasks.reopen_task(uow, caller, task_id, precondition=precondition)
+    return _item(view, frozenset(), uow)
 
 
 # ---- the caller's own tasks ----------------------------------------------------------

@@ -4,17 +4,65 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from procflow.api.schemas.base import HexId, Input, UserId, refuse_null
+from procflow.api.schemas.base import (
+    EMAIL_PATTERN,
+    NOT_BLANK,
+    HexId,
+    Input,
+    UserId,
+    documented,
+    refuse_null,
+)
+from procflow.domain.deadlines import UNITS
+from procflow.domain.form_fields import FieldType
 
 Text = Annotated[str, Field(max_length=30_000)]
-Url = Annotated[str, Field(max_length=2048)]
-UserList = Annotated[list[UserId], Field(max_length=100)]
+# Empty means "none"; leading spaces and control characters are dropped, as urlsplit does.
+Url = Annotated[
+    str, Field(max_length=2048), documented(pattern=r"^([\x00-\x20]*(?i:https?)://[^/?#]|$)")
+]
+UserList = Annotated[list[UserId], Field(max_length=100), documented(uniqueItems=True)]
 IdList = Annotated[list[HexId], Field(max_length=100)]
-EmailList = Annotated[list[Annotated[str, Field(max_length=254)]], Field(max_length=100)]
-Rule = Annotated[dict[str, Any], Field(max_length=10)]
+EmailList = Annotated[
+    list[Annotated[str, Field(max_length=254), documented(pattern=EMAIL_PATTERN)]],
+    Field(max_length=100),
+    documented(uniqueItems=True),
+]
+Rule = Annotated[
+    dict[str, Any],
+    Field(max_length=10),
+    documented(
+        properties={
+            "value": {"type": "integer", "minimum": 0, "maximum": 10_000},
+            "unit": {"enum": list(UNITS)},
+        },
+        required=["value"],
+    ),
+]
+FieldTypeName = Annotated[str, Field(max_length=32), documented(enum=sorted(FieldType))]
 TemplateType = Literal["procedure", "form", "document"]
 StepType = Literal["task", "approval", "expiring", "email", "expiring_email"]
 Position = Annotated[int, Field(ge=1, le=100_000)]
+OPTION = {
+    "anyOf": [
+        {"type": "string"},
+        {
+            "type": "object",
+            "required": ["text"],
+            "properties": {"text": {"type": "string"}, "id": {"type": ["integer", "null"]}},
+        },
+    ]
+}
+COLUMN = {
+    "anyOf": [
+        {"type": "string"},
+        {
+            "type": "object",
+            "required": ["label"],
+            "properties": {"label": {"type": "string"}, "id": {"type": "integer"}},
+        },
+    ]
+}
 
 
 def _required_text(value: str, name: str) -> str:
@@ -29,14 +77,14 @@ class FieldInput(Input):
     """A kick-off field or a capture. Server-owned keys a client echoes back are ignored."""
 
     id: HexId | None = None
-    field_type: Annotated[str, Field(max_length=32)] | None = None
-    label: Annotated[str, Field(max_length=600)] | None = None
+    field_type: FieldTypeName | None = None
+    label: Annotated[str, Field(max_length=600), documented(pattern=NOT_BLANK)] | None = None
     alias: Annotated[str, Field(max_length=64)] | None = None
     guidance: Text | None = None
     position: Position | None = None
     required: bool | None = None
-    options: Annotated[list[Any], Field(max_length=500)] | None = None
-    columns: Annotated[list[Any], Field(max_length=100)] | None = None
+    options: Annotated[list[Any], Field(max_length=500), documented(items=OPTION)] | None = None
+    columns: Annotated[list[Any], Field(max_length=100), documented(items=COLUMN)] | None = None
     settings: Annotated[dict[str, Any], Field(max_length=100)] | None = None
     default_value: Any = None
     default_value_enabled: bool | None = None
@@ -69,8 +117,8 @@ class FieldInput(Input):
 class CaptureCreate(FieldInput):
     """`POST .../captures`: field_type and label are required."""
 
-    field_type: Annotated[str, Field(max_length=32)]
-    label: Annotated[str, Field(max_length=600)]
+    field_type: FieldTypeName
+    label: Annotated[str, Field(max_length=600), documented(pattern=NOT_BLANK)]
 
 
 class CaptureReorder(Input):
@@ -104,7 +152,7 @@ CHECKLIST_NON_NULL = (
 class ChecklistUpdate(Input):
     """`PUT /checklists/{id}`: keys present change; `prerun`, `users`, `groups` replace."""
 
-    title: Annotated[str, Field(max_length=250)] | None = None
+    title: Annotated[str, Field(max_length=250), documented(pattern=NOT_BLANK)] | None = None
     type: TemplateType | None = None
     summary: Annotated[str, Field(max_length=2000)] | None = None
     guidance: Text | None = None
@@ -143,7 +191,7 @@ class ChecklistUpdate(Input):
 class ChecklistCreate(ChecklistUpdate):
     """`POST /checklists`: title is required, everything else has a default."""
 
-    title: Annotated[str, Field(max_length=250)]
+    title: Annotated[str, Field(max_length=250), documented(pattern=NOT_BLANK)]
 
 
 class ChecklistClone(Input):
@@ -185,7 +233,7 @@ STEP_NON_NULL = (
 class StepUpdate(Input):
     """`PUT .../steps/{id}`: keys present change; owner lists replace."""
 
-    title: Annotated[str, Field(max_length=600)] | None = None
+    title: Annotated[str, Field(max_length=600), documented(pattern=NOT_BLANK)] | None = None
     summary: Text | None = None
     step_type: StepType | None = None
     position: Position | None = None
@@ -221,7 +269,7 @@ class StepUpdate(Input):
 class StepCreate(StepUpdate):
     """`POST .../steps`: title is required; the step is appended after the last one."""
 
-    title: Annotated[str, Field(max_length=600)]
+    title: Annotated[str, Field(max_length=600), documented(pattern=NOT_BLANK)]
 
 
 class StepReorder(Input):

@@ -4,20 +4,23 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from procflow.api.schemas.base import Input, Meta, refuse_null
+from procflow.api.schemas.base import NOT_BLANK, Input, Meta, documented, refuse_null
+from procflow.services.references import MAX_LIST
 
 Email = Annotated[str, Field(min_length=3, max_length=254)]
 MemberId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+PeopleList = documented(maxItems=MAX_LIST, uniqueItems=True)
+GroupName = Annotated[str, documented(pattern=NOT_BLANK, maxLength=200)]
 
 
 class GroupCreate(Input):
     """`POST /groups`: `name` is required and unique in the organization."""
 
-    name: str
+    name: GroupName
     description: str | None = None
     logo: str | None = None
-    members: Annotated[list[MemberId], Field(max_length=500)] | None = None
-    guests: Annotated[list[Email], Field(max_length=500)] | None = None
+    members: Annotated[list[MemberId], Field(max_length=500), PeopleList] | None = None
+    guests: Annotated[list[Email], Field(max_length=500), PeopleList] | None = None
 
     @field_validator("members", "guests", mode="before")
     @classmethod
@@ -28,7 +31,7 @@ class GroupCreate(Input):
 class GroupUpdate(GroupCreate):
     """`PUT /groups/{id}`: only the keys sent change; `members` and `guests` replace."""
 
-    name: str = ""
+    name: GroupName = ""
 
     @field_validator("name", mode="before")
     @classmethod

@@ -4,10 +4,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from procflow.api.schemas.base import Input, Meta, refuse_null
+from procflow.api.schemas.base import EMAIL_PATTERN, Input, Meta, documented, refuse_null
+from procflow.services.guests import NAME_MAX
 
-Email = Annotated[str, Field(max_length=254)]
-Name = Annotated[str, Field(max_length=500)]
+Email = Annotated[
+    str,
+    Field(max_length=254),
+    documented(pattern=EMAIL_PATTERN),
+]
+Name = Annotated[str, Field(max_length=500), documented(maxLength=NAME_MAX)]
 Details = Annotated[dict[str, Any], Field(max_length=50)]
 
 

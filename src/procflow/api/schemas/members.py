@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from procflow.api.schemas.base import Input, Meta
+from procflow.api.schemas.base import Input, Meta, documented
 
 RoleName = Literal["admin", "standard", "light"]
 
@@ -12,7 +12,7 @@ RoleName = Literal["admin", "standard", "light"]
 class MemberInvite(Input):
     """`POST /users/invite`: the person's email, optional names, and a role (light)."""
 
-    email: Annotated[str, Field(min_length=3, max_length=254)]
+    email: Annotated[str, Field(min_length=3, max_length=254), documented(pattern="@")]
     first_name: str | None = None
     last_name: str | None = None
     role: RoleName | None = None

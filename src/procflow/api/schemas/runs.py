@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from procflow.api.schemas.base import HexId, Input, UserId, refuse_null
+from procflow.api.schemas.base import HexId, Input, UserId, documented, refuse_null
 from procflow.domain.runs import NAME_MAX, SUMMARY_MAX
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
@@ -39,7 +39,7 @@ class RunUpdate(Input):
     starred: bool | None = None
     is_public: bool | None = None
     prevent_guest_comment: bool | None = None
-    prerun: Values | list[Any] | None = None
+    prerun: Values | Annotated[list[Any], documented(maxItems=0)] | None = None
     taskdata: Values | None = None
 
     @field_validator(*NON_NULL, mode="before")

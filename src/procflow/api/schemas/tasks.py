@@ -4,12 +4,13 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from procflow.api.schemas.base import Input, refuse_null
+from procflow.api.schemas.base import Input, documented, refuse_null
+from procflow.services.tasks import TASK_TYPES
 
 TITLE_MAX = 600
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
 Summary = Annotated[str, Field(max_length=10_000)]
-Deadline = Annotated[str, Field(max_length=40)]
+Deadline = Annotated[str, Field(max_length=40), documented(format="date-time")]
 Owners = dict[str, Any]
 Values = Annotated[dict[str, Any], Field(max_length=500)]
 Position = Annotated[int, Field(ge=0, le=100_000)]
@@ -37,8 +38,10 @@ class TaskUpdate(Input):
 class TaskCreate(Input):
     """`POST /tasks`: a one-off task."""
 
+    REQUIRED = ("owners", "deadline")
+
     title: Title
-    task_type: Annotated[str, Field(max_length=20)] = "task"
+    task_type: Annotated[str, Field(max_length=20), documented(enum=list(TASK_TYPES))] = "task"
     owners: Owners | None = None
     deadline: Deadline | None = None
     summary: Summary | None = None

@@ -4,9 +4,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from procflow.api.schemas.base import HexId, Input, Meta, refuse_null
+from procflow.api.schemas.base import NOT_BLANK, HexId, Input, Meta, documented, refuse_null
 
 Position = Annotated[int, Field(ge=0, le=1_000_000)]
+FolderName = Annotated[str, documented(pattern=NOT_BLANK, maxLength=250)]
 TAG_SUBJECTS = {"checklist": "Checklist", "run": "Run"}
 FOLDER_SUBJECTS = {"run": "Run", "task": "Task"}
 
@@ -27,8 +28,8 @@ class TagCreate(Input):
     """`POST /tags`: `title` is trimmed, 1..30 characters, unique in the organization
     ignoring case; `color` is `#rrggbb`."""
 
-    title: str
-    color: str | None = None
+    title: Annotated[str, documented(pattern=NOT_BLANK, maxLength=30)]
+    color: Annotated[str, documented(pattern="^#[0-9a-fA-F]{6}$")] | None = None
 
 
 class TagUpdate(TagCreate):
@@ -39,7 +40,7 @@ class TagAttach(Input):
     """`POST /checklists/tags`: put a tag on a template (`Checklist`) or a process (`Run`)."""
 
     subject_id: HexId
-    subject_type: str
+    subject_type: Annotated[str, documented(pattern="^(?i:checklist|run)$")]
     tag_id: HexId
     tag_type: Literal["private", "public"]
 
@@ -52,16 +53,16 @@ class TagAttach(Input):
 class FolderCreate(Input):
     """`POST /folders`: `folder_type` defaults to the parent's, else `checklist`."""
 
-    name: str
+    name: FolderName
     parent_id: HexId | None = None
-    folder_type: str | None = None
+    folder_type: Annotated[str, documented(enum=["checklist", "run"])] | None = None
     position: Position | None = None
 
 
 class FolderUpdate(Input):
     """`PUT /folders/{id}`: `name` is required; `parent_id: null` moves to the top level."""
 
-    name: str
+    name: FolderName
     parent_id: HexId | None = None
     position: Position | None = None
 
@@ -76,7 +77,7 @@ class FolderObject(Input):
 
     folder_id: HexId
     subject_id: HexId
-    subject_type: str
+    subject_type: Annotated[str, documented(pattern="^(?i:run|task)$")]
 
     @field_validator("subject_type", mode="before")
     @classmethod

@@ -3,6 +3,7 @@
 from procflow.storage.models.activity import Activity, Comment
 from procflow.storage.models.base import Base
 from procflow.storage.models.catalog import Checklist, FormField, Step
+from procflow.storage.models.idempotency import IdempotencyKey
 from procflow.storage.models.organization import AccessToken, Membership, Organization, User
 from procflow.storage.models.people import Group, GroupMember, Guest, GuestToken, RunGroup
 from procflow.storage.models.run import Run, RunField, RunMember, Task, TaskOwner
@@ -21,6 +22,7 @@ __all__ = [
     "GroupMember",
     "Guest",
     "GuestToken",
+    "IdempotencyKey",
     "Membership",
     "Organization",
     "Run",

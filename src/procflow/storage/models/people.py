@@ -75,9 +75,7 @@ class RunGroup(Base):
 
     __tablename__ = "run_group"
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey("run.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
     group_id: Mapped[str] = mapped_column(
         ForeignKey("member_group.id", ondelete="CASCADE"), primary_key=True
     )

@@ -18,8 +18,12 @@ def task_in(session: Session, org_id: str, task_id: str) -> Task | None:
 def lock_task(session: Session, task_id: str) -> None:
     """Hold the task row until commit, so concurrent problem changes apply one at a time.
 
-    (SQLite serializes writers already; there the statement is a plain read.)
+    Its run's row is locked first: every writer of a run's tasks locks the run before the
+    task, so none waits for another in the opposite order.
+    (SQLite serializes writers already; there the statements are plain reads.)
     """
+    run_of_task = select(Task.run_id).where(Task.id == task_id).scalar_subquery()
+    session.execute(select(Run.id).where(Run.id == run_of_task).with_for_update())
     session.execute(select(Task.id).where(Task.id == task_id).with_for_update())
 
 

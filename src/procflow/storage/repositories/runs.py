@@ -24,6 +24,7 @@ from procflow.storage.models import (
     Task,
     TaskOwner,
 )
+from procflow.storage.repositories import run_hot_path
 
 
 @dataclass
@@ -43,26 +44,67 @@ class RunBundle:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def get(session: Session, org_id: str, run_id: str) -> Run | None:
-    run = session.get(Run, run_id)
+def get(session: Session, org_id: str, run_id: str, *, for_update: bool = False) -> Run | None:
+    """The run; `for_update` (re-)reads it and holds its row until commit (PostgreSQL; SQLite
+    writers already hold the database lock): writers check and bump `version` one at a time."""
+    if for_update:
+        run = session.get(Run, run_id, with_for_update=True, populate_existing=True)
+    else:
+        run = session.get(Run, run_id)
     return run if run is not None and run.org_id == org_id else None
 
 
-_RUN_ROW = select(*Run.__table__.c).where(
-    Run.id == bindparam("run_id"), Run.org_id == bindparam("org_id")
+_RUN_ROW = (
+    select(*Run.__table__.c)
+    .where(Run.id == bindparam("run_id"), Run.org_id == bindparam("org_id"))
+    .with_for_update()
 )
 _RUN_UPDATE = update(Run).where(Run.id == bindparam("run_id_"))
 
 
 def get_snapshot(session: Session, org_id: str, run_id: str) -> SimpleNamespace | None:
-    """The run's columns as a plain, mutable object: the cheap read of the update path."""
+    """The run's columns as a plain, mutable object: the cheap read of the update path.
+
+    The row stays locked until commit (`FOR UPDATE`), so a concurrent writer cannot pass
+    the same `If-Match` check or bump `version` from the same value."""
     row = connection_of(session).execute(_RUN_ROW, {"run_id": run_id, "org_id": org_id}).first()
     return None if row is None else SimpleNamespace(**row._mapping)
 
 
+def locked_bundle(
+    session: Session,
+    org_id: str,
+    run_id: str,
+    *,
+    with_tasks: bool = False,
+    with_captures: bool = False,
+    with_checklist: bool = False,
+) -> RunBundle | None:
+    """`get_snapshot` and `bundle` together: the read of a run's writers.
+
+    On SQLite, for the default view, that is one statement (`run_hot_path`); elsewhere
+    the snapshot's row is locked (`FOR UPDATE`) and the lists are read after it."""
+    if not (with_tasks or with_captures or with_checklist) and run_hot_path.applies(session):
+        run, lists = run_hot_path.read(session, org_id, run_id)
+        return None if run is None else RunBundle(run=run, **lists)
+    snapshot = get_snapshot(session, org_id, run_id)
+    if snapshot is None:
+        return None
+    return bundle(
+        session,
+        snapshot,  # type: ignore[arg-type]
+        with_tasks=with_tasks,
+        with_captures=with_captures,
+        with_checklist=with_checklist,
+    )
+
+
 def write(session: Session, run_id: str, values: dict[str, Any]) -> None:
     """Write changed columns of one run (the snapshot counterpart of a flush)."""
-    connection_of(session).execute(_RUN_UPDATE, {"run_id_": run_id, **values})
+    if run_hot_path.applies(session):
+        run_hot_path.write(session, run_id, values)
+    else:
+        connection_of(session).execute(_RUN_UPDATE, {"run_id_": run_id, **values})
 
 
 def _owns_task(user_id: int) -> Any:
@@ -187,6 +229,14 @@ def bundle(
             for row in _rows(session, _FACTS, run.id)
         ]
     return result
+
+
+def facts_of(session: Session, run_id: str) -> list[TaskFacts]:
+    """What the run's figures (and so its entity tag) depend on, without the rest."""
+    return [
+        TaskFacts(row.status, row.deadline, row.has_problem)
+        for row in _rows(session, _FACTS, run_id)
+    ]
 
 
 def tasks_of(session: Session, run_id: str) -> list[Task]:

@@ -38,8 +38,12 @@ class TaskFilter:
     sort: str = "position"
 
 
-def get(session: Session, org_id: str, task_id: str) -> Task | None:
-    task = session.get(Task, task_id)
+def get(session: Session, org_id: str, task_id: str, *, for_update: bool = False) -> Task | None:
+    """The task; `for_update` re-reads it and holds its row until commit (PostgreSQL)."""
+    if for_update:
+        task = session.get(Task, task_id, with_for_update=True, populate_existing=True)
+    else:
+        task = session.get(Task, task_id)
     return task if task is not None and task.org_id == org_id else None
 
 

@@ -157,10 +157,15 @@ def task_in(session: Session, org_id: str, task_id: str) -> Task | None:
 
 
 def touch_runs(session: Session, run_ids: Iterable[str], now: datetime) -> None:
-    """Move `last_updated` forward and bump `version` of runs whose labels changed."""
+    """Move `last_updated` forward and bump `version` of runs whose labels changed.
+
+    The rows are locked (in id order) before they are read: the runs' own writers hold
+    the same locks, so no bump is computed from a version another writer is replacing."""
     wanted = sorted(set(run_ids))
     for start in range(0, len(wanted), 500):
-        for run in session.scalars(select(Run).where(Run.id.in_(wanted[start : start + 500]))):
+        chunk = wanted[start : start + 500]
+        locked = select(Run).where(Run.id.in_(chunk)).order_by(Run.id).with_for_update()
+        for run in session.scalars(locked.execution_options(populate_existing=True)):
             run.last_updated = advance(run.last_updated, now)
             run.version += 1
 

@@ -1,0 +1,242 @@
+"""Atomic list edits on a run: `/organizations/{org_id}/runs/{run_id}/{tags,folders,users,groups}`.
+
+Each route adds or removes one item without rewriting the list, in one transaction, and
+answers with the whole run as `GET /runs/{id}` shows it (honouring `?with=`), plus its
+`ETag`. `If-Match` makes the edit conditional. These paths have one segment more than
+`/runs/{run_id}` and name no task, so they neither shadow nor are shadowed by the runs
+and tasks routers.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from procflow.api.conditional import IfMatch, run_response
+from procflow.api.dependencies import CurrentCaller, Db, Includes, strict_for
+from procflow.api.jsonbody import JsonRoute
+from procflow.api.routes.runs import _view as view_of
+from procflow.api.schemas.base import ERRORS, ErrorBody
+from procflow.api.schemas.run_lists import FolderToAdd, GroupToAdd, TagToAdd, UserToAdd
+from procflow.api.schemas.runs import RunEnvelope
+from procflow.services import run_lists
+
+CONDITIONAL: dict[int | str, dict[str, Any]] = {
+    412: {"model": ErrorBody, "description": "`If-Match` names another state of the process"},
+    428: {"model": ErrorBody, "description": "`If-Match` is required by this server"},
+}
+router = APIRouter(
+    prefix="/organizations/{org_id}/runs/{run_id}",
+    tags=["runs"],
+    route_class=JsonRoute,
+    responses={**ERRORS, **CONDITIONAL},
+)
+ItemId = Annotated[str, Path(max_length=64)]
+MemberId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.post(
+    "/tags",
+    response_model=RunEnvelope,
+    summary="Add one tag to a process",
+    dependencies=[strict_for(TagToAdd)],
+)
+async def add_tag(
+    run_id: str,
+    body: TagToAdd,
+    caller: CurrentCaller,
+    uow: Db,
+    include: Includes,
+    precondition: IfMatch,
+) -> Response:
+    """Already tagged: 200 and nothing changes."""
+    bundle = run_lists.add_item(
+        uow,
+        caller,
+        run_id,
+        run_lists.TAGS,
+        body.tag_id,
+        view=view_of(include),
+        precondition=precondition,
+    )
+    return run_response(bundle, include)
+
+
+@router.delete(
+    "/tags/{tag_id}", response_model=RunEnvelope, summary="Remove one tag from a process"
+)
+async def remove_tag(
+    run_id: str,
+    tag_id: ItemId,
+    caller: CurrentCaller,
+    uow: Db,
+    include: Includes,
+    precondition: IfMatch,
+) -> Response:
+    """Not tagged with it: 200 and nothing changes."""
+    bundle = run_lists.remove_item(
+        uow,
+        caller,
+        run_id,
+        run_lists.TAGS,
+        tag_id,
+        view=view_of(include),
+        precondition=precondition,
+    )
+    return run_response(bundle, include)
+
+
+@router.post(
+    "/folders",
+    response_model=RunEnvelope,
+    summary="File a process in one more folder",
+    dependencies=[strict_for(FolderToAdd)],
+)
+async def add_folder(
+    run_id: str,
+    body: FolderToAdd,
+    caller: CurrentCaller,
+    uow: Db,
+    include: Includes,
+    precondition: IfMatch,
+) -> Response:
+    """Already in it: 200 and nothing changes."""
+    bundle = run_lists.add_item(
+        uow,
+        caller,
+        run_id,
+        run_lists.FOLDERS,
+        body.folder_id,
+        view=view_of(include),
+        precondition=precondition,
+    )
+    return run_response(bundle, include)
+
+
+@router.delete(
+    "/folders/{folder_id}", response_model=RunEnvelope, summary="Take a process out of one folder"
+)
+async def remove_folder(
+    run_id: str,
+    folder_id: ItemId,
+    caller: CurrentCaller,
+    uow: Db,
+    include: Includes,
+    precondition: IfMatch,
+) -> Response:
+    """Not in it: 200 and nothing changes."""
+    bundle = run_lists.remove_item(
+        uow,
+        caller,
+        run_id,
+        run_lists.FOLDERS,
+        folder_id,
+        view=view_of(include),
+        precondition=precondition,
+    )
+    return run_response(bundle, include)
+
+
+@router.post(
+    "/users",
+    response_model=RunEnvelope,
+    summary="Add one member to a process's users",
+    dependencies=[strict_for(UserToAdd)],
+)
+async def add_user(
+    run_id: str,
+    body: UserToAdd,
+    caller: CurrentCaller,
+    uow: Db,
+    include: Includes,
+    precondition: IfMatch,
+) -> Response:
+    """The member goes last; already listed: 200 and nothing changes."""
+    bundle = run_lists.add_item(
+        uow,
+        caller,
+        run_id,
+        run_lists.USERS,
+        body.user_id,
+        view=view_of(include),
+        precondition=precondition,
+    )
+    return run_response(bundle, include)
+
+
+@router.delete(
+    "/users/{user_id}",
+    response_model=RunEnvelope,
+    summary="Remove one member from a process's users",
+)
+async def remove_user(
+    run_id: str,
+    user_id: MemberId,
+    caller: CurrentCaller,
+    uow: Db,
+    include: Includes,
+    precondition: IfMatch,
+) -> Response:
+    """Not listed: 200 and nothing changes."""
+    bundle = run_lists.remove_item(
+        uow,
+        caller,
+        run_id,
+        run_lists.USERS,
+        user_id,
+        view=view_of(include),
+        precondition=precondition,
+    )
+    return run_response(bundle, include)
+
+
+@router.post(
+    "/groups",
+    response_model=RunEnvelope,
+    summary="Add one group to a process's groups",
+    dependencies=[strict_for(GroupToAdd)],
+)
+async def add_group(
+    run_id: str,
+    body: GroupToAdd,
+    caller: CurrentCaller,
+    uow: Db,
+    include: Includes,
+    precondition: IfMatch,
+) -> Response:
+    """The group goes last; already listed: 200 and nothing changes."""
+    bundle = run_lists.add_item(
+        uow,
+        caller,
+        run_id,
+        run_lists.GROUPS,
+        body.group_id,
+        view=view_of(include),
+        precondition=precondition,
+    )
+    return run_response(bundle, include)
+
+
+@router.delete(
+    "/groups/{group_id}",
+    response_model=RunEnvelope,
+    summary="Remove one group from a process's groups",
+)
+async def remove_group(
+    run_id: str,
+    group_id: ItemId,
+    caller: CurrentCaller,
+    uow: Db,
+    include: Includes,
+    precondition: IfMatch,
+) -> Response:
+    """Not listed: 200 and nothing changes."""
+    bundle = run_lists.remove_item(
+        uow,
+        caller,
+        run_id,
+        run_lists.GROUPS,
+        group_id,
+        view=view_of(include),
+        precondition=precondition,
+    )
+    return run_response(bundle, include)

@@ -1,0 +1,187 @@
+"""What the served OpenAPI document says beyond what FastAPI infers from the routes.
+
+- The bearer token is read by a plain dependency (so that a bad header gets Tallyfy's
+  error body, not FastAPI's), which FastAPI cannot see: the security scheme is declared
+  here, once, for every operation.
+- An empty body counts as `{}` (Tallyfy's clients send empty PUT and DELETE bodies), so a
+  body whose keys are all optional is itself optional.
+- Query parameters that the services check against a fixed list or format (sort orders,
+  statuses, id lists, timestamps) are plain strings in the route signatures, so that the
+  services word the error; their constraints are declared here, from the same constants.
+- Ids in paths are 32 hex digits; no path segment may hold NUL.
+- Every request body passes the wire checks of `jsonbody` first: no string or key longer
+  than `max_string_chars` or holding NUL, no array longer than `max_array_items`.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from procflow.services import folders, guests, run_listing, templates
+from procflow.settings import Settings
+from procflow.storage.repositories import checklists, taxonomy
+
+BEARER = "bearerAuth"
+ORG = "/organizations/{org_id}"
+HEX_ID: dict[str, Any] = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+HEX_ID_PARAMETERS = frozenset(
+    f"{kind}_id"
+    for kind in (
+        "org",
+        "run",
+        "task",
+        "checklist",
+        "step",
+        "capture",
+        "tag",
+        "folder",
+        "group",
+        "comment",
+    )
+)
+NO_NUL: dict[str, Any] = {"not": {"pattern": r"\x00"}}
+ID_LIST: dict[str, Any] = {"type": "string", "pattern": r"^(\s*[+-]?\d+\s*)?(,(\s*[+-]?\d+\s*)?)*$"}
+# An empty value means "no bound".
+TIMESTAMP: dict[str, Any] = {
+    "anyOf": [{"type": "string", "format": "date-time", "maxLength": 40}, {"const": ""}]
+}
+
+
+def _choice(values: Any) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+TASK_LIST: dict[str, dict[str, Any]] = {
+    "owners": ID_LIST,
+    "deadline_before": TIMESTAMP,
+    "deadline_after": TIMESTAMP,
+}
+QUERY_SCHEMAS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("get", ORG + "/runs"): {
+        "sort": _choice(run_listing.SORTS),
+        "sort_by": _choice(run_listing.SORTS),
+        "status": _choice(run_listing.STATUSES),
+        "owners": ID_LIST,
+    },
+    ("get", ORG + "/tasks"): TASK_LIST,
+    ("get", ORG + "/runs/{run_id}/tasks"): TASK_LIST,
+    ("get", ORG + "/checklists"): {
+        "sort_by": _choice(checklists.SORTS),
+        "sort": _choice(checklists.SORTS),
+        "type": _choice(templates.TYPES),
+    },
+    ("get", ORG + "/tags"): {"sort": _choice(taxonomy.TAG_SORTS)},
+    ("get", ORG + "/folders"): {"sort": _choice(folders.SORTS)},
+    ("get", ORG + "/guests/{email}/tasks"): {"status": _choice(guests.STATUS_FILTERS)},
+}
+
+
+def with_security(document: dict[str, Any]) -> dict[str, Any]:
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[BEARER] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal access token (`procflow tokens create`) or a guest token.",
+    }
+    document["security"] = [{BEARER: []}]
+    return document
+
+
+def with_optional_bodies(document: dict[str, Any]) -> dict[str, Any]:
+    schemas = document.get("components", {}).get("schemas", {})
+    for item in document["paths"].values():
+        for operation in item.values():
+            body = operation.get("requestBody")
+            if body is None:
+                continue
+            schema = body["content"]["application/json"]["schema"]
+            target = schemas.get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
+            if not target.get("required"):
+                body["required"] = False
+    return document
+
+
+def with_parameter_formats(document: dict[str, Any]) -> dict[str, Any]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            declared = QUERY_SCHEMAS.get((method, path), {})
+            for parameter in operation.get("parameters", []):
+                name, place = parameter["name"], parameter["in"]
+                if place == "query" and name in declared:
+                    parameter["schema"] = declared[name]
+                elif place == "query":
+                    parameter["schema"] = _without_nul(parameter["schema"])
+                elif place == "path" and name in HEX_ID_PARAMETERS:
+                    parameter["schema"] = HEX_ID
+                elif place == "path":
+                    parameter["schema"] = _without_nul(parameter["schema"])
+    return document
+
+
+def _without_nul(schema: dict[str, Any]) -> dict[str, Any]:
+    if schema.get("type") == "string":
+        return {**schema, **NO_NUL}
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [_without_nul(option) for option in schema["anyOf"]]}
+    return schema
+
+
+def with_body_limits(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    schemas = document.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for child in node:
+                visit(child)
+            return
+        if not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in seen:
+                seen.add(name)
+                visit(schemas.get(name))
+        kind = node.get("type")
+        if kind == "string":
+            node.setdefault("maxLength", settings.max_string_chars)
+            node.update(NO_NUL)
+        elif kind == "array":
+            node.setdefault("maxItems", settings.max_array_items)
+        elif kind == "object" or "properties" in node:
+            node["propertyNames"] = {"maxLength": settings.max_string_chars, **NO_NUL}
+        for key, child in node.items():
+            if key not in ("not", "propertyNames", "enum", "default", "examples"):
+                visit(child)
+
+    for item in document["paths"].values():
+        for operation in item.values():
+            body = operation.get("requestBody")
+            if body is not None:
+                visit(body["content"]["application/json"]["schema"])
+    return document
+
+
+def with_setting_limits(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    bulk = document.get("components", {}).get("schemas", {}).get("BulkUpdate")
+    if bulk is not None:
+        bulk["properties"]["runs"]["maxItems"] = settings.max_bulk_items
+    return document
+
+
+def describe(app: FastAPI) -> None:
+    """Serve FastAPI's document with the additions above (built once, on first request)."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            for amend in (with_security, with_optional_bodies, with_parameter_formats):
+                document = amend(document)
+            settings = app.state.settings
+            app.openapi_schema = with_setting_limits(with_body_limits(document, settings), settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,45 @@
+"""Moving runs' `version` when something they show changes outside the run's own writers.
+
+A run's entity tag is computed from its `version`. Renaming a tag or a folder, deleting a
+group, a template, a step or a parent run changes what some runs show (a title under
+`?with=tags`, a group id gone from `groups`, `checklist_id` or a task's `step_id` set to
+null) without touching those runs: these statements bump their versions in SQL
+(`version + 1`), which is safe against concurrent writers of the same runs. `last_updated`
+stays: the runs themselves were not edited.
+"""
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from procflow.storage.models import FolderLink, Run, RunGroup, TagLink, Task
+
+
+def bump(session: Session, where: Any) -> None:
+    """`version + 1` for every run matching `where`."""
+    session.execute(
+        update(Run).where(where).values(version=Run.version + 1),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def bump_tagged(session: Session, tag_id: str) -> None:
+    bump(session, Run.id.in_(select(TagLink.run_id).where(TagLink.tag_id == tag_id)))
+
+
+def bump_filed(session: Session, folder_ids: Collection[str]) -> None:
+    bump(session, Run.id.in_(select(FolderLink.run_id).where(FolderLink.folder_id.in_(folder_ids))))
+
+
+def bump_grouped(session: Session, group_id: str) -> None:
+    bump(session, Run.id.in_(select(RunGroup.run_id).where(RunGroup.group_id == group_id)))
+
+
+def bump_of_template(session: Session, checklist_id: str) -> None:
+    bump(session, Run.checklist_id == checklist_id)
+
+
+def bump_of_step(session: Session, step_id: str) -> None:
+    bump(session, Run.id.in_(select(Task.run_id).where(Task.step_id == step_id)))

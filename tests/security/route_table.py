@@ -1,0 +1,52 @@
+"""The app's own route table, as (method, path template) pairs, for tests that must cover
+every route: a new route shows up here without anyone listing it by hand."""
+
+import re
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+
+API_PREFIX = "/api"
+PARAM = re.compile(r"{(\w+)}")
+CONVERTOR = re.compile(r"{(\w+):\w+}")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    takes_body: bool
+
+    @property
+    def params(self) -> list[str]:
+        return PARAM.findall(self.path)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+    def url(self, ids: dict[str, str], **overrides: str) -> str:
+        return PARAM.sub(lambda m: overrides.get(m[1], ids.get(m[1], m[1])), self.path)
+
+
+def mounted(app: FastAPI) -> dict[tuple[str, str], Endpoint]:
+    """Every API operation by (method, full path), at the root and under `/api`; path
+    convertors are dropped (`{user_id:int}` is `{user_id}`)."""
+    found: dict[tuple[str, str], Endpoint] = {}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or context.path is None:
+            continue
+        path = CONVERTOR.sub(r"{\1}", context.path)
+        for method in sorted(context.methods or ()):
+            found[(method, path)] = Endpoint(method, path, route.body_field is not None)
+    return found
+
+
+def endpoints(app: FastAPI) -> list[Endpoint]:
+    """The operations served at the root (each is also served, identically, under `/api`)."""
+    return sorted(
+        (e for e in mounted(app).values() if not e.path.startswith(API_PREFIX + "/")),
+        key=lambda e: e.key,
+    )
