@@ -3,25 +3,14 @@
 from typing import Any
 
 from procflow.domain.timeutil import format_ts
+from procflow.services.guests import WRITABLE_DETAILS
 from procflow.storage.models import Guest
 
 DETAIL_KEYS = (
     "first_name",
     "last_name",
     "status",
-    "phone_1",
-    "phone_2",
-    "timezone",
-    "image_url",
-    "contact_url",
-    "company_url",
-    "opportunity_url",
-    "company_name",
-    "opportunity_name",
-    "external_sync_source",
-    "external_date_creation",
-    "cadence_days",
-    "associated_members",
+    *WRITABLE_DETAILS,
     "last_city",
     "last_country",
     "last_accessed_at",
