@@ -37,6 +37,7 @@ async def series(db: str, org: str, token: str, warmup: int, n: int, seed: int) 
     from procflow.settings import Settings
 
     app = create_app(Settings())
+    app.state.session_factory.keep_connection()  # as the server's lifespan does
     runs = random.Random(seed).sample(range(100_000), warmup + n)
 
     async def put(i: int) -> None:

@@ -180,6 +180,7 @@ async def main() -> None:
     settings = Settings()
     upgrade(make_engine(settings))  # as `procflow serve` does; a seed may predate a migration
     app = create_app(settings)
+    app.state.session_factory.keep_connection()  # as the server's lifespan does
     if args.checkpointer:  # `procflow serve` starts it in the app's lifespan
         Checkpointer.start_for(app.state.engine, settings.sqlite_checkpoint_ms)
     statements: Counter[str] = Counter()

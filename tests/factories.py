@@ -7,11 +7,11 @@ from uuid import uuid4
 
 from fastapi.testclient import TestClient
 from httpx2 import Response
-from sqlalchemy.orm import Session, sessionmaker
 
 from procflow.domain.permissions import Role
 from procflow.services import organizations
 from procflow.services.unit_of_work import UnitOfWork
+from procflow.storage.database import SessionFactory
 from procflow.storage.models import Checklist, FormField, Step
 
 
@@ -33,7 +33,7 @@ class Member:
 class World:
     """One organization and its members, with request helpers scoped to it."""
 
-    factory: sessionmaker[Session]
+    factory: SessionFactory
     client: TestClient
     org_id: str
     admin: Member
@@ -42,7 +42,7 @@ class World:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, factory: sessionmaker[Session], client: TestClient) -> "World":
+    def create(cls, factory: SessionFactory, client: TestClient) -> "World":
         suffix = uuid4().hex[:10]
         with UnitOfWork(factory, write=True) as uow:
             creds = organizations.create_organization(

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     # SQLite WAL checkpoints run on a background thread this often (0: inline, in whichever
     # request's COMMIT crosses SQLite's threshold, as SQLite does by default).
     sqlite_checkpoint_ms: int = Field(default=50, ge=0, le=60_000)
+    # SQLite reads the database file through a memory map of up to this size (0: with
+    # read() calls). It is address space, not memory: pages stay in the OS cache.
+    sqlite_mmap_mb: int = Field(default=1024, ge=0, le=1024 * 1024)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_json_depth: int = Field(default=32, ge=2)
     database_echo: bool = False

@@ -9,8 +9,8 @@ from typing import Any
 from uuid import uuid4
 
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
 
+from procflow.storage.database import SessionFactory
 from tests.factories import World
 
 GUEST_EMAIL = "guest@example.com"
@@ -29,7 +29,7 @@ def _data(response: Any) -> Any:
     return response.json()["data"]
 
 
-def seed(factory: sessionmaker[Session], client: TestClient) -> Seeded:
+def seed(factory: SessionFactory, client: TestClient) -> Seeded:
     world = World.create(factory, client)
     kickoff_id, capture_id = uuid4().hex, uuid4().hex
     checklist_id = world.template(

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from procflow import __version__
+from procflow.api.direct import install_direct_routes
 from procflow.api.errors import add_error_handlers
 from procflow.api.jsonbody import JsonResponse
 from procflow.api.ratelimit import install_rate_limiting
@@ -25,6 +26,7 @@ DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings)
+    sessions = make_session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -33,7 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         checkpointer = Checkpointer.start_for(engine, settings.sqlite_checkpoint_ms)
+        sessions.keep_connection()
         yield
+        sessions.release_connection()
         if checkpointer is not None:
             checkpointer.stop()
         engine.dispose()
@@ -47,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = sessions
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     add_error_handlers(app)
     for router in ROUTERS:
@@ -60,5 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    install_direct_routes(app, [route for r in ROUTERS for route in r.routes], ("", "/api"))
     install_rate_limiting(app, settings)  # outermost; nothing at all when "off"
     return app

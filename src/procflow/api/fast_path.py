@@ -17,6 +17,7 @@ from fastapi import Request, Response
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 FastPath = Callable[[Request], Coroutine[Any, Any, Response | None]]
+DirectHandler = FastPath
 
 _FAST_PATHS: dict[Callable[..., Any], FastPath] = {}
 
@@ -29,6 +30,14 @@ def fast_path_of(endpoint: Callable[..., Any]) -> Callable[[FastPath], FastPath]
         return fast
 
     return register
+
+
+def has_fast_path(endpoint: Callable[..., Any]) -> bool:
+    return endpoint in _FAST_PATHS
+
+
+def fast_path_for(endpoint: Callable[..., Any]) -> FastPath | None:
+    return _FAST_PATHS.get(endpoint)
 
 
 def with_fast_path(endpoint: Callable[..., Any], standard: Handler) -> Handler:

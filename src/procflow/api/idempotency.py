@@ -23,7 +23,6 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session, sessionmaker
 
 from procflow.api.dependencies import bearer_token
 from procflow.api.problems import BadRequest
@@ -31,6 +30,7 @@ from procflow.errors import PermissionDenied, Unauthenticated, Unavailable
 from procflow.services import auth, guests, idempotency
 from procflow.services.idempotency import HEADER, Scope, StoredResponse
 from procflow.services.unit_of_work import UnitOfWork
+from procflow.storage.database import SessionFactory
 from procflow.storage.repositories.idempotency import Lease
 
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -82,7 +82,7 @@ def _ttl(request: Request) -> timedelta:
     return timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
 
 
-async def claim(request: Request, factory: sessionmaker[Session]) -> Lease | Response | None:
+async def claim(request: Request, factory: SessionFactory) -> Lease | Response | None:
     """Phase 1: the claimed key, a replayed response, or None when no key applies."""
     if request.method != "POST":
         return None
@@ -120,7 +120,7 @@ def recorded(request: Request, lease: Lease | None, response: Response) -> Respo
 
 
 class _ReleaseOnError:
-    def __init__(self, lease: Lease, factory: sessionmaker[Session]) -> None:
+    def __init__(self, lease: Lease, factory: SessionFactory) -> None:
         self.lease = lease
         self.factory = factory
 
@@ -140,9 +140,7 @@ class _ReleaseOnError:
             idempotency.release(uow, self.lease)
 
 
-def released_on_error(
-    lease: Lease | None, factory: sessionmaker[Session]
-) -> AbstractContextManager[None]:
+def released_on_error(lease: Lease | None, factory: SessionFactory) -> AbstractContextManager[None]:
     """Wrap the request's transaction: if it fails, nothing was applied; free the key."""
     return NOTHING_TO_RELEASE if lease is None else _ReleaseOnError(lease, factory)
 

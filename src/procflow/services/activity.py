@@ -34,7 +34,7 @@ def record(
     actor_type: str = MEMBER,
 ) -> None:
     repo.append(
-        uow.session,
+        uow.connection,
         [
             {
                 "org_id": caller.org_id,
@@ -60,7 +60,7 @@ def record_denial(
     """A refused request, by a member (`Caller`) or a guest (anything with `guest_id`)."""
     guest_id = getattr(actor, "guest_id", None)
     repo.append(
-        uow.session,
+        uow.connection,
         [
             {
                 "org_id": actor.org_id,
@@ -93,7 +93,7 @@ def record_changes(
     """One `updated` record per changed field, with its old and new value (one statement)."""
     now = utcnow()
     repo.append(
-        uow.session,
+        uow.connection,
         [
             {
                 "org_id": caller.org_id,

@@ -114,7 +114,7 @@ def update_run(
     SQLite), before anything is checked.
     """
     current = repo.locked_bundle(
-        uow.session,
+        uow.session if (view.tasks or view.checklist) else uow.connection,
         caller.org_id,
         run_id,
         with_tasks=view.tasks,
@@ -146,13 +146,13 @@ def update_run(
         run.version += 1
         written = {key: getattr(run, key) for key, _, _ in changes if key in SCALARS}
         repo.write(
-            uow.session,
+            uow.connection,
             run.id,
             {**written, "last_updated": run.last_updated, "version": run.version},
         )
         activity.record_changes(uow, caller, "run", run.id, changes, run_id=run.id)
-        uow.session.flush()
-        repo.refresh_lists(uow.session, current, {key for key, _, _ in changes})
+        uow.flush()
+        repo.refresh_lists(uow.connection, current, {key for key, _, _ in changes})
     return current, changes
 
 

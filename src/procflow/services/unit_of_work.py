@@ -1,21 +1,24 @@
 """One transaction per request or command.
 
-A UnitOfWork opens a session; leaving its block commits, or rolls back on error. Database
-faults that mean "try again" (SQLite busy, a PostgreSQL lock wait beyond its timeout, a
-dropped connection) surface as `Unavailable` with everything rolled back. A constraint that
-a concurrent transaction won first (two clients creating the same unique title at once)
-surfaces as `Conflict`: the validation passed, and a retry would see the other's write.
+A UnitOfWork borrows a connection and begins a transaction on it; leaving its block
+commits, or rolls back on error. Its ORM session is made only when a use case asks for
+it: the hottest writes run on `connection` alone. Database faults that mean "try again"
+(SQLite busy, a PostgreSQL lock wait beyond its timeout, a dropped connection) surface as
+`Unavailable` with everything rolled back. A constraint that a concurrent transaction won
+first (two clients creating the same unique title at once) surfaces as `Conflict`: the
+validation passed, and a retry would see the other's write.
 """
 
 from contextlib import suppress
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import Connection, RootTransaction
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from procflow.errors import Conflict, Unavailable
-from procflow.storage.database import writing
+from procflow.storage.database import SessionFactory, writing
 
 RETRY_LATER = (sa_exc.OperationalError, sa_exc.InterfaceError)
 
@@ -31,22 +34,57 @@ def translate(error: BaseException) -> BaseException | None:
     return None
 
 
+def _roll_back(connection: Connection, transaction: RootTransaction) -> None:
+    """Roll back, unless the session already did (a statement of its own failed)."""
+    if connection.get_transaction() is transaction:
+        transaction.rollback()
+
+
 class UnitOfWork:
-    def __init__(self, factory: sessionmaker[Session], *, write: bool) -> None:
+    def __init__(self, factory: SessionFactory, *, write: bool) -> None:
         self._factory = factory
         self._write = write
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
         self._session: Session | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("UnitOfWork used outside its block")
+        return self._connection
 
     @property
     def session(self) -> Session:
         if self._session is None:
-            raise RuntimeError("UnitOfWork used outside its block")
+            session = self._factory(bind=self.connection, join_transaction_mode="rollback_only")
+            session.info["connection"] = self._connection
+            self._session = session
         return self._session
+
+    def flush(self) -> None:
+        """Send the session's pending changes, if a session was made."""
+        if self._session is not None:
+            self._session.flush()
 
     def __enter__(self) -> Self:
         self._token = writing.set(self._write)
-        self._session = self._factory()
+        try:
+            connection = self._factory.borrow()
+        except BaseException as error:
+            self._leave()
+            raise (translate(error) or error) from error
+        try:
+            self._transaction = connection.begin()
+        except BaseException as error:
+            self._factory.give_back(connection, failed=True)
+            self._leave()
+            raise (translate(error) or error) from error
+        self._connection = connection
         return self
+
+    def _leave(self) -> None:
+        writing.reset(self._token)
 
     def __exit__(
         self,
@@ -54,19 +92,25 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self.session
+        connection, transaction = self.connection, self._transaction
+        assert transaction is not None
+        failed = isinstance(exc, sa_exc.DBAPIError)
         try:
             if exc_type is None:
-                session.commit()
+                self.flush()
+                transaction.commit()
             else:
-                session.rollback()
+                _roll_back(connection, transaction)
         except sa_exc.DBAPIError as error:
+            failed = True
             with suppress(sa_exc.DBAPIError):
-                session.rollback()
+                _roll_back(connection, transaction)
             raise (translate(error) or error) from error
         finally:
-            session.close()
-            self._session = None
-            writing.reset(self._token)
+            if self._session is not None:
+                self._session.close()
+            self._session = self._transaction = self._connection = None
+            self._factory.give_back(connection, failed=failed)
+            self._leave()
         if exc is not None and (domain := translate(exc)) is not None:
             raise domain from exc

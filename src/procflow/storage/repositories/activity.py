@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
-from procflow.storage.database import connection_of
+from procflow.storage.database import Bind, connection_of
 from procflow.storage.models import Activity, Run, User
 from procflow.storage.repositories import run_hot_path
 from procflow.storage.repositories import runs as run_repo
@@ -37,16 +37,16 @@ _APPEND = insert(Activity)
 _EVERY_COLUMN = frozenset(c.name for c in Activity.__table__.c if c.name != "id")
 
 
-def append(session: Session, rows: list[dict[str, Any]]) -> None:
+def append(bind: Bind, rows: list[dict[str, Any]]) -> None:
     """Insert records straight away, in call order, without ORM bookkeeping.
 
     Rows that name every column go straight to the driver on SQLite (`run_hot_path`)."""
     if not rows:
         return
-    if run_hot_path.applies(session) and all(row.keys() >= _EVERY_COLUMN for row in rows):
-        run_hot_path.append_activity(session, rows)
+    if run_hot_path.applies(bind) and all(row.keys() >= _EVERY_COLUMN for row in rows):
+        run_hot_path.append_activity(bind, rows)
     else:
-        connection_of(session).execute(_APPEND, rows)
+        connection_of(bind).execute(_APPEND, rows)
 
 
 def _query(org_id: str, where: ActivityFilter) -> Select[Activity]:

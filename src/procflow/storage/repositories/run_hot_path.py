@@ -20,10 +20,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Column, DateTime, Table
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session
 
 from procflow.domain.runs import TaskFacts
-from procflow.storage.database import connection_of
+from procflow.storage.database import Bind, connection_of
 from procflow.storage.models import Activity, Run, RunField, Task
 
 Processor = Callable[[Any], Any] | None
@@ -84,6 +83,8 @@ def _datetime_reader(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     (`YYYY-MM-DD HH:MM:SS.ffffff`): the regular expression costs more than the query."""
 
     def read(value: Any) -> Any:
+        if value is None:
+            return None
         if type(value) is str and len(value) == 26 and value[10] == " ":
             return datetime.fromisoformat(value)
         return fallback(value)
@@ -125,12 +126,12 @@ def _codecs_for(dialect: Any) -> _Codecs:
     return codecs
 
 
-def applies(session: Session) -> bool:
-    return connection_of(session).dialect.name == "sqlite"
+def applies(bind: Bind) -> bool:
+    return connection_of(bind).dialect.name == "sqlite"
 
 
-def _execute(session: Session, sql: str, params: Any, many: bool = False) -> Any:
-    connection = connection_of(session)
+def _execute(bind: Bind, sql: str, params: Any, many: bool = False) -> Any:
+    connection = connection_of(bind)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if many:
@@ -156,11 +157,11 @@ def _only_set(processors: Sequence[Processor]) -> list[tuple[int, Any]]:
     return [(index, p) for index, p in enumerate(processors) if p is not None]
 
 
-def read(session: Session, org_id: str, run_id: str) -> tuple[SimpleNamespace, dict[str, Any]]:
+def read(bind: Bind, org_id: str, run_id: str) -> tuple[SimpleNamespace, dict[str, Any]]:
     """The run as a mutable snapshot and its lists, as `runs.bundle` shapes them, or
     `(None, {})` when there is no such run in the organization."""
-    codecs = _codecs_for(connection_of(session).dialect)
-    row = _execute(session, _READ, {"run_id": run_id, "org_id": org_id}).fetchone()
+    codecs = _codecs_for(connection_of(bind).dialect)
+    row = _execute(bind, _READ, {"run_id": run_id, "org_id": org_id}).fetchone()
     if row is None:
         return None, {}  # type: ignore[return-value]
     width = len(codecs.run_names)
@@ -194,9 +195,9 @@ def _field_values(codecs: _Codecs, values: list[Any]) -> list[Any]:
     return _convert(values, codecs.field_results)
 
 
-def write(session: Session, run_id: str, values: dict[str, Any]) -> None:
+def write(bind: Bind, run_id: str, values: dict[str, Any]) -> None:
     """UPDATE the given columns of one run."""
-    codecs = _codecs_for(connection_of(session).dialect)
+    codecs = _codecs_for(connection_of(bind).dialect)
     names = tuple(values)
     sql = codecs.updates.get(names)
     if sql is None:
@@ -206,7 +207,7 @@ def write(session: Session, run_id: str, values: dict[str, Any]) -> None:
         value if (processor := codecs.run_binds[name]) is None else processor(value)
         for name, value in values.items()
     ]
-    _execute(session, sql, (*params, run_id))
+    _execute(bind, sql, (*params, run_id))
 
 
 _INSERT_ACTIVITY = (
@@ -215,8 +216,8 @@ _INSERT_ACTIVITY = (
 )
 
 
-def append_activity(session: Session, rows: list[dict[str, Any]]) -> None:
+def append_activity(bind: Bind, rows: list[dict[str, Any]]) -> None:
     """INSERT activity records, in order, in one executemany."""
-    binds = _codecs_for(connection_of(session).dialect).activity_binds
+    binds = _codecs_for(connection_of(bind).dialect).activity_binds
     params = [_convert([row[name] for name in _ACTIVITY_COLUMNS], binds) for row in rows]
-    _execute(session, _INSERT_ACTIVITY, params, many=True)
+    _execute(bind, _INSERT_ACTIVITY, params, many=True)

@@ -9,7 +9,7 @@ from sqlalchemy import Row, Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from procflow.domain.runs import TaskFacts
-from procflow.storage.database import connection_of
+from procflow.storage.database import Bind, connection_of
 from procflow.storage.models import (
     Checklist,
     Folder,
@@ -62,7 +62,7 @@ _RUN_ROW = (
 _RUN_UPDATE = update(Run).where(Run.id == bindparam("run_id_"))
 
 
-def get_snapshot(session: Session, org_id: str, run_id: str) -> SimpleNamespace | None:
+def get_snapshot(session: Bind, org_id: str, run_id: str) -> SimpleNamespace | None:
     """The run's columns as a plain, mutable object: the cheap read of the update path.
 
     The row stays locked until commit (`FOR UPDATE`), so a concurrent writer cannot pass
@@ -72,7 +72,7 @@ def get_snapshot(session: Session, org_id: str, run_id: str) -> SimpleNamespace 
 
 
 def locked_bundle(
-    session: Session,
+    session: Bind,
     org_id: str,
     run_id: str,
     *,
@@ -99,7 +99,7 @@ def locked_bundle(
     )
 
 
-def write(session: Session, run_id: str, values: dict[str, Any]) -> None:
+def write(session: Bind, run_id: str, values: dict[str, Any]) -> None:
     """Write changed columns of one run (the snapshot counterpart of a flush)."""
     if run_hot_path.applies(session):
         run_hot_path.write(session, run_id, values)
@@ -162,34 +162,34 @@ _FACTS = select(Task.status, Task.deadline, Task.has_problem).where(
 )
 
 
-def _rows(session: Session, statement: Any, run_id: str) -> Sequence[Row[Any]]:
+def _rows(session: Bind, statement: Any, run_id: str) -> Sequence[Row[Any]]:
     return connection_of(session).execute(statement, {"run_id": run_id}).all()
 
 
-def _tags(session: Session, run_id: str) -> list[tuple[int, Any]]:
+def _tags(session: Bind, run_id: str) -> list[tuple[int, Any]]:
     return [(row.link_id, row) for row in _rows(session, _TAGS, run_id)]
 
 
-def _folders(session: Session, run_id: str) -> list[tuple[int, Any]]:
+def _folders(session: Bind, run_id: str) -> list[tuple[int, Any]]:
     return [(row.link_id, row) for row in _rows(session, _FOLDERS, run_id)]
 
 
-def _users(session: Session, run_id: str) -> list[int]:
+def _users(session: Bind, run_id: str) -> list[int]:
     return [row.user_id for row in _rows(session, _USERS, run_id)]
 
 
-def _groups(session: Session, run_id: str) -> list[str]:
+def _groups(session: Bind, run_id: str) -> list[str]:
     return [row.group_id for row in _rows(session, _GROUPS, run_id)]
 
 
-def _fields(session: Session, bundle: RunBundle, with_captures: bool) -> None:
+def _fields(session: Bind, bundle: RunBundle, with_captures: bool) -> None:
     fields = _rows(session, _FIELDS, bundle.run.id)
     bundle.kickoff = [f for f in fields if f.task_id is None]
     if with_captures:
         bundle.captures = [f for f in fields if f.task_id is not None]
 
 
-def refresh_lists(session: Session, bundle: RunBundle, changed: set[str]) -> None:
+def refresh_lists(session: Bind, bundle: RunBundle, changed: set[str]) -> None:
     """Re-read only what an update changed."""
     if "tags" in changed:
         bundle.tags = _tags(session, bundle.run.id)
@@ -204,7 +204,7 @@ def refresh_lists(session: Session, bundle: RunBundle, changed: set[str]) -> Non
 
 
 def bundle(
-    session: Session,
+    session: Bind,
     run: Run,
     *,
     with_tasks: bool = False,
@@ -213,6 +213,7 @@ def bundle(
 ) -> RunBundle:
     result = RunBundle(run=run)
     if with_checklist and run.checklist_id:
+        assert isinstance(session, Session), "the checklist include needs the ORM session"
         result.extra["checklist"] = session.get(Checklist, run.checklist_id)
     result.tags = _tags(session, run.id)
     result.folders = _folders(session, run.id)
@@ -220,6 +221,7 @@ def bundle(
     result.groups = _groups(session, run.id)
     _fields(session, result, with_captures)
     if with_tasks:
+        assert isinstance(session, Session), "the tasks include needs the ORM session"
         result.tasks = tasks_of(session, run.id)
         result.task_owners = owners_of(session, [t.id for t in result.tasks])
         result.facts = [TaskFacts(t.status, t.deadline, t.has_problem) for t in result.tasks]
@@ -231,7 +233,7 @@ def bundle(
     return result
 
 
-def facts_of(session: Session, run_id: str) -> list[TaskFacts]:
+def facts_of(session: Bind, run_id: str) -> list[TaskFacts]:
     """What the run's figures (and so its entity tag) depend on, without the rest."""
     return [
         TaskFacts(row.status, row.deadline, row.has_problem)
