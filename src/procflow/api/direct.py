@@ -2,9 +2,10 @@
 
 On the way to an endpoint, a request passes Starlette's and FastAPI's middleware and then
 FastAPI's router, which matches the path against each route of the matching router twice
-and builds the route's scope: about a tenth of a cheap run update. `DirectRoutes` sits
-inside the application's middleware, right after `ServerErrorMiddleware` (and inside rate
-limiting, when that is on). A request whose method and path belong to a route with a fast
+and builds the route's scope: about a tenth of a cheap run update. `DirectRoutes` is
+application middleware: inside `ServerErrorMiddleware` (which still answers anything
+unexpected) and inside rate limiting, when that is on, but before the exception
+middleware and the router. A request whose method and path belong to a route with a fast
 path (`api/fast_path.py`) runs that route's transaction and fast path at once, and its
 errors are answered by the application's own exception handlers. When the fast path
 declines (anything unusual), the request continues through the whole application with
@@ -41,6 +42,8 @@ def direct_table(routes: Iterable[Any], prefixes: Iterable[str]) -> dict[str, li
 
 
 class DirectRoutes:
+    """ASGI middleware: the table's requests to their route, the rest onwards."""
+
     def __init__(self, app: ASGIApp, *, owner: FastAPI, table: dict[str, list[Entry]]) -> None:
         self.app = app
         self.owner = owner

@@ -165,7 +165,7 @@ async def _update_run_fast(request: Request) -> Response | None:
     """`update_run` without FastAPI's dependency solving: the same checks and dependency
     functions in the signature's order; anything unusual goes the standard way."""
     org_id: str = request.path_params["org_id"]
-    with_ = request.query_params.get("with")
+    with_ = request.query_params.get("with") if request.scope["query_string"] else None
     if_match_header = request.headers.get("if-match")
     if (
         len(org_id) > ORG_ID_MAX

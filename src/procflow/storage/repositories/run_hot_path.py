@@ -12,13 +12,14 @@ SQLAlchemy's, so a failing statement maps to 503 like any other. PostgreSQL keep
 Core path.
 """
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, DateTime, Table
+from sqlalchemy import JSON, Column, DateTime, Table
 from sqlalchemy import exc as sa_exc
 
 from procflow.domain.runs import TaskFacts
@@ -92,6 +93,27 @@ def _datetime_reader(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return read
 
 
+_LONG_NUMBER = re.compile(r"\d{20}")
+
+
+def _json_reader(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLAlchemy's JSON reader (`json.loads`), by orjson where the two agree.
+
+    orjson refuses what `json.loads` accepts beyond JSON (NaN, lone surrogates): the
+    fallback reads those. It also reads integers beyond 64 bits as floats, so text with
+    twenty digits in a row goes to the fallback too."""
+
+    def read(value: Any) -> Any:
+        if type(value) is str and (len(value) < 20 or _LONG_NUMBER.search(value) is None):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass
+        return fallback(value)
+
+    return read
+
+
 class _Codecs:
     """The columns' SQLAlchemy processors for one dialect, looked up once."""
 
@@ -100,6 +122,8 @@ class _Codecs:
             processor: Processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if isinstance(column.type, DateTime) and processor is not None:
                 return _datetime_reader(processor)
+            if isinstance(column.type, JSON) and processor is not None:
+                return _json_reader(processor)
             return processor
 
         def bind(column: Column[Any]) -> Processor:
@@ -165,8 +189,9 @@ def read(bind: Bind, org_id: str, run_id: str) -> tuple[SimpleNamespace, dict[st
     if row is None:
         return None, {}  # type: ignore[return-value]
     width = len(codecs.run_names)
-    run = SimpleNamespace(
-        **dict(zip(codecs.run_names, _convert(row[:width], codecs.run_results), strict=True))
+    run = SimpleNamespace()
+    run.__dict__.update(
+        zip(codecs.run_names, _convert(row[:width], codecs.run_results), strict=True)
     )
     tags, folders, users, groups, fields, facts = (orjson.loads(text) for text in row[width:])
     kickoff = [
