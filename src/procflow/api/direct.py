@@ -17,24 +17,27 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from starlette.convertors import StringConvertor
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from procflow.api.fast_path import DirectHandler, has_fast_path
+from procflow.api.fast_path import FastPath, fast_path_for
 from procflow.api.jsonbody import TransactionalRoute
 
-Entry = tuple[re.Pattern[str], DirectHandler]
+Entry = tuple[re.Pattern[str], FastPath]
 
 
 def direct_table(routes: Iterable[Any], prefixes: Iterable[str]) -> dict[str, list[Entry]]:
     """Per method, the path patterns of the routes with a fast path, at each prefix."""
     table: dict[str, list[Entry]] = {}
     for route in routes:
-        if not (isinstance(route, TransactionalRoute) and has_fast_path(route.endpoint)):
+        if not (
+            isinstance(route, TransactionalRoute) and fast_path_for(route.endpoint) is not None
+        ):
             continue
         for prefix in prefixes:
             pattern, _, convertors = compile_path(prefix + route.path)
-            if any(type(c).__name__ != "StringConvertor" for c in convertors.values()):
+            if not all(isinstance(c, StringConvertor) for c in convertors.values()):
                 continue  # a typed path parameter: leave it to the router
             for method in route.methods or ():
                 table.setdefault(method, []).append((pattern, route.direct_handler()))
@@ -60,7 +63,7 @@ class DirectRoutes:
 
     async def _direct(
         self,
-        handler: DirectHandler,
+        handler: FastPath,
         path_params: dict[str, str],
         scope: Scope,
         receive: Receive,

@@ -17,7 +17,6 @@ from fastapi import Request, Response
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 FastPath = Callable[[Request], Coroutine[Any, Any, Response | None]]
-DirectHandler = FastPath
 
 _FAST_PATHS: dict[Callable[..., Any], FastPath] = {}
 
@@ -32,10 +31,6 @@ def fast_path_of(endpoint: Callable[..., Any]) -> Callable[[FastPath], FastPath]
     return register
 
 
-def has_fast_path(endpoint: Callable[..., Any]) -> bool:
-    return endpoint in _FAST_PATHS
-
-
 def fast_path_for(endpoint: Callable[..., Any]) -> FastPath | None:
     return _FAST_PATHS.get(endpoint)
 
@@ -45,7 +40,7 @@ def with_fast_path(endpoint: Callable[..., Any], standard: Handler) -> Handler:
     request: a route may be built before its module registered the fast path)."""
 
     async def handler(request: Request) -> Response:
-        fast = _FAST_PATHS.get(endpoint)
+        fast = fast_path_for(endpoint)
         response = None if fast is None else await fast(request)
         return response if response is not None else await standard(request)
 

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse
 
 from procflow.api import idempotency
-from procflow.api.fast_path import DirectHandler, FastPath, fast_path_for, with_fast_path
+from procflow.api.fast_path import FastPath, fast_path_for, with_fast_path
 from procflow.api.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from procflow.errors import PermissionDenied, Unavailable, ValidationFailed
 from procflow.services import activity
@@ -149,7 +149,7 @@ class TransactionalRoute(APIRoute):
 
         return transactional
 
-    def direct_handler(self) -> DirectHandler:
+    def direct_handler(self) -> FastPath:
         """The endpoint's fast path in this route's transaction, for requests sent here
         without routing (`api/direct.py`): None when it declines, with nothing done."""
 

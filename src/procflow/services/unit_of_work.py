@@ -72,19 +72,16 @@ class UnitOfWork:
         try:
             connection = self._factory.borrow()
         except BaseException as error:
-            self._leave()
+            writing.reset(self._token)
             raise (translate(error) or error) from error
         try:
             self._transaction = connection.begin()
         except BaseException as error:
             self._factory.give_back(connection, failed=True)
-            self._leave()
+            writing.reset(self._token)
             raise (translate(error) or error) from error
         self._connection = connection
         return self
-
-    def _leave(self) -> None:
-        writing.reset(self._token)
 
     def __exit__(
         self,
@@ -111,6 +108,6 @@ class UnitOfWork:
                 self._session.close()
             self._session = self._transaction = self._connection = None
             self._factory.give_back(connection, failed=failed)
-            self._leave()
+            writing.reset(self._token)
         if exc is not None and (domain := translate(exc)) is not None:
             raise domain from exc

@@ -19,7 +19,7 @@ from procflow.api.errors import error_body, error_response_for, validation_error
 from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters.runs import run_json
 from procflow.api.routes.run_lists import CONDITIONAL
-from procflow.api.routes.runs import _view as view_of
+from procflow.api.routes.runs import view_of
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.run_bulk import BulkItem, BulkResult, BulkUpdate
 from procflow.api.schemas.runs import RunUpdate

@@ -7,6 +7,7 @@ answers with the whole run as `GET /runs/{id}` shows it (honouring `?with=`), pl
 and tasks routers.
 """
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
@@ -14,11 +15,15 @@ from fastapi import APIRouter, Path, Response
 from procflow.api.conditional import IfMatch, run_response
 from procflow.api.dependencies import CurrentCaller, Db, Includes, strict_for
 from procflow.api.jsonbody import JsonRoute
-from procflow.api.routes.runs import _view as view_of
+from procflow.api.routes.runs import view_of
 from procflow.api.schemas.base import ERRORS, ErrorBody
 from procflow.api.schemas.run_lists import FolderToAdd, GroupToAdd, TagToAdd, UserToAdd
 from procflow.api.schemas.runs import RunEnvelope
+from procflow.domain.etags import Precondition
+from procflow.domain.permissions import Caller
 from procflow.services import run_lists
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.storage.repositories.runs import RunBundle
 
 CONDITIONAL: dict[int | str, dict[str, Any]] = {
     412: {"model": ErrorBody, "description": "`If-Match` names another state of the process"},
@@ -32,6 +37,21 @@ router = APIRouter(
 )
 ItemId = Annotated[str, Path(max_length=64)]
 MemberId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _edited(
+    edit: Callable[..., RunBundle],
+    uow: UnitOfWork,
+    caller: Caller,
+    run_id: str,
+    kind: run_lists.RunList,
+    item: Any,
+    include: frozenset[str],
+    precondition: Precondition | None,
+) -> Response:
+    """One item added or removed; the answer is the run as `GET /runs/{id}` shows it."""
+    bundle = edit(uow, caller, run_id, kind, item, view=view_of(include), precondition=precondition)
+    return run_response(bundle, include)
 
 
 @router.post(
@@ -49,16 +69,9 @@ async def add_tag(
     precondition: IfMatch,
 ) -> Response:
     """Already tagged: 200 and nothing changes."""
-    bundle = run_lists.add_item(
-        uow,
-        caller,
-        run_id,
-        run_lists.TAGS,
-        body.tag_id,
-        view=view_of(include),
-        precondition=precondition,
+    return _edited(
+        run_lists.add_item, uow, caller, run_id, run_lists.TAGS, body.tag_id, include, precondition
     )
-    return run_response(bundle, include)
 
 
 @router.delete(
@@ -73,16 +86,9 @@ async def remove_tag(
     precondition: IfMatch,
 ) -> Response:
     """Not tagged with it: 200 and nothing changes."""
-    bundle = run_lists.remove_item(
-        uow,
-        caller,
-        run_id,
-        run_lists.TAGS,
-        tag_id,
-        view=view_of(include),
-        precondition=precondition,
+    return _edited(
+        run_lists.remove_item, uow, caller, run_id, run_lists.TAGS, tag_id, include, precondition
     )
-    return run_response(bundle, include)
 
 
 @router.post(
@@ -100,16 +106,16 @@ async def add_folder(
     precondition: IfMatch,
 ) -> Response:
     """Already in it: 200 and nothing changes."""
-    bundle = run_lists.add_item(
+    return _edited(
+        run_lists.add_item,
         uow,
         caller,
         run_id,
         run_lists.FOLDERS,
         body.folder_id,
-        view=view_of(include),
-        precondition=precondition,
+        include,
+        precondition,
     )
-    return run_response(bundle, include)
 
 
 @router.delete(
@@ -124,16 +130,16 @@ async def remove_folder(
     precondition: IfMatch,
 ) -> Response:
     """Not in it: 200 and nothing changes."""
-    bundle = run_lists.remove_item(
+    return _edited(
+        run_lists.remove_item,
         uow,
         caller,
         run_id,
         run_lists.FOLDERS,
         folder_id,
-        view=view_of(include),
-        precondition=precondition,
+        include,
+        precondition,
     )
-    return run_response(bundle, include)
 
 
 @router.post(
@@ -151,16 +157,16 @@ async def add_user(
     precondition: IfMatch,
 ) -> Response:
     """The member goes last; already listed: 200 and nothing changes."""
-    bundle = run_lists.add_item(
+    return _edited(
+        run_lists.add_item,
         uow,
         caller,
         run_id,
         run_lists.USERS,
         body.user_id,
-        view=view_of(include),
-        precondition=precondition,
+        include,
+        precondition,
     )
-    return run_response(bundle, include)
 
 
 @router.delete(
@@ -177,16 +183,9 @@ async def remove_user(
     precondition: IfMatch,
 ) -> Response:
     """Not listed: 200 and nothing changes."""
-    bundle = run_lists.remove_item(
-        uow,
-        caller,
-        run_id,
-        run_lists.USERS,
-        user_id,
-        view=view_of(include),
-        precondition=precondition,
+    return _edited(
+        run_lists.remove_item, uow, caller, run_id, run_lists.USERS, user_id, include, precondition
     )
-    return run_response(bundle, include)
 
 
 @router.post(
@@ -204,16 +203,16 @@ async def add_group(
     precondition: IfMatch,
 ) -> Response:
     """The group goes last; already listed: 200 and nothing changes."""
-    bundle = run_lists.add_item(
+    return _edited(
+        run_lists.add_item,
         uow,
         caller,
         run_id,
         run_lists.GROUPS,
         body.group_id,
-        view=view_of(include),
-        precondition=precondition,
+        include,
+        precondition,
     )
-    return run_response(bundle, include)
 
 
 @router.delete(
@@ -230,13 +229,13 @@ async def remove_group(
     precondition: IfMatch,
 ) -> Response:
     """Not listed: 200 and nothing changes."""
-    bundle = run_lists.remove_item(
+    return _edited(
+        run_lists.remove_item,
         uow,
         caller,
         run_id,
         run_lists.GROUPS,
         group_id,
-        view=view_of(include),
-        precondition=precondition,
+        include,
+        precondition,
     )
-    return run_response(bundle, include)

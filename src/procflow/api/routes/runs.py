@@ -43,7 +43,8 @@ router = APIRouter(
 TASK_INCLUDES = frozenset({"tasks", "next_task"})
 
 
-def _view(include: frozenset[str]) -> runs.View:
+def view_of(include: frozenset[str]) -> runs.View:
+    """What of a run the `?with=` includes ask the services to load."""
     return runs.View(
         tasks=bool(include & TASK_INCLUDES),
         captures="form_fields" in include,
@@ -131,7 +132,7 @@ async def launch_run(
 async def get_run(
     run_id: str, caller: CurrentCaller, uow: Db, include: Includes, if_none_match: IfNoneMatch
 ) -> Response:
-    bundle = runs.get_run(uow, caller, run_id, _view(include))
+    bundle = runs.get_run(uow, caller, run_id, view_of(include))
     return run_response(bundle, include, if_none_match=if_none_match)
 
 
@@ -151,7 +152,7 @@ async def update_run(
         run_id,
         body.present(),
         strict=strict,
-        view=_view(include),
+        view=view_of(include),
         precondition=precondition,
     )
     return run_response(bundle, include)
@@ -188,7 +189,7 @@ async def _update_run_fast(request: Request) -> Response | None:
         request.path_params["run_id"],
         body.present(),
         strict=strict,
-        view=_view(include),
+        view=view_of(include),
         precondition=precondition,
     )
     return run_response(bundle, include)
