@@ -35,10 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         checkpointer = Checkpointer.start_for(engine, settings.sqlite_checkpoint_ms)
+        if checkpointer is not None:
+            sessions.write_gate = checkpointer.write_gate
         sessions.keep_connection()
         yield
         sessions.release_connection()
         if checkpointer is not None:
+            sessions.write_gate = None
             checkpointer.stop()
         engine.dispose()
 

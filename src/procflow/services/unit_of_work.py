@@ -7,6 +7,10 @@ it: the hottest writes run on `connection` alone. Database faults that mean "try
 `Unavailable` with everything rolled back. A constraint that a concurrent transaction won
 first (two clients creating the same unique title at once) surfaces as `Conflict`: the
 validation passed, and a retry would see the other's write.
+
+A write transaction also holds the session factory's write gate, when a SQLite
+checkpointer keeps one: it lets the checkpointer start the WAL over between two writes
+(`storage.database.Checkpointer`).
 """
 
 from contextlib import suppress
@@ -69,19 +73,25 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._token = writing.set(self._write)
+        self._gate = self._factory.enter_write() if self._write else None
         try:
             connection = self._factory.borrow()
         except BaseException as error:
-            writing.reset(self._token)
+            self._leave()
             raise (translate(error) or error) from error
         try:
             self._transaction = connection.begin()
         except BaseException as error:
             self._factory.give_back(connection, failed=True)
-            writing.reset(self._token)
+            self._leave()
             raise (translate(error) or error) from error
         self._connection = connection
         return self
+
+    def _leave(self) -> None:
+        if self._gate is not None:
+            self._gate.release()
+        writing.reset(self._token)
 
     def __exit__(
         self,
@@ -108,6 +118,6 @@ class UnitOfWork:
                 self._session.close()
             self._session = self._transaction = self._connection = None
             self._factory.give_back(connection, failed=failed)
-            writing.reset(self._token)
+            self._leave()
         if exc is not None and (domain := translate(exc)) is not None:
             raise domain from exc

@@ -13,6 +13,7 @@ SQLite runs one inside whichever COMMIT grows the WAL past 1,000 pages, which un
 (about seven pages per run update) stalls the event loop for 5-15 ms every 150 writes.
 """
 
+import os
 import sqlite3
 import threading
 import weakref
@@ -126,6 +127,16 @@ class SessionFactory(sessionmaker[Session]):
         self._lending = False
         self._kept: Connection | None = None
         self._free = threading.Lock()
+        self.write_gate: threading.RLock | None = None
+
+    def enter_write(self) -> "threading.RLock | None":
+        """Take the write gate, if a checkpointer keeps one (`Checkpointer`); the caller
+        releases what it returns. A gate held longer than its timeout is passed by: it
+        only makes the WAL start over sooner, and writes are as safe without it."""
+        gate = self.write_gate
+        if gate is not None and gate.acquire(timeout=Checkpointer.GATE_TIMEOUT_S):
+            return gate
+        return None
 
     def keep_connection(self) -> None:
         self._lending = True
@@ -179,21 +190,34 @@ class Checkpointer:
     """Checkpoints a SQLite file's WAL from a background thread, every `interval` seconds.
 
     PASSIVE checkpoints never block readers or writers, and `sqlite3` releases the GIL
-    while one runs, so the copy and the fsync happen beside the event loop instead of
-    inside a request. Request connections keep an automatic checkpoint only as a safety
-    net, at `FALLBACK_PAGES`. Under sustained writes that net is what starts the WAL over:
-    a background checkpoint never finds the WAL fully copied when a writer begins, as
-    frames arrive while it copies, so the WAL grows until a COMMIT crosses the net and
-    finishes the copy inline (little is left to copy by then).
+    while one runs, so the copy and its fsyncs happen beside the event loop instead of
+    inside a request.
+
+    The thread also starts the WAL over. SQLite does that only when a writer begins with
+    every frame copied into the database file and that file synced; under steady writes
+    a PASSIVE checkpoint never gets there (frames arrive while it copies), and it never
+    syncs the database file either, so the kernel holds seconds of its writes. Left
+    alone, the WAL would grow until a COMMIT crossed SQLite's own threshold and did the
+    rest inline, syncing all of those writes on the event loop (330 ms, measured). Past
+    `RESTART_PAGES` the thread syncs the database file itself, catches up, and copies the
+    last frames while it holds `write_gate`, which every write transaction takes
+    (`UnitOfWork`): writers wait only for that last copy and its two fsyncs, a few
+    milliseconds. Request connections keep SQLite's inline checkpoint as a safety net,
+    at `FALLBACK_PAGES`. When a reader elsewhere (another process) keeps the WAL from
+    being copied to its end, the thread tries again only after a quarter more pages.
     """
 
-    FALLBACK_PAGES = 20_000
+    RESTART_PAGES = 20_000
+    FALLBACK_PAGES = 40_000
+    GATE_TIMEOUT_S = 5.0
 
     def __init__(self, engine: Engine, interval: float) -> None:
         self._path = engine.url.database or ""
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self.write_gate = threading.RLock()
+        self._restart_at = self.RESTART_PAGES
         _checkpointed.add(engine)
         engine.pool.dispose()  # connections opened before now keep SQLite's default
 
@@ -213,15 +237,45 @@ class Checkpointer:
 
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        database_file = os.open(self._path, os.O_RDONLY)
         try:
             while not self._stop.wait(self._interval):
                 try:
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:
+                    self._round(connection, database_file)
+                except (sqlite3.Error, OSError):
                     continue  # busy or gone for a moment: the next round tries again
         finally:
+            os.close(database_file)
             connection.close()
+
+    def _round(self, connection: sqlite3.Connection, database_file: int) -> None:
+        frames, _ = _checkpoint(connection)
+        if frames < self.RESTART_PAGES:
+            self._restart_at = self.RESTART_PAGES  # the WAL started over
+            return
+        if frames < self._restart_at:
+            return
+        _sync(database_file)
+        _checkpoint(connection)
+        _sync(database_file)
+        if not self.write_gate.acquire(timeout=self.GATE_TIMEOUT_S):
+            return
+        try:
+            frames, copied = _checkpoint(connection)  # to the end: the next writer restarts
+        finally:
+            self.write_gate.release()
+        if copied < frames:
+            self._restart_at = frames + self.RESTART_PAGES // 4
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def _checkpoint(connection: sqlite3.Connection) -> tuple[int, int]:
+    """A PASSIVE checkpoint: the frames in the WAL, and how many of them are copied."""
+    _, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(frames), int(copied)
+
+
+_sync = getattr(os, "fdatasync", os.fsync)
