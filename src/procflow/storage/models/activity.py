@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from procflow.storage.models.base import Base, hex_id_column, now_column
@@ -33,6 +33,9 @@ class Comment(Base):
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+NOT_A_RUN = "object_type <> 'run'"
+
+
 class Activity(Base):
     """One recorded change. Append-only: the database refuses UPDATE and DELETE on it.
 
@@ -42,7 +45,14 @@ class Activity(Base):
     __tablename__ = "activity"
     __table_args__ = (
         Index("ix_activity_org_id_id", "org_id", "id"),
-        Index("ix_activity_object", "object_type", "object_id"),
+        # A run's own records are found by run_id; this index serves the other objects.
+        Index(
+            "ix_activity_object",
+            "object_type",
+            "object_id",
+            sqlite_where=text(NOT_A_RUN),
+            postgresql_where=text(NOT_A_RUN),
+        ),
         Index("ix_activity_run_id", "run_id"),
     )
 

@@ -62,6 +62,10 @@ def _query(org_id: str, where: ActivityFilter) -> Select[Activity]:
     ):
         if value is not None:
             query = query.where(column == value)
+    if where.object_type is not None and where.object_type != "run":
+        # Says again what `object_type == ...` implies, in the words of the partial
+        # index on (object_type, object_id), so that the planner may use it.
+        query = query.where(Activity.object_type != "run")
     if where.after is not None:
         query = query.where(Activity.created_at >= where.after)
     if where.before is not None:
