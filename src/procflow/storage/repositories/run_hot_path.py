@@ -12,6 +12,7 @@ SQLAlchemy's, so a failing statement maps to 503 like any other. PostgreSQL keep
 Core path.
 """
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -93,6 +94,31 @@ def _datetime_reader(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return read
 
 
+def _datetime_writer(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLAlchemy's SQLite DATETIME writer, by `isoformat` for naive datetimes: the same
+    text (`YYYY-MM-DD HH:MM:SS.ffffff`) without its format-string formatting."""
+
+    def write(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is None:
+            return value.isoformat(" ", "microseconds")
+        return fallback(value)
+
+    return write
+
+
+def _json_writer(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLAlchemy's JSON writer, straight to `json.dumps` for strings, numbers and
+    booleans (what it does for them after its checks for SQL NULL)."""
+
+    def write(value: Any) -> Any:
+        if type(value) in _JSON_SCALARS:
+            return json.dumps(value)
+        return fallback(value)
+
+    return write
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool})
 _LONG_NUMBER = re.compile(r"\d{20}")
 
 
@@ -128,6 +154,12 @@ class _Codecs:
 
         def bind(column: Column[Any]) -> Processor:
             processor: Processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if dialect.name != "sqlite" or processor is None:
+                return processor
+            if isinstance(column.type, DateTime):
+                return _datetime_writer(processor)
+            if isinstance(column.type, JSON) and dialect._json_serializer is None:
+                return _json_writer(processor)
             return processor
 
         self.run_names = [c.name for c in _RUN_COLUMNS]
