@@ -620,3 +620,28 @@ def test_openapi_describes_conditional_headers(client: TestClient) -> None:
         assert "If-Match" in {p["name"] for p in write["parameters"]}
         assert {"412", "428"} <= set(write["responses"])
         assert "ETag" in write["responses"]["200"]["headers"]
+
+
+def test_a_read_that_embeds_the_template_or_step_is_never_answered_304(world: World) -> None:
+    """The template under `?with=checklist` and the step under `?with=step` are shown as
+    they are now and are not part of the tag: a 304 would declare a stale copy fresh."""
+    run, task, _capture = setup(world)
+    template = run["checklist_id"]
+    current = run_etag(world, run["id"])
+    assert (
+        world.call("PUT", f"/checklists/{template}", json={"title": "Renamed template"}).status_code
+        == 200
+    )
+    embedded = world.call(
+        "GET", f"/runs/{run['id']}?with=checklist", headers={"If-None-Match": current}
+    )
+    assert embedded.status_code == 200
+    assert embedded.json()["data"]["checklist"]["data"]["title"] == "Renamed template"
+    assert embedded.headers["etag"] == current
+    task_tag = task_etag(world, task, run["id"])
+    with_step = world.call("GET", f"/tasks/{task}?with=step", headers={"If-None-Match": task_tag})
+    assert with_step.status_code == 200
+    assert with_step.headers["etag"] == task_tag
+    assert "step" in with_step.json()["data"]
+    plain = world.call("GET", f"/tasks/{task}", headers={"If-None-Match": task_tag})
+    assert plain.status_code == 304

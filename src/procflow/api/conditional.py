@@ -100,6 +100,19 @@ def tagged(data: dict[str, Any], etag: str, status_code: int = 200) -> Response:
     return JsonResponse(envelope.item(data), status_code=status_code, headers={"ETag": etag})
 
 
+EMBEDDED_RUN_INCLUDES = frozenset({"checklist"})
+"""Includes that embed another object as it is now (the template), outside the run's tag:
+a read with one of them is never answered 304, which would declare that copy fresh."""
+EMBEDDED_TASK_INCLUDES = frozenset({"step"})
+
+
+def fresh_copy_wanted(
+    if_none_match: str | None, includes: Collection[str], embedded: frozenset[str]
+) -> str | None:
+    """`If-None-Match`, unless the answer embeds something its tag does not cover."""
+    return None if embedded.intersection(includes) else if_none_match
+
+
 def run_response(
     bundle: RunBundle,
     includes: Collection[str],
@@ -112,6 +125,6 @@ def run_response(
     now = utcnow()
     figures = rules.figures(bundle.facts, now)
     etag = run_etag(bundle.run.id, bundle.run.version, figures)
-    if matches_none(if_none_match, etag):
+    if matches_none(fresh_copy_wanted(if_none_match, includes, EMBEDDED_RUN_INCLUDES), etag):
         return not_modified(etag)
     return tagged(run_json(bundle, includes, now, figures), etag, status_code)

@@ -7,10 +7,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from procflow.api.conditional import (
     CREATED_TAGGED,
+    EMBEDDED_TASK_INCLUDES,
     READ_TAGGED,
     TAGGED,
     IfMatch,
     IfNoneMatch,
+    fresh_copy_wanted,
     matches_none,
     not_modified,
     tagged,
@@ -87,7 +89,7 @@ def _item(
     now = utcnow()
     facts = view.bundle.facts if view.bundle is not None else None
     etag = tasks.etag_of(uow, view.task, view.run, now, facts)
-    if matches_none(if_none_match, etag):
+    if matches_none(fresh_copy_wanted(if_none_match, include, EMBEDDED_TASK_INCLUDES), etag):
         return not_modified(etag)
     data = task_view_json(view, include, now)
     if rules and view.task.run_id is not None:
