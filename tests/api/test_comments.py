@@ -312,10 +312,17 @@ def test_every_sdk_label_is_accepted_on_comment(world: World) -> None:
 
 
 def test_a_deleted_guests_comments_stay_without_an_author(world: World) -> None:
-    _, (own, _) = setup(world)
+    run, (own, _) = setup(world)
     me = guest(world)
     assert comment(world, own, me).status_code == 201
+    tags = [
+        world.call("GET", path).headers["etag"] for path in (f"/runs/{run['id']}", f"/tasks/{own}")
+    ]
     assert world.call("DELETE", f"/guests/{GUEST}").status_code == 204
+    moved = [
+        world.call("GET", path).headers["etag"] for path in (f"/runs/{run['id']}", f"/tasks/{own}")
+    ]
+    assert all(before != after for before, after in zip(tags, moved, strict=True))
     assert comment(world, own, me).status_code == 401
     (kept,) = world.call("GET", f"/tasks/{own}/comments").json()["data"]
     assert (kept["author_id"], kept["author_type"]) == (None, None)

@@ -19,6 +19,7 @@ from procflow.services.auth import hash_token
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Guest, GuestToken, Task, TaskOwner
 from procflow.storage.repositories import guests as repo
+from procflow.storage.repositories import run_versions
 
 TOKEN_PREFIX = "pg"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -134,6 +135,7 @@ def delete_guest(uow: UnitOfWork, caller: Caller, email: str) -> None:
     _require(caller.is_admin, "Only administrators may delete guests.")
     guest = get_guest(uow, caller, email)
     activity.record(uow, caller, "deleted", "guest", str(guest.id), old=guest.email)
+    run_versions.bump_commented_by_guest(uow.session, guest.id, utcnow())
     uow.session.delete(guest)
     uow.session.flush()
 

@@ -1,20 +1,21 @@
 """Moving runs' `version` when something they show changes outside the run's own writers.
 
 A run's entity tag is computed from its `version`. Renaming a tag or a folder, deleting a
-group, a template, a step or a parent run changes what some runs show (a title under
-`?with=tags`, a group id gone from `groups`, `checklist_id` or a task's `step_id` set to
-null) without touching those runs: these statements bump their versions in SQL
-(`version + 1`), which is safe against concurrent writers of the same runs. `last_updated`
-stays: the runs themselves were not edited.
+group, a template, a step, a parent run or a guest changes what some runs show (a title
+under `?with=tags`, a group id gone from `groups`, `checklist_id` or a task's `step_id` set
+to null, a comment's author gone) without touching those runs: these statements bump
+their versions in SQL (`version + 1`), which is safe against concurrent writers of the
+same runs. `last_updated` stays: the runs themselves were not edited.
 """
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from procflow.storage.models import FolderLink, Run, RunGroup, TagLink, Task
+from procflow.storage.models import Comment, FolderLink, Run, RunGroup, TagLink, Task
 
 
 def bump(session: Session, where: Any) -> None:
@@ -43,3 +44,14 @@ def bump_of_template(session: Session, checklist_id: str) -> None:
 
 def bump_of_step(session: Session, step_id: str) -> None:
     bump(session, Run.id.in_(select(Task.run_id).where(Task.step_id == step_id)))
+
+
+def bump_commented_by_guest(session: Session, guest_id: int, now: datetime) -> None:
+    """Before a guest goes: its comments will show no author. Runs move their version;
+    one-off tasks, whose tag follows their own `last_updated`, move that."""
+    commented = select(Comment.task_id).where(Comment.author_guest_id == guest_id)
+    bump(session, Run.id.in_(select(Task.run_id).where(Task.id.in_(commented))))
+    session.execute(
+        update(Task).where(Task.run_id.is_(None), Task.id.in_(commented)).values(last_updated=now),
+        execution_options={"synchronize_session": False},
+    )
