@@ -24,7 +24,7 @@ from procflow.storage.models import (
     Task,
     TaskOwner,
 )
-from procflow.storage.repositories import run_hot_path
+from procflow.storage.repositories import run_hot_path, run_lists_pg
 
 
 @dataclass
@@ -183,7 +183,10 @@ def _groups(session: Bind, run_id: str) -> list[str]:
 
 
 def _fields(session: Bind, bundle: RunBundle, with_captures: bool) -> None:
-    fields = _rows(session, _FIELDS, bundle.run.id)
+    _keep_fields(bundle, _rows(session, _FIELDS, bundle.run.id), with_captures)
+
+
+def _keep_fields(bundle: RunBundle, fields: Sequence[Any], with_captures: bool) -> None:
     bundle.kickoff = [f for f in fields if f.task_id is None]
     if with_captures:
         bundle.captures = [f for f in fields if f.task_id is not None]
@@ -215,21 +218,26 @@ def bundle(
     if with_checklist and run.checklist_id:
         assert isinstance(session, Session), "the checklist include needs the ORM session"
         result.extra["checklist"] = session.get(Checklist, run.checklist_id)
-    result.tags = _tags(session, run.id)
-    result.folders = _folders(session, run.id)
-    result.users = _users(session, run.id)
-    result.groups = _groups(session, run.id)
-    _fields(session, result, with_captures)
+    one_statement = run_lists_pg.applies(session)
+    if one_statement:
+        lists = run_lists_pg.read(session, run.id)
+        result.tags, result.folders = lists["tags"], lists["folders"]
+        result.users, result.groups = lists["users"], lists["groups"]
+        _keep_fields(result, lists["fields"], with_captures)
+        result.facts = lists["facts"]
+    else:
+        result.tags = _tags(session, run.id)
+        result.folders = _folders(session, run.id)
+        result.users = _users(session, run.id)
+        result.groups = _groups(session, run.id)
+        _fields(session, result, with_captures)
     if with_tasks:
         assert isinstance(session, Session), "the tasks include needs the ORM session"
         result.tasks = tasks_of(session, run.id)
         result.task_owners = owners_of(session, [t.id for t in result.tasks])
         result.facts = [TaskFacts(t.status, t.deadline, t.has_problem) for t in result.tasks]
-    else:
-        result.facts = [
-            TaskFacts(row.status, row.deadline, row.has_problem)
-            for row in _rows(session, _FACTS, run.id)
-        ]
+    elif not one_statement:
+        result.facts = facts_of(session, run.id)
     return result
 
 
