@@ -34,31 +34,33 @@ def _rows(columns: str, source: str, order: str) -> str:
 
 STATEMENT = text(
     "SELECT "
-    + _rows(
-        "tl.id, t.id, t.title, t.color, t.auto_generated",
-        "tag_link tl JOIN tag t ON t.id = tl.tag_id WHERE tl.run_id = :run_id",
-        "tl.id",
-    )
-    + ", "
-    + _rows(
-        "fl.id, f.id, f.name, f.parent_id",
-        "folder_link fl JOIN folder f ON f.id = fl.folder_id WHERE fl.run_id = :run_id",
-        "fl.id",
-    )
-    + ", ARRAY(SELECT user_id FROM run_member WHERE run_id = :run_id"
-    " ORDER BY position, user_id)" + ", ARRAY(SELECT group_id FROM run_group WHERE run_id = :run_id"
-    " ORDER BY position, group_id)"
-    + ", "
-    + _rows(
-        ", ".join(f'rf."{name}"' for name in _FIELD_NAMES),
-        "run_field rf WHERE rf.run_id = :run_id",
-        "rf.position, rf.field_id",
-    )
-    + ", "
-    + _rows(
-        "k.status, k.deadline, k.has_problem",
-        "task k WHERE k.run_id = :run_id AND k.archived_at IS NULL",
-        "k.position, k.id",
+    + ", ".join(
+        [
+            _rows(
+                "tl.id, t.id, t.title, t.color, t.auto_generated",
+                "tag_link tl JOIN tag t ON t.id = tl.tag_id WHERE tl.run_id = :run_id",
+                "tl.id",
+            ),
+            _rows(
+                "fl.id, f.id, f.name, f.parent_id",
+                "folder_link fl JOIN folder f ON f.id = fl.folder_id WHERE fl.run_id = :run_id",
+                "fl.id",
+            ),
+            "ARRAY(SELECT user_id FROM run_member WHERE run_id = :run_id"
+            " ORDER BY position, user_id)",
+            "ARRAY(SELECT group_id FROM run_group WHERE run_id = :run_id"
+            " ORDER BY position, group_id)",
+            _rows(
+                ", ".join(f'rf."{name}"' for name in _FIELD_NAMES),
+                "run_field rf WHERE rf.run_id = :run_id",
+                "rf.position, rf.field_id",
+            ),
+            _rows(
+                "k.status, k.deadline, k.has_problem",
+                "task k WHERE k.run_id = :run_id AND k.archived_at IS NULL",
+                "k.position, k.id",
+            ),
+        ]
     )
 )
 
