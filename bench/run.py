@@ -406,6 +406,27 @@ def machine(pg_url: str | None) -> dict[str, Any]:
     }
 
 
+def machine_jitter(server_prefix: list[str], seconds: float, when: str) -> dict[str, Any] | None:
+    """`bench/jitter.py` on the server's core: how often the CPU itself stalled."""
+    if seconds <= 0:
+        return None
+    done = subprocess.run([*server_prefix, sys.executable, str(BENCH / "jitter.py"),
+                           "--seconds", str(seconds), "--json"],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"  machine jitter ({when}): probe failed: {done.stderr.strip()}", flush=True)
+        return None
+    summary: dict[str, Any] = json.loads(done.stdout)
+    print(f"machine jitter ({when}, server core): {describe_jitter(summary)}", flush=True)
+    return summary
+
+
+def describe_jitter(summary: dict[str, Any]) -> str:
+    return (f"{summary['stall_episodes']} CPU stalls in {summary['seconds']} s, longest "
+            f"{summary['longest_stall_ms']} ms, {summary['time_lost_pct']}% of the time lost "
+            f"(a fixed {summary['chunk_ms']['p50']} ms chunk of work, 3x slower or more)")
+
+
 def code_version() -> dict[str, Any]:
     """Which procflow was measured: the commit, and whether src/ had local changes."""
     def git(*args: str) -> str:
@@ -442,9 +463,12 @@ def verdict(results: dict[str, dict[str, Any]], baseline: float) -> dict[str, An
     ratio = sqlite_run["rps"] / baseline
     p99 = sqlite_run["latency_ms"].get("p99", float("inf"))
     clean = sqlite_run["failed_all_rounds"] == 0
+    floor = results["reference_hello"]["latency_ms"].get("p99")
     return {"ratio": round(ratio, 3), "p99_ms": p99, "errors_free": clean,
             "met": ratio >= GOAL_RATIO and p99 <= GOAL_P99_MS and clean,
-            "goal": f">= {GOAL_RATIO}x reference async req/s and p99 <= {GOAL_P99_MS} ms"}
+            "goal": f">= {GOAL_RATIO}x reference async req/s and p99 <= {GOAL_P99_MS} ms",
+            "bare_stack_p99_ms": floor,
+            "p99_reachable_here": floor is not None and floor <= GOAL_P99_MS}
 
 
 def main() -> None:
@@ -463,6 +487,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each case")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measurements per case; the median (by req/s) is reported")
+    parser.add_argument("--jitter-seconds", type=float, default=5.0,
+                        help="seconds of the CPU-stall probe (bench/jitter.py) on the server's "
+                             "core before and after the cases; 0 skips it")
     parser.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS",
                         help="before each case, wait up to this long for other processes "
                              "to leave the CPUs (for shared machines)")
@@ -493,6 +520,7 @@ def main() -> None:
 
     started = datetime.now(UTC)
     code = code_version()
+    jitter = {"before": machine_jitter(server_prefix, args.jitter_seconds, "before")}
     ref = bench_reference(wrk, reference, server_prefix)
     results = dict(zip(("reference_hello", "reference_sync_put", "reference_async_put"), ref,
                        strict=True))
@@ -503,11 +531,14 @@ def main() -> None:
         results["procflow_postgresql"] = bench_procflow(wrk, "PostgreSQL", pg_url,
                                                         server_prefix, args.procflow_loop)
 
+    jitter["after"] = machine_jitter(server_prefix, args.jitter_seconds, "after")
+
     baseline = results["reference_async_put"]["rps"]
     outcome = verdict(results, baseline)
     report: dict[str, Any] = {
         "started_at": started.isoformat(timespec="seconds"),
         "machine": machine(pg_url),
+        "machine_jitter": jitter,
         "procflow": code,
         "settings": {"runs": RUNS, "threads": 1, "connections": args.connections,
                      "duration_s": args.duration, "warmup_s": args.warmup, "pinned": pinned,
@@ -528,6 +559,10 @@ def main() -> None:
           f"SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}")
     print(f"goal ({outcome.get('goal', '')}): {'MET' if outcome['met'] else 'NOT MET'} "
           f"(ratio {outcome.get('ratio')}, p99 {outcome.get('p99_ms')} ms)")
+    if outcome.get("bare_stack_p99_ms") is not None and not outcome["p99_reachable_here"]:
+        print(f"note: the bare stack's own p99 (reference GET /hello) was "
+              f"{outcome['bare_stack_p99_ms']} ms, above the goal's {GOAL_P99_MS} ms: no PUT on "
+              "this stack can meet the p99 goal on this machine right now (see machine jitter)")
     print(f"procflow at {code['commit']} ({code['src_files_changed_since_commit']} files in src/ "
           "changed since)")
     if code_version() != code:
