@@ -282,6 +282,21 @@ def wait_until_quiet(limit_s: int) -> float:
 
 def bench_reference(wrk: Wrk, reference: Path, server_prefix: list[str]) -> list[dict[str, Any]]:
     print("reference app", flush=True)
+    proc, base = start_reference(reference, server_prefix)
+    try:
+        return [
+            wrk.measure("reference GET /hello", f"{base}/hello", proc.pid),
+            wrk.measure("reference sync PUT", base, proc.pid, reference / "put_reference.lua"),
+            wrk.measure("reference async PUT", base, proc.pid,
+                        reference / "put_reference_async.lua"),
+        ]
+    finally:
+        stop(proc)
+
+
+def start_reference(reference: Path,
+                    server_prefix: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    """The reference app on a fresh database, checked with one PUT; its process and URL."""
     db = RESULTS / "reference.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -291,19 +306,69 @@ def bench_reference(wrk: Wrk, reference: Path, server_prefix: list[str]) -> list
                   "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
                   "--log-level", "warning"], env=env, cwd=reference, log=log)
     base = f"http://127.0.0.1:{port}"
+    wait_ready(f"{base}/hello", proc, log)
+    status, body = put(f"{base}/a/organizations/org1/runs/{0:032x}")
+    if status != 200 or body["data"]["name"] != BODY["name"]:
+        fail(f"reference PUT answered {status}: {body}", log)
+    return proc, base
+
+
+def bench_interleaved(wrk: Wrk, reference: Path, server_prefix: list[str],
+                      loop: str | None) -> dict[str, dict[str, Any]]:
+    """The reference's async PUT and procflow's SQLite PUT in alternating rounds.
+
+    On a virtual machine whose speed drifts by a third within minutes, measuring one
+    contender after the other compares two machines. Here both servers run side by side
+    (one idles while the other is measured) and each round of one is followed by a round
+    of the other, so every pair of rounds shares the machine's state; the ratio reported is
+    the median of the pairs' ratios.
+    """
+    print("reference app and procflow on SQLite, interleaved", flush=True)
+    ref_proc, ref_base = start_reference(reference, server_prefix)
+    url = f"sqlite:///{RESULTS / 'procflow-bench.db'}"
+    seeded = seed("SQLite", url)
+    port, log = free_port(), RESULTS / "procflow-sqlite.log"
+    env = {**os.environ, "PROCFLOW_DATABASE_URL": url}
+    serve = ([sys.executable, str(BENCH / "serve_loop.py"), loop] if loop
+             else [str(Path(sys.executable).with_name("procflow")), "serve"])
+    proc = start([*server_prefix, *serve, "--host", "127.0.0.1", "--port", str(port)],
+                 env=env, cwd=BENCH, log=log)
+    base = f"http://127.0.0.1:{port}"
+    ours = {"BENCH_ORG": seeded["org_id"], "BENCH_TOKEN": seeded["token"], "BENCH_RUNS": str(RUNS)}
+    rounds, wrk.rounds = wrk.rounds, 1
     try:
-        wait_ready(f"{base}/hello", proc, log)
-        status, body = put(f"{base}/a/organizations/org1/runs/{0:032x}")
-        if status != 200 or body["data"]["name"] != BODY["name"]:
-            fail(f"reference PUT answered {status}: {body}", log)
-        return [
-            wrk.measure("reference GET /hello", f"{base}/hello", proc.pid),
-            wrk.measure("reference sync PUT", base, proc.pid, reference / "put_reference.lua"),
-            wrk.measure("reference async PUT", base, proc.pid,
-                        reference / "put_reference_async.lua"),
-        ]
+        wait_ready(f"{base}/health", proc, log)
+        check_first_put(base, seeded, log)
+        hello = wrk.measure("reference GET /hello", f"{ref_base}/hello", ref_proc.pid)
+        pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for _ in range(rounds):
+            pairs.append((
+                wrk.measure("reference async PUT", ref_base, ref_proc.pid,
+                            reference / "put_reference_async.lua"),
+                wrk.measure("procflow SQLite PUT", base, proc.pid, BENCH / "put_procflow.lua",
+                            ours),
+            ))
     finally:
+        wrk.rounds = rounds
         stop(proc)
+        stop(ref_proc)
+    ratios = [p["rps"] / r["rps"] for r, p in pairs if r["rps"]]
+    combined = {key: _median_round([pair[side] for pair in pairs])
+                for side, key in enumerate(("reference_async_put", "procflow_sqlite"))}
+    combined["procflow_sqlite"]["seed_seconds"] = seeded["seconds"]
+    combined["procflow_sqlite"]["paired_ratios"] = [round(x, 3) for x in ratios]
+    combined["procflow_sqlite"]["paired_ratio_median"] = round(sorted(ratios)[len(ratios) // 2], 3)
+    print(f"  paired ratios (procflow / reference, round by round): "
+          f"{', '.join(f'{x:.2f}' for x in ratios)}", flush=True)
+    return {"reference_hello": hello, **combined}
+
+
+def _median_round(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The single-round result with the median req/s, carrying every round's figures."""
+    middle = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+    everything = [round_ for r in results for round_ in r["rounds"]]
+    return {**middle, "rounds": everything, "rounds_rps": [r["rps"] for r in everything],
+            "failed_all_rounds": sum(r["failed_all_rounds"] for r in results)}
 
 
 def seed(label: str, url: str) -> dict[str, Any]:
@@ -460,7 +525,7 @@ def verdict(results: dict[str, dict[str, Any]], baseline: float) -> dict[str, An
     sqlite_run = results.get("procflow_sqlite")
     if not sqlite_run or not baseline:
         return {"met": False, "reason": "procflow on SQLite was not measured"}
-    ratio = sqlite_run["rps"] / baseline
+    ratio = sqlite_run.get("paired_ratio_median") or sqlite_run["rps"] / baseline
     p99 = sqlite_run["latency_ms"].get("p99", float("inf"))
     clean = sqlite_run["failed_all_rounds"] == 0
     floor = results["reference_hello"]["latency_ms"].get("p99")
@@ -487,6 +552,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each case")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measurements per case; the median (by req/s) is reported")
+    parser.add_argument("--interleave", action="store_true",
+                        help="alternate rounds of the reference's async PUT and procflow's "
+                             "SQLite PUT (both servers up) and report the median paired ratio; "
+                             "for machines whose speed drifts")
     parser.add_argument("--jitter-seconds", type=float, default=5.0,
                         help="seconds of the CPU-stall probe (bench/jitter.py) on the server's "
                              "core before and after the cases; 0 skips it")
@@ -521,12 +590,15 @@ def main() -> None:
     started = datetime.now(UTC)
     code = code_version()
     jitter = {"before": machine_jitter(server_prefix, args.jitter_seconds, "before")}
-    ref = bench_reference(wrk, reference, server_prefix)
-    results = dict(zip(("reference_hello", "reference_sync_put", "reference_async_put"), ref,
-                       strict=True))
-    sqlite_db = RESULTS / "procflow-bench.db"
-    results["procflow_sqlite"] = bench_procflow(wrk, "SQLite", f"sqlite:///{sqlite_db}",
-                                                server_prefix, args.procflow_loop)
+    if args.interleave:
+        results = bench_interleaved(wrk, reference, server_prefix, args.procflow_loop)
+    else:
+        ref = bench_reference(wrk, reference, server_prefix)
+        results = dict(zip(("reference_hello", "reference_sync_put", "reference_async_put"),
+                           ref, strict=True))
+        sqlite_db = RESULTS / "procflow-bench.db"
+        results["procflow_sqlite"] = bench_procflow(wrk, "SQLite", f"sqlite:///{sqlite_db}",
+                                                    server_prefix, args.procflow_loop)
     if pg_url:
         results["procflow_postgresql"] = bench_procflow(wrk, "PostgreSQL", pg_url,
                                                         server_prefix, args.procflow_loop)
@@ -544,6 +616,7 @@ def main() -> None:
                      "duration_s": args.duration, "warmup_s": args.warmup, "pinned": pinned,
                      "rounds": max(1, args.rounds),
                      "procflow_loop": args.procflow_loop or "as shipped (procflow serve)",
+                     "interleaved": args.interleave,
                      "server_workers": 1},
         "results": results,
         "goal": outcome,
@@ -559,6 +632,15 @@ def main() -> None:
           f"SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}")
     print(f"goal ({outcome.get('goal', '')}): {'MET' if outcome['met'] else 'NOT MET'} "
           f"(ratio {outcome.get('ratio')}, p99 {outcome.get('p99_ms')} ms)")
+    before, after = jitter.get("before"), jitter.get("after")
+    if before and after:
+        drift = after["chunk_ms"]["p50"] / before["chunk_ms"]["p50"] - 1
+        if abs(drift) > 0.10:
+            print(f"WARNING: the machine's speed changed by {100 * drift:+.0f}% during the run "
+                  "(the jitter probe's chunk, before against after): "
+                  + ("the ratio is the median of paired rounds for that reason"
+                     if args.interleave else "ratios between cases measured minutes apart "
+                     "are unreliable; --interleave pairs the rounds"))
     if outcome.get("bare_stack_p99_ms") is not None and not outcome["p99_reachable_here"]:
         print(f"note: the bare stack's own p99 (reference GET /hello) was "
               f"{outcome['bare_stack_p99_ms']} ms, above the goal's {GOAL_P99_MS} ms: no PUT on "
