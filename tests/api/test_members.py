@@ -56,6 +56,20 @@ def test_list_shows_every_member_with_role(world: World) -> None:
     assert page["meta"]["pagination"]["total_pages"] == 2
 
 
+def test_users_list_is_every_member_unpaged(world: World, other_world: World) -> None:
+    for _ in range(2):
+        assert invite(world).status_code == 201
+    response = world.call("GET", "/users-list", world.light)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"data"}
+    assert len(body["data"]) == 5
+    assert all(set(item) == MEMBER_KEYS for item in body["data"])
+    paged = world.call("GET", "/users?per_page=100").json()["data"]
+    assert body["data"] == paged
+    assert other_world.admin.user_id not in {item["id"] for item in body["data"]}
+
+
 def test_get_one_member_and_404s(world: World, other_world: World) -> None:
     data = world.call("GET", f"/users/{world.standard.user_id}").json()["data"]
     assert set(data) == MEMBER_KEYS
@@ -147,3 +161,15 @@ def test_inviting_a_disabled_member_is_422(world: World) -> None:
     email = world.call("GET", f"/users/{world.standard.user_id}").json()["data"]["email"]
     assert world.call("DELETE", f"/users/{world.standard.user_id}/disable").status_code == 200
     assert_invalid(world.call("POST", "/users/invite", json={"email": email}), "email")
+
+
+def test_approve_answers_the_member_unchanged_and_is_admin_only(
+    world: World, other_world: World
+) -> None:
+    path = f"/users/{world.light.user_id}/approve"
+    before = world.call("GET", f"/users/{world.light.user_id}").json()["data"]
+    approved = world.call("PUT", path)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["data"] == before
+    assert world.call("PUT", path, world.standard).status_code == 403
+    assert world.call("PUT", f"/users/{other_world.admin.user_id}/approve").status_code == 404

@@ -417,3 +417,16 @@ def test_step_and_field_housekeeping(sdk: Any, world: World) -> None:
 
     assert sdk.get_current_user_info(org).id == world.admin.user_id
     assert sdk.get_organization(org).id == org
+
+
+def test_members_listed_paged_and_unpaged(sdk: Any, world: World) -> None:
+    paged = sdk.get_organization_users(world.org_id)
+    unpaged = sdk.get_organization_users_list(world.org_id)
+    expected = {world.admin.user_id, world.standard.user_id, world.light.user_id}
+    assert {user.id for user in paged.data} == expected
+    assert {user.id for user in unpaged.data} == expected
+    assert unpaged.count == 3
+    one = sdk.get_user(world.org_id, world.standard.user_id)
+    assert one is not None
+    assert one.id == world.standard.user_id
+    assert sdk.approve_user(world.org_id, world.light.user_id) is True

@@ -236,6 +236,7 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("PUT", O + "/groups/{group_id}"): Policy("AS", body=same({"name": "Renamed group"})),
     ("DELETE", O + "/groups/{group_id}"): Policy("AS"),
     ("GET", O + "/users"): Policy("ASL"),
+    ("GET", O + "/users-list"): Policy("ASL"),
     ("POST", O + "/users/invite"): Policy(
         "A", body=lambda _i: {"email": f"invitee-{uuid4().hex[:8]}@example.com"}
     ),
@@ -243,6 +244,7 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("PUT", O + "/users/{user_id}/role"): Policy("A", body=same({"role": "light"})),
     ("DELETE", O + "/users/{user_id}/disable"): Policy("A"),
     ("PUT", O + "/users/{user_id}/enable"): Policy("A"),
+    ("PUT", O + "/users/{user_id}/approve"): Policy("A"),
     # activity
     ("GET", O + "/activity-feeds"): Policy("ASL"),
     # guests

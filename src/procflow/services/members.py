@@ -138,6 +138,13 @@ def enable(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
     return _view(uow, membership)
 
 
+def approve(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
+    """Tallyfy approves members who asked to join; procflow's are approved when invited,
+    so this only checks the caller's right and answers the member unchanged."""
+    _ensure_admin(caller, "approve members")
+    return _view(uow, _membership(uow, caller, user_id))
+
+
 def _active_admins(uow: UnitOfWork, org_id: str) -> int:
     return int(
         uow.session.scalar(

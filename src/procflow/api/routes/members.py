@@ -9,7 +9,13 @@ from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.people import member_json
 from procflow.api.schemas.base import ERRORS
-from procflow.api.schemas.members import MemberEnvelope, MemberInvite, MemberList, RoleChange
+from procflow.api.schemas.members import (
+    MemberAll,
+    MemberEnvelope,
+    MemberInvite,
+    MemberList,
+    RoleChange,
+)
 from procflow.services import members
 from procflow.services.members import MemberView
 
@@ -37,6 +43,12 @@ async def list_members(request: Request, caller: CurrentCaller, uow: Db, page: P
     return JsonResponse(envelope.page_of(data, total, page, request.url))
 
 
+@router.get("/users-list", response_model=MemberAll, summary="Every member, unpaged")
+async def all_members(caller: CurrentCaller, uow: Db) -> Response:
+    views, _total = members.list_members(uow, caller, offset=0, limit=None)
+    return JsonResponse({"data": [member_json(v.user, v.membership) for v in views]})
+
+
 @router.post(
     "/users/invite", status_code=201, response_model=MemberEnvelope, summary="Invite a member"
 )
@@ -61,6 +73,11 @@ async def change_role(
 )
 async def disable_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> Response:
     return _item(members.disable(uow, caller, user_id))
+
+
+@router.put("/users/{user_id}/approve", response_model=MemberEnvelope, summary="Approve a member")
+async def approve_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> Response:
+    return _item(members.approve(uow, caller, user_id))
 
 
 @router.put("/users/{user_id}/enable", response_model=MemberEnvelope, summary="Enable a member")

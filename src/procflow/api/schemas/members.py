@@ -49,3 +49,7 @@ class MemberEnvelope(BaseModel):
 class MemberList(BaseModel):
     data: list[MemberOut]
     meta: Meta
+
+
+class MemberAll(BaseModel):
+    data: list[MemberOut]
