@@ -1,8 +1,12 @@
-"""`/organizations/{org}/users`: list, get, invite, role, disable and enable."""
+"""`/organizations/{org}/users`: list, get, invite, profile, role, disable, enable, approve."""
 
 from typing import Any
 from uuid import uuid4
 
+from sqlalchemy import select
+
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.storage.models import Activity
 from tests.factories import World
 
 MEMBER_KEYS = {
@@ -173,3 +177,59 @@ def test_approve_answers_the_member_unchanged_and_is_admin_only(
     assert approved.json()["data"] == before
     assert world.call("PUT", path, world.standard).status_code == 403
     assert world.call("PUT", f"/users/{other_world.admin.user_id}/approve").status_code == 404
+
+
+def member_changes(world: World, user_id: int) -> list[tuple[str | None, Any, Any]]:
+    with UnitOfWork(world.factory, write=False) as uow:
+        rows = uow.session.scalars(
+            select(Activity)
+            .where(Activity.org_id == world.org_id, Activity.object_id == str(user_id))
+            .order_by(Activity.id)
+        )
+        return [(a.field, a.old_value, a.new_value) for a in rows if a.verb == "updated"]
+
+
+def test_members_edit_their_own_profile(world: World) -> None:
+    path = f"/users/{world.standard.user_id}"
+    response = world.call(
+        "PUT",
+        path,
+        world.standard,
+        json={"first_name": "  Sam ", "last_name": "Ortiz", "timezone": "Europe/Paris"},
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    names = (data["first_name"], data["last_name"], data["full_name"])
+    assert names == ("Sam", "Ortiz", "Sam Ortiz")
+    assert data["timezone"] == "Europe/Paris"
+    assert set(data) == MEMBER_KEYS
+    assert world.call("GET", path).json()["data"] == data
+    again = world.call("PUT", path, world.standard, json={"last_name": "Ortiz"})
+    assert again.json()["data"] == data
+    assert [change[0] for change in member_changes(world, world.standard.user_id)] == [
+        "first_name",
+        "last_name",
+        "timezone",
+    ]
+
+
+def test_profile_rights_and_validation(world: World, other_world: World) -> None:
+    standard = f"/users/{world.standard.user_id}"
+    assert world.call("PUT", standard, world.light, json={"first_name": "X"}).status_code == 403
+    renamed = world.call("PUT", standard, json={"first_name": "By admin"})
+    assert renamed.status_code == 200
+    assert renamed.json()["data"]["first_name"] == "By admin"
+    other = f"/users/{other_world.admin.user_id}"
+    assert world.call("PUT", other, json={"first_name": "X"}).status_code == 404
+    before = world.call("GET", standard).json()["data"]
+    for body, field in [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"timezone": None}, "timezone"),
+        ({"first_name": None}, "first_name"),
+        ({"last_name": "x" * 101}, "last_name"),
+        ({"first_name": 7}, "first_name"),
+        ({"first_name": "Fine", "timezone": "nowhere"}, "timezone"),
+    ]:
+        assert_invalid(world.call("PUT", standard, json=body), field)
+    assert world.call("GET", standard).json()["data"] == before
+    assert world.call("PUT", "/users/invite", json={"first_name": "X"}).status_code == 405

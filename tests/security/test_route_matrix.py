@@ -241,6 +241,7 @@ ROUTES: dict[tuple[str, str], Policy] = {
         "A", body=lambda _i: {"email": f"invitee-{uuid4().hex[:8]}@example.com"}
     ),
     ("GET", O + "/users/{user_id}"): Policy("ASL"),
+    ("PUT", O + "/users/{user_id}"): Policy("AS", body=same({"first_name": "Renamed"})),
     ("PUT", O + "/users/{user_id}/role"): Policy("A", body=same({"role": "light"})),
     ("DELETE", O + "/users/{user_id}/disable"): Policy("A"),
     ("PUT", O + "/users/{user_id}/enable"): Policy("A"),

@@ -1,4 +1,5 @@
-"""Use cases on the members of an organization: list, invite, change role, disable, enable.
+"""Use cases on the members of an organization: list, invite, edit a profile, change role,
+disable, enable.
 
 Every member reads the member list; only admins change it. An organization always keeps
 at least one active admin, and nobody disables themselves.
@@ -12,12 +13,14 @@ from sqlalchemy import func, select
 
 from procflow.domain.permissions import Caller, Role
 from procflow.domain.timeutil import utcnow
+from procflow.domain.timezones import is_known_timezone
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, organizations
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Membership, User
 
 NAME_MAX = 100
+PROFILE_KEYS = ("first_name", "last_name", "timezone")
 MAX_USER_ID = 2**31 - 1
 
 
@@ -98,6 +101,42 @@ def invite(uow: UnitOfWork, caller: Caller, body: Mapping[str, Any]) -> MemberVi
     activity.record(uow, caller, "invited", "member", str(user.id), new=role.value)
     uow.session.flush()
     return get_member(uow, caller, user.id)
+
+
+def update_profile(
+    uow: UnitOfWork, caller: Caller, user_id: int, body: Mapping[str, Any]
+) -> MemberView:
+    """Change a member's names or time zone: their own, or anyone's for an admin.
+
+    The profile belongs to the person, so a change shows in every organization they are
+    a member of; it is recorded in this one's activity trail. Only the keys sent change.
+    """
+    membership = _membership(uow, caller, user_id)
+    if user_id != caller.user_id:
+        _ensure_admin(caller, "edit other members")
+    errors: dict[str, list[str]] = {}
+    values = {key: body[key] for key in PROFILE_KEYS if key in body}
+    for key, value in values.items():
+        if value is None:
+            errors[key] = [f"The {key} may not be null."]
+    for key in ("first_name", "last_name"):
+        if isinstance(values.get(key), str) and len(values[key].strip()) > NAME_MAX:
+            errors[key] = [f"The {key} may not exceed {NAME_MAX} characters."]
+        elif isinstance(values.get(key), str):
+            values[key] = values[key].strip()
+    zone = values.get("timezone")
+    if isinstance(zone, str) and not is_known_timezone(zone):
+        errors["timezone"] = ["The timezone must be an IANA time zone name, such as Europe/Paris."]
+    if errors:
+        raise ValidationFailed(errors)
+    user = uow.session.get_one(User, user_id)
+    changes = [(k, getattr(user, k), v) for k, v in values.items() if getattr(user, k) != v]
+    if changes:
+        for key, _, value in changes:
+            setattr(user, key, value)
+        activity.record_changes(uow, caller, "member", str(user_id), changes)
+        uow.session.flush()
+    return _view(uow, membership)
 
 
 def set_role(uow: UnitOfWork, caller: Caller, user_id: int, role: str) -> MemberView:

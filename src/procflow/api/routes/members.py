@@ -14,6 +14,7 @@ from procflow.api.schemas.members import (
     MemberEnvelope,
     MemberInvite,
     MemberList,
+    MemberUpdate,
     RoleChange,
 )
 from procflow.services import members
@@ -59,6 +60,15 @@ async def invite_member(caller: CurrentCaller, uow: Db, body: MemberInvite) -> R
 @router.get("/users/{user_id:int}", response_model=MemberEnvelope, summary="Get a member")
 async def get_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> Response:
     return _item(members.get_member(uow, caller, user_id))
+
+
+@router.put(
+    "/users/{user_id:int}", response_model=MemberEnvelope, summary="Update a member's profile"
+)
+async def update_member(
+    user_id: UserPath, caller: CurrentCaller, uow: Db, body: MemberUpdate
+) -> Response:
+    return _item(members.update_profile(uow, caller, user_id, body.present()))
 
 
 @router.put("/users/{user_id}/role", response_model=MemberEnvelope, summary="Change a role")

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from procflow.api.schemas.base import Input, Meta, documented
+from procflow.domain.timezones import known_timezones
 
 RoleName = Literal["admin", "standard", "light"]
 
@@ -16,6 +17,18 @@ class MemberInvite(Input):
     first_name: str | None = None
     last_name: str | None = None
     role: RoleName | None = None
+
+
+class MemberUpdate(Input):
+    """`PUT /users/{id}`: only the keys sent change; none of them may be `null`."""
+
+    NOT_NULL = ("first_name", "last_name", "timezone")
+
+    first_name: Annotated[str, Field(max_length=500), documented(maxLength=100)] | None = None
+    last_name: Annotated[str, Field(max_length=500), documented(maxLength=100)] | None = None
+    timezone: (
+        Annotated[str, Field(max_length=64), documented(enum=list(known_timezones()))] | None
+    ) = None
 
 
 class RoleChange(Input):
