@@ -1,8 +1,9 @@
 """Use cases on the members of an organization: list, invite, edit a profile, change role,
 disable, enable.
 
-Every member reads the member list; only admins change it. An organization always keeps
-at least one active admin, and nobody disables themselves.
+Every member reads the member list and edits their own profile; only admins change the
+rest. An organization always keeps at least one active admin, and nobody disables
+themselves.
 """
 
 from collections.abc import Mapping
