@@ -357,7 +357,9 @@ def bench_interleaved(wrk: Wrk, reference: Path, server_prefix: list[str],
                 for side, key in enumerate(("reference_async_put", "procflow_sqlite"))}
     combined["procflow_sqlite"]["seed_seconds"] = seeded["seconds"]
     combined["procflow_sqlite"]["paired_ratios"] = [round(x, 3) for x in ratios]
-    combined["procflow_sqlite"]["paired_ratio_median"] = round(sorted(ratios)[len(ratios) // 2], 3)
+    if ratios:
+        combined["procflow_sqlite"]["paired_ratio_median"] = round(
+            sorted(ratios)[len(ratios) // 2], 3)
     print(f"  paired ratios (procflow / reference, round by round): "
           f"{', '.join(f'{x:.2f}' for x in ratios)}", flush=True)
     return {"reference_hello": hello, **combined}
