@@ -3,6 +3,7 @@
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -74,3 +75,62 @@ def test_db_upgrade(database: str) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0
     assert "up to date" in result.stdout
+
+
+def token_rows(email: str) -> list[dict[str, Any]]:
+    listed = run_json("tokens", "list", "--email", email, "--json")
+    rows = listed["tokens"]
+    assert isinstance(rows, list)
+    return rows
+
+
+def test_tokens_list_and_revoke(database: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from procflow.api.app import create_app
+    from procflow.settings import Settings
+
+    first = run_json("init", "--org-name", "Acme", "--email", "admin@example.com", "--json")
+    org, token = str(first["org_id"]), str(first["token"])
+    second = str(run_json("tokens", "create", "--email", "admin@example.com", "--json")["token"])
+    listed = run_json("tokens", "list", "--email", "ADMIN@example.com", "--json")
+    assert listed["user_id"] == first["user_id"]
+    assert token not in json.dumps(listed)
+    rows = token_rows("admin@example.com")
+    assert [row["prefix"] for row in rows] == [token[:8], second[:8]]
+    assert all(row["revoked_at"] is None and row["created_at"].endswith("Z") for row in rows)
+    first_id, second_id = (row["id"] for row in rows)
+
+    api = create_app(Settings(database_url=database, auth_cache_seconds=0))
+    with TestClient(api) as client:
+
+        def status(bearer: str) -> int:
+            headers = {"Authorization": f"Bearer {bearer}"}
+            return client.get(f"/organizations/{org}/runs", headers=headers).status_code
+
+        assert (status(token), status(second)) == (200, 200)
+        assert run_json("tokens", "revoke", "--token", token, "--json") == {"revoked": [first_id]}
+        assert (status(token), status(second)) == (401, 200)
+        assert run_json("tokens", "revoke", "--token", token, "--json") == {"revoked": []}
+        from_stdin = ["tokens", "revoke", "--token", "-", "--json"]
+        result = runner.invoke(app, from_stdin, input=second)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == {"revoked": [second_id]}
+        assert status(second) == 401
+    run_json("tokens", "create", "--email", "admin@example.com", "--json")
+    third_id = token_rows("admin@example.com")[-1]["id"]
+    revoked = run_json("tokens", "revoke", "--email", "admin@example.com", "--json")
+    assert revoked == {"revoked": [third_id]}
+    assert all(row["revoked_at"] is not None for row in token_rows("admin@example.com"))
+    assert run_json("tokens", "revoke", "--id", str(first_id), "--json") == {"revoked": []}
+
+
+def test_tokens_revoke_refusals(database: str) -> None:
+    run_json("init", "--org-name", "Acme", "--email", "admin@example.com", "--json")
+    assert runner.invoke(app, ["tokens", "revoke", "--token", "pf" + "0" * 64]).exit_code == 1
+    assert runner.invoke(app, ["tokens", "revoke", "--id", "999"]).exit_code == 1
+    assert runner.invoke(app, ["tokens", "revoke", "--email", "no@example.com"]).exit_code == 1
+    assert runner.invoke(app, ["tokens", "list", "--email", "no@example.com"]).exit_code == 1
+    assert runner.invoke(app, ["tokens", "revoke"]).exit_code == 2
+    both = ["tokens", "revoke", "--id", "1", "--email", "a@b.c"]
+    assert runner.invoke(app, both).exit_code == 2

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from procflow.domain.permissions import Role
+from procflow.domain.timeutil import format_ts
 from procflow.errors import ProcflowError
 from procflow.services import organizations
 from procflow.services.unit_of_work import UnitOfWork
@@ -140,6 +141,66 @@ def tokens_create(
         typer.echo(json.dumps({"user_id": user_id, "token": token}))
         return
     console.print(f"token: {token}\n(shown once)")
+
+
+@tokens_app.command("list")
+def tokens_list(
+    email: Annotated[str, typer.Option(help="Email of the person whose tokens to list.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """List a person's tokens (their first characters only) and whether each is revoked."""
+    try:
+        with _unit_of_work() as uow:
+            user_id, found = organizations.tokens_of(uow, email=email)
+    except ProcflowError as error:
+        raise _fail(error) from error
+    rows = [
+        {
+            "id": t.id,
+            "prefix": t.prefix,
+            "created_at": format_ts(t.created_at),
+            "revoked_at": format_ts(t.revoked_at),
+        }
+        for t in found
+    ]
+    if as_json:
+        typer.echo(json.dumps({"user_id": user_id, "tokens": rows}))
+        return
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "live"
+        console.print(f"{row['id']:>6}  {row['prefix']}…  created {row['created_at']}  {state}")
+    if not rows:
+        console.print("no tokens")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token: Annotated[
+        str | None, typer.Option(help="The token itself; '-' reads it from standard input.")
+    ] = None,
+    token_id: Annotated[
+        int | None, typer.Option("--id", help="A token's id, as `tokens list` shows it.")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option(help="Revoke every live token of this person.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke a token at once: by its value, by its id, or all of a person's by email."""
+    if sum(option is not None for option in (token, token_id, email)) != 1:
+        err.print("[red]error:[/red] give exactly one of --token, --id and --email")
+        raise typer.Exit(code=2)
+    if token == "-":
+        token = typer.get_text_stream("stdin").read().strip()
+    try:
+        with _unit_of_work() as uow:
+            revoked = organizations.revoke_tokens(uow, token=token, token_id=token_id, email=email)
+    except ProcflowError as error:
+        raise _fail(error) from error
+    if as_json:
+        typer.echo(json.dumps({"revoked": revoked}))
+        return
+    console.print(f"revoked: {len(revoked)} token(s)" + (f" (ids {revoked})" if revoked else ""))
 
 
 @db_app.command("upgrade")

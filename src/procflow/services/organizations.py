@@ -1,14 +1,16 @@
 """Bootstrap and membership: organizations, their members, and their tokens."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 
 from procflow.domain.permissions import Role
+from procflow.domain.timeutil import utcnow
 from procflow.errors import NotFound, ValidationFailed
-from procflow.services.auth import issue_token
+from procflow.services.auth import hash_token, issue_token
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import Membership, Organization, User
+from procflow.storage.models import AccessToken, Membership, Organization, User
 
 MAX_USER_ID = 2**31 - 1  # user ids are 32-bit integers in the database
 
@@ -70,6 +72,65 @@ def create_token(uow: UnitOfWork, *, email: str) -> tuple[int, str]:
     if user is None:
         raise NotFound("User")
     return user.id, issue_token(uow, user.id)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What may be shown of a token: never the token, only its first characters."""
+
+    id: int
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def tokens_of(uow: UnitOfWork, *, email: str) -> tuple[int, list[TokenInfo]]:
+    """A person's personal access tokens, live and revoked, oldest first."""
+    user = _user_by_email(uow, email)
+    if user is None:
+        raise NotFound("User")
+    rows = uow.session.scalars(
+        select(AccessToken).where(AccessToken.user_id == user.id).order_by(AccessToken.id)
+    )
+    return user.id, [TokenInfo(t.id, t.prefix, t.created_at, t.revoked_at) for t in rows]
+
+
+def revoke_tokens(
+    uow: UnitOfWork,
+    *,
+    token: str | None = None,
+    token_id: int | None = None,
+    email: str | None = None,
+) -> list[int]:
+    """Revoke one token (by its value or id) or every live token of a person (by email).
+
+    Answers the ids revoked now; a token revoked before stays as it was, so repeating a
+    revocation is harmless. A running server stops accepting the token within its caller
+    cache's lifetime (`PROCFLOW_AUTH_CACHE_SECONDS`).
+    """
+    query = select(AccessToken)
+    if token is not None:
+        query = query.where(AccessToken.token_hash == hash_token(token))
+    elif token_id is not None:
+        query = query.where(AccessToken.id == token_id)
+    elif email is not None:
+        user = _user_by_email(uow, email)
+        if user is None:
+            raise NotFound("User")
+        query = query.where(AccessToken.user_id == user.id)
+    else:
+        raise ValidationFailed.one("token", "Name a token, a token id or an email.")
+    found = list(uow.session.scalars(query.order_by(AccessToken.id)))
+    if not found and email is None:
+        raise NotFound("Token")
+    now = utcnow()
+    revoked = []
+    for access_token in found:
+        if access_token.revoked_at is None:
+            access_token.revoked_at = now
+            revoked.append(access_token.id)
+    uow.session.flush()
+    return revoked
 
 
 def next_sequence(uow: UnitOfWork, org_id: str, column: str) -> int:
