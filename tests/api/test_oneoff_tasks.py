@@ -1,4 +1,5 @@
-"""One-off tasks (outside any process), the organization's task list and `/me/tasks`."""
+"""One-off tasks (outside any process), the organization's task list, a member's tasks and
+`/me/tasks`."""
 
 from typing import Any
 
@@ -213,3 +214,34 @@ def test_me_tasks(world: World, client: Any) -> None:
     assert {t["id"] for t in every} == {mine["id"], done["id"]}
     assert client.get("/api/me/tasks", headers=world.light.headers).status_code == 200
     assert client.get("/me/tasks").status_code == 401
+
+
+def test_a_members_tasks(world: World, other_world: World) -> None:
+    lights = create(world, owners={"users": [world.light.user_id]})
+    standards = create(world)
+    done = create(world, owners={"users": [world.light.user_id, world.standard.user_id]})
+    world.call("POST", "/completed-tasks", json={"task_id": done["id"]})
+    path = f"/users/{world.standard.user_id}/tasks"
+    body = world.call("GET", path).json()
+    assert [t["id"] for t in body["data"]] == [standards["id"]]
+    assert all(set(t) == TASK_KEYS for t in body["data"])
+    assert body["meta"]["pagination"]["total"] == 1
+    every = world.call("GET", f"{path}?status=all&sort_by=newest").json()["data"]
+    assert [t["id"] for t in every] == [done["id"], standards["id"]]
+    # a light member sees another member's tasks only where the light member is involved
+    light_view = world.call("GET", f"{path}?status=all", world.light).json()["data"]
+    assert [t["id"] for t in light_view] == [done["id"]]
+    own = world.call("GET", f"/users/{world.light.user_id}/tasks", world.light).json()["data"]
+    assert [t["id"] for t in own] == [lights["id"]]
+    for unknown in (other_world.admin.user_id, 2**31, 999_999):
+        response = world.call("GET", f"/users/{unknown}/tasks")
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "RESOURCE_NOT_FOUND"
+    group = world.call(
+        "POST", "/groups", json={"name": "Buyers", "members": [world.standard.user_id]}
+    )
+    assert group.status_code == 201, group.text
+    grouped = create(world, owners={"users": [], "groups": [group.json()["data"]["id"]]})
+    assert world.call("DELETE", f"/users/{world.standard.user_id}/disable").status_code == 200
+    listed = {t["id"] for t in world.call("GET", path).json()["data"]}
+    assert listed == {standards["id"], grouped["id"]}

@@ -430,3 +430,5 @@ def test_members_listed_paged_and_unpaged(sdk: Any, world: World) -> None:
     assert one is not None
     assert one.id == world.standard.user_id
     assert sdk.approve_user(world.org_id, world.light.user_id) is True
+    tasks_of_standard = sdk.get_user_tasks(world.org_id, world.standard.user_id)
+    assert tasks_of_standard.data == []

@@ -237,6 +237,7 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("DELETE", O + "/groups/{group_id}"): Policy("AS"),
     ("GET", O + "/users"): Policy("ASL"),
     ("GET", O + "/users-list"): Policy("ASL"),
+    ("GET", O + "/users/{user_id}/tasks"): Policy("ASL"),
     ("POST", O + "/users/invite"): Policy(
         "A", body=lambda _i: {"email": f"invitee-{uuid4().hex[:8]}@example.com"}
     ),

@@ -26,7 +26,7 @@ from procflow.domain.timeutil import advance, parse_ts, utcnow
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, organizations, people, references, run_fields, runs
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import Run, RunField, Step, Task, TaskOwner
+from procflow.storage.models import Membership, Run, RunField, Step, Task, TaskOwner
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories import tasks as repo
 from procflow.storage.repositories.runs import RunBundle
@@ -181,9 +181,13 @@ def list_org_tasks(
     limit: int | None,
     now: datetime,
     with_run: bool = False,
+    assignee: int | None = None,
 ) -> tuple[list[TaskView], int]:
-    """Tasks of the organization; light members see only those they are involved in."""
+    """Tasks of the organization (or only those assigned to `assignee`, directly or through
+    a group); light members see only those they are involved in."""
     query = select(Task).where(Task.org_id == caller.org_id)
+    if assignee is not None:
+        query = query.where(repo.assigned_to(assignee))
     if flt.archived not in ("only", "true"):
         query = query.where(repo.live_runs())
     if caller.role is Role.LIGHT:
@@ -196,6 +200,30 @@ def list_org_tasks(
         )
     found, total = repo.page(uow.session, repo.filtered(query, flt, now), flt.sort, offset, limit)
     return views(uow, found, steps=True, bundles=with_run), total
+
+
+def member_tasks(
+    uow: UnitOfWork,
+    caller: Caller,
+    user_id: int,
+    flt: TaskFilter,
+    *,
+    offset: int,
+    limit: int | None,
+    now: datetime,
+    with_run: bool = False,
+) -> tuple[list[TaskView], int]:
+    """Tasks of the organization assigned to one of its members (directly or through a
+    group), as the caller may see them: light members see only the tasks they are involved
+    in (as in the task list)."""
+    member = select(Membership.id).where(
+        Membership.org_id == caller.org_id, Membership.user_id == user_id
+    )
+    if user_id > organizations.MAX_USER_ID or uow.session.scalar(member) is None:
+        raise NotFound("User")  # disabled members are members still: their tasks remain
+    return list_org_tasks(
+        uow, caller, flt, offset=offset, limit=limit, now=now, with_run=with_run, assignee=user_id
+    )
 
 
 def my_tasks(

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from procflow.api.conditional import (
     CREATED_TAGGED,
@@ -402,7 +402,37 @@ async def reopen_task(
     return _item(view, frozenset(), uow)
 
 
-# ---- the caller's own tasks ----------------------------------------------------------
+# ---- a member's tasks, the caller's own tasks -----------------------------------------
+
+
+@router.get(
+    ORG + "/users/{user_id:int}/tasks",
+    response_model=ListEnvelope,
+    summary="Tasks assigned to a member",
+)
+async def member_tasks(
+    request: Request,
+    user_id: Annotated[int, Path(ge=1, le=2**53)],
+    caller: CurrentCaller,
+    uow: Db,
+    page: Paging,
+    include: Includes,
+    status: Text = None,
+    sort: Text = None,
+    sort_by: Text = None,
+) -> Response:
+    flt = TaskFilter(status=status or "active", sort=sort or sort_by or "deadline")
+    found = tasks.member_tasks(
+        uow,
+        caller,
+        user_id,
+        flt,
+        offset=0 if page.unpaged else page.offset,
+        limit=None if page.unpaged else page.size,
+        now=utcnow(),
+        with_run="run" in include,
+    )
+    return _page(request, found, page, include)
 
 
 @router.get("/me/tasks", response_model=ListEnvelope, summary="Tasks assigned to the caller")
