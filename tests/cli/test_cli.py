@@ -129,6 +129,8 @@ def test_tokens_revoke_refusals(database: str) -> None:
     run_json("init", "--org-name", "Acme", "--email", "admin@example.com", "--json")
     assert runner.invoke(app, ["tokens", "revoke", "--token", "pf" + "0" * 64]).exit_code == 1
     assert runner.invoke(app, ["tokens", "revoke", "--id", "999"]).exit_code == 1
+    assert runner.invoke(app, ["tokens", "revoke", "--id", str(2**70)]).exit_code == 1
+    assert runner.invoke(app, ["tokens", "revoke", "--id", "-1"]).exit_code == 1
     assert runner.invoke(app, ["tokens", "revoke", "--email", "no@example.com"]).exit_code == 1
     assert runner.invoke(app, ["tokens", "list", "--email", "no@example.com"]).exit_code == 1
     assert runner.invoke(app, ["tokens", "revoke"]).exit_code == 2

@@ -13,6 +13,7 @@ from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import AccessToken, Membership, Organization, User
 
 MAX_USER_ID = 2**31 - 1  # user ids are 32-bit integers in the database
+MAX_TOKEN_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def revoke_tokens(
     if token is not None:
         query = query.where(AccessToken.token_hash == hash_token(token))
     elif token_id is not None:
+        if not 0 < token_id <= MAX_TOKEN_ID:
+            raise NotFound("Token")
         query = query.where(AccessToken.id == token_id)
     elif email is not None:
         user = _user_by_email(uow, email)
