@@ -326,19 +326,9 @@ def bench_interleaved(wrk: Wrk, reference: Path, server_prefix: list[str],
     print("reference app and procflow on SQLite, interleaved", flush=True)
     ref_proc, ref_base = start_reference(reference, server_prefix)
     url = f"sqlite:///{RESULTS / 'procflow-bench.db'}"
-    seeded = seed("SQLite", url)
-    port, log = free_port(), RESULTS / "procflow-sqlite.log"
-    env = {**os.environ, "PROCFLOW_DATABASE_URL": url}
-    serve = ([sys.executable, str(BENCH / "serve_loop.py"), loop] if loop
-             else [str(Path(sys.executable).with_name("procflow")), "serve"])
-    proc = start([*server_prefix, *serve, "--host", "127.0.0.1", "--port", str(port)],
-                 env=env, cwd=BENCH, log=log)
-    base = f"http://127.0.0.1:{port}"
-    ours = {"BENCH_ORG": seeded["org_id"], "BENCH_TOKEN": seeded["token"], "BENCH_RUNS": str(RUNS)}
+    proc, base, seeded = start_procflow("SQLite", url, server_prefix, loop)
     rounds, wrk.rounds = wrk.rounds, 1
     try:
-        wait_ready(f"{base}/health", proc, log)
-        check_first_put(base, seeded, log)
         hello = wrk.measure("reference GET /hello", f"{ref_base}/hello", ref_proc.pid)
         pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for _ in range(rounds):
@@ -346,7 +336,7 @@ def bench_interleaved(wrk: Wrk, reference: Path, server_prefix: list[str],
                 wrk.measure("reference async PUT", ref_base, ref_proc.pid,
                             reference / "put_reference_async.lua"),
                 wrk.measure("procflow SQLite PUT", base, proc.pid, BENCH / "put_procflow.lua",
-                            ours),
+                            lua_env(seeded)),
             ))
     finally:
         wrk.rounds = rounds
@@ -405,25 +395,41 @@ def check_first_put(base: str, seeded: dict[str, Any], log: Path) -> None:
         fail(f"procflow's first PUT answered {status}; unexpected: {wrong or body}", log)
 
 
-def bench_procflow(wrk: Wrk, label: str, url: str, server_prefix: list[str],
-                   loop: str | None) -> dict[str, Any]:
-    print(f"procflow on {label}" + (f" ({loop} event loop)" if loop else ""), flush=True)
+def start_procflow(label: str, url: str, server_prefix: list[str], loop: str | None,
+                   ) -> tuple[subprocess.Popen[bytes], str, dict[str, Any]]:
+    """A freshly seeded procflow, served and checked with one PUT: its process, URL and
+    what the seed made (organization, token, seconds)."""
     seeded = seed(label, url)
     port, log = free_port(), RESULTS / f"procflow-{label.lower()}.log"
-    procflow = Path(sys.executable).with_name("procflow")
     env = {**os.environ, "PROCFLOW_DATABASE_URL": url}
     serve = ([sys.executable, str(BENCH / "serve_loop.py"), loop] if loop
-             else [str(procflow), "serve"])
+             else [str(Path(sys.executable).with_name("procflow")), "serve"])
     proc = start([*server_prefix, *serve, "--host", "127.0.0.1", "--port", str(port)],
                  env=env, cwd=BENCH, log=log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/health", proc, log)
         check_first_put(base, seeded, log)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc, base, seeded
+
+
+def lua_env(seeded: dict[str, Any]) -> dict[str, str]:
+    """The environment `put_procflow.lua` reads."""
+    return {"BENCH_ORG": seeded["org_id"], "BENCH_TOKEN": seeded["token"],
+            "BENCH_RUNS": str(RUNS)}
+
+
+def bench_procflow(wrk: Wrk, label: str, url: str, server_prefix: list[str],
+                   loop: str | None) -> dict[str, Any]:
+    print(f"procflow on {label}" + (f" ({loop} event loop)" if loop else ""), flush=True)
+    proc, base, seeded = start_procflow(label, url, server_prefix, loop)
+    try:
         name = f"procflow {label} PUT" + (f" ({loop})" if loop else "")
         result = wrk.measure(name, base, proc.pid, BENCH / "put_procflow.lua",
-                             {"BENCH_ORG": seeded["org_id"], "BENCH_TOKEN": seeded["token"],
-                              "BENCH_RUNS": str(RUNS)})
+                             lua_env(seeded))
         result["seed_seconds"] = seeded["seconds"]
         return result
     finally:

@@ -24,9 +24,17 @@ from procflow.domain.permissions import Caller, Role
 from procflow.domain.runs import DONE, TaskStatus
 from procflow.domain.timeutil import advance, parse_ts, utcnow
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
-from procflow.services import activity, organizations, people, references, run_fields, runs
+from procflow.services import (
+    activity,
+    members,
+    organizations,
+    people,
+    references,
+    run_fields,
+    runs,
+)
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import Membership, Run, RunField, Step, Task, TaskOwner
+from procflow.storage.models import Run, RunField, Step, Task, TaskOwner
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories import tasks as repo
 from procflow.storage.repositories.runs import RunBundle
@@ -216,11 +224,7 @@ def member_tasks(
     """Tasks of the organization assigned to one of its members (directly or through a
     group), as the caller may see them: light members see only the tasks they are involved
     in (as in the task list)."""
-    member = select(Membership.id).where(
-        Membership.org_id == caller.org_id, Membership.user_id == user_id
-    )
-    if user_id > organizations.MAX_USER_ID or uow.session.scalar(member) is None:
-        raise NotFound("User")  # disabled members are members still: their tasks remain
+    members.get_member(uow, caller, user_id)  # 404 unless a member (disabled ones count)
     return list_org_tasks(
         uow, caller, flt, offset=offset, limit=limit, now=now, with_run=with_run, assignee=user_id
     )

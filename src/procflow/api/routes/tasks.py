@@ -405,6 +405,11 @@ async def reopen_task(
 # ---- a member's tasks, the caller's own tasks -----------------------------------------
 
 
+def _assigned_filter(status: str | None, sort: str | None, sort_by: str | None) -> TaskFilter:
+    """Assigned-task lists: open tasks by deadline unless the query says otherwise."""
+    return TaskFilter(status=status or "active", sort=sort or sort_by or "deadline")
+
+
 @router.get(
     ORG + "/users/{user_id:int}/tasks",
     response_model=ListEnvelope,
@@ -421,12 +426,11 @@ async def member_tasks(
     sort: Text = None,
     sort_by: Text = None,
 ) -> Response:
-    flt = TaskFilter(status=status or "active", sort=sort or sort_by or "deadline")
     found = tasks.member_tasks(
         uow,
         caller,
         user_id,
-        flt,
+        _assigned_filter(status, sort, sort_by),
         offset=0 if page.unpaged else page.offset,
         limit=None if page.unpaged else page.size,
         now=utcnow(),
@@ -446,11 +450,10 @@ async def my_tasks(
     sort: Text = None,
     sort_by: Text = None,
 ) -> Response:
-    flt = TaskFilter(status=status or "active", sort=sort or sort_by or "deadline")
     found = tasks.my_tasks(
         uow,
         user_id,
-        flt,
+        _assigned_filter(status, sort, sort_by),
         offset=0 if page.unpaged else page.offset,
         limit=None if page.unpaged else page.size,
         now=utcnow(),
