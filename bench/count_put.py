@@ -24,8 +24,9 @@ BENCH = Path(__file__).resolve().parent
 
 
 def callgrind(switch: str) -> None:
-    subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())],
-                   capture_output=True, check=True)
+    subprocess.run(
+        ["callgrind_control", "-i", switch, str(os.getpid())], capture_output=True, check=True
+    )
 
 
 async def series(db: str, org: str, token: str, warmup: int, n: int, seed: int) -> None:
@@ -68,10 +69,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "copy.db"
         shutil.copyfile(args.db, db)
-        cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
-               f"--callgrind-out-file={tmp}/callgrind.out", sys.executable, __file__,
-               "--series", "--db", str(db), "--seed-json", args.seed_json,
-               "--warmup", str(args.warmup), "--n", str(args.n)]
+        cmd = [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={tmp}/callgrind.out",
+            sys.executable,
+            __file__,
+            "--series",
+            "--db",
+            str(db),
+            "--seed-json",
+            args.seed_json,
+            "--warmup",
+            str(args.warmup),
+            "--n",
+            str(args.n),
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if args.keep:
             shutil.copyfile(f"{tmp}/callgrind.out", args.keep)

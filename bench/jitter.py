@@ -60,8 +60,12 @@ def summarize(samples: list[tuple[float, float]]) -> dict[str, Any]:
     return {
         "seconds": round(span, 2),
         "chunks": len(samples),
-        "chunk_ms": {"p50": round(median * 1e3, 3), "p99": pct(0.99), "p999": pct(0.999),
-                     "max": round(durations[-1] * 1e3, 3)},
+        "chunk_ms": {
+            "p50": round(median * 1e3, 3),
+            "p99": pct(0.99),
+            "p999": pct(0.999),
+            "max": round(durations[-1] * 1e3, 3),
+        },
         "stall_episodes": len(episodes),
         "stall_episodes_per_s": round(len(episodes) / span, 2) if span else 0.0,
         "longest_stall_ms": round(max((b - a for a, b in episodes), default=0.0) * 1e3, 1),
@@ -70,10 +74,12 @@ def summarize(samples: list[tuple[float, float]]) -> dict[str, Any]:
 
 
 def describe(summary: dict[str, Any]) -> str:
-    return (f"{summary['stall_episodes']} stalls in {summary['seconds']} s (chunks "
-            f"{SLOW_FACTOR:g}x slower or more), longest {summary['longest_stall_ms']} ms, "
-            f"{summary['time_lost_pct']}% of the time lost; chunk p50 "
-            f"{summary['chunk_ms']['p50']} ms, p99.9 {summary['chunk_ms']['p999']} ms")
+    return (
+        f"{summary['stall_episodes']} stalls in {summary['seconds']} s (chunks "
+        f"{SLOW_FACTOR:g}x slower or more), longest {summary['longest_stall_ms']} ms, "
+        f"{summary['time_lost_pct']}% of the time lost; chunk p50 "
+        f"{summary['chunk_ms']['p50']} ms, p99.9 {summary['chunk_ms']['p999']} ms"
+    )
 
 
 def main() -> None:

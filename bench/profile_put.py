@@ -26,20 +26,35 @@ from procflow.settings import Settings
 from procflow.storage.database import Checkpointer, make_engine
 from procflow.storage.migrate import upgrade
 
-BODY = json.dumps({"name": "Onboarding - Globex Corp (Updated)",
-                   "summary": "Updated summary notes for this run.",
-                   "prevent_guest_comment": True}).encode()
+BODY = json.dumps(
+    {
+        "name": "Onboarding - Globex Corp (Updated)",
+        "summary": "Updated summary notes for this run.",
+        "prevent_guest_comment": True,
+    }
+).encode()
 
 
 async def call(app: Any, path: str, token: str, method: str = "PUT") -> tuple[int, bytes]:
     """One request through the ASGI app, as uvicorn would hand it over."""
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 5000),
-        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
-                    (b"authorization", f"Bearer {token}".encode()),
-                    (b"content-length", str(len(BODY)).encode())],
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 5000),
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-length", str(len(BODY)).encode()),
+        ],
     }
     sent = False
     status, chunks = 0, []
@@ -138,9 +153,11 @@ async def breakdown(app: Any, org: str, token: str, run_ids: list[str]) -> None:
         try:
             cursor = connection.cursor()
             cursor.execute("BEGIN IMMEDIATE")
-            cursor.execute("UPDATE run SET name=?, summary=?, prevent_guest_comment=1, "
-                           "last_updated=? WHERE id=? AND org_id=?",
-                           (patch["name"], patch["summary"], str(utcnow()), run_id, org))
+            cursor.execute(
+                "UPDATE run SET name=?, summary=?, prevent_guest_comment=1, "
+                "last_updated=? WHERE id=? AND org_id=?",
+                (patch["name"], patch["summary"], str(utcnow()), run_id, org),
+            )
             cursor.execute("SELECT * FROM run WHERE id=?", (run_id,)).fetchone()
             cursor.execute("COMMIT")
         finally:
@@ -150,15 +167,17 @@ async def breakdown(app: Any, org: str, token: str, run_ids: list[str]) -> None:
     await timed_async("ASGI PUT /runs/{id}, the whole request (no HTTP parsing)", full_put)
     await timed_async("ASGI GET /health (middleware + routing + JSON; no DB)", health)
     timed("auth.caller_in in a read UnitOfWork (no cache: one query)", authenticate)
-    timed("runs.update_run in a write UnitOfWork (incl. BEGIN IMMEDIATE, COMMIT)",
-          service_update)
+    timed("runs.update_run in a write UnitOfWork (incl. BEGIN IMMEDIATE, COMMIT)", service_update)
     timed("repo.get + repo.bundle in a read UnitOfWork", read_bundle)
-    timed("empty write UnitOfWork (checkout, BEGIN IMMEDIATE, COMMIT, close)",
-          empty_write_transaction)
+    timed(
+        "empty write UnitOfWork (checkout, BEGIN IMMEDIATE, COMMIT, close)", empty_write_transaction
+    )
     timed("run_json + JsonResponse (orjson) of one run", present)
     if str(app.state.engine.url).startswith("sqlite"):
-        timed("raw sqlite3 floor: BEGIN IMMEDIATE, UPDATE, SELECT, COMMIT (pooled conn.)",
-              raw_sqlite_floor)
+        timed(
+            "raw sqlite3 floor: BEGIN IMMEDIATE, UPDATE, SELECT, COMMIT (pooled conn.)",
+            raw_sqlite_floor,
+        )
 
 
 async def main() -> None:
@@ -170,11 +189,15 @@ async def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--seed", type=int, default=7, help="which random runs to update")
-    parser.add_argument("--checkpointer", action="store_true",
-                        help="checkpoint SQLite's WAL from a background thread, as "
-                             "`procflow serve` does (by default SQLite checkpoints inline)")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="time each layer of the PUT on its own instead")
+    parser.add_argument(
+        "--checkpointer",
+        action="store_true",
+        help="checkpoint SQLite's WAL from a background thread, as "
+        "`procflow serve` does (by default SQLite checkpoints inline)",
+    )
+    parser.add_argument(
+        "--breakdown", action="store_true", help="time each layer of the PUT on its own instead"
+    )
     args = parser.parse_args()
 
     settings = Settings()
@@ -192,8 +215,9 @@ async def main() -> None:
         event.listen(app.state.engine, "before_cursor_execute", _count)
 
     rng = random.Random(args.seed)
-    paths = [f"/organizations/{args.org}/runs/{rng.randrange(args.runs):032x}"
-             for _ in range(args.n)]
+    paths = [
+        f"/organizations/{args.org}/runs/{rng.randrange(args.runs):032x}" for _ in range(args.n)
+    ]
     if args.breakdown:
         ids = [f"{i:032x}" for i in random.Random(args.seed).sample(range(args.runs), 8000)]
         for half in (ids[:4000], ids[4000:]):  # the first pass warms up; trust the second
@@ -223,17 +247,25 @@ async def main() -> None:
     n = len(paths) - 50
     times.sort()
     cpu.sort()
-    print(f"{n} PUTs in {elapsed:.2f}s: {n / elapsed:,.0f}/s, {1000 * elapsed / n:.2f} ms each; "
-          f"p50 {times[n // 2]:.2f} ms, p99 {times[int(n * 0.99)]:.2f} ms, "
-          f"max {times[-1]:.1f} ms, {sum(t > 20 for t in times)} over 20 ms")
-    print(f"CPU time per PUT: mean {sum(cpu) / n:.2f} ms, p50 {cpu[n // 2]:.2f} ms, "
-          f"p99 {cpu[int(n * 0.99)]:.2f} ms, max {cpu[-1]:.1f} ms")
-    print(f"gc: {len(pauses)} collections, {sum(pauses):.1f} ms in total, "
-          f"longest {max(pauses, default=0):.1f} ms")
+    print(
+        f"{n} PUTs in {elapsed:.2f}s: {n / elapsed:,.0f}/s, {1000 * elapsed / n:.2f} ms each; "
+        f"p50 {times[n // 2]:.2f} ms, p99 {times[int(n * 0.99)]:.2f} ms, "
+        f"max {times[-1]:.1f} ms, {sum(t > 20 for t in times)} over 20 ms"
+    )
+    print(
+        f"CPU time per PUT: mean {sum(cpu) / n:.2f} ms, p50 {cpu[n // 2]:.2f} ms, "
+        f"p99 {cpu[int(n * 0.99)]:.2f} ms, max {cpu[-1]:.1f} ms"
+    )
+    print(
+        f"gc: {len(pauses)} collections, {sum(pauses):.1f} ms in total, "
+        f"longest {max(pauses, default=0):.1f} ms"
+    )
     if not args.profile:
-        print(f"SQL statements through SQLAlchemy per PUT: {sum(statements.values()) / n:.1f}"
-              " (on SQLite the update path's read, UPDATE and INSERT go to the driver directly"
-              " and are not counted)")
+        print(
+            f"SQL statements through SQLAlchemy per PUT: {sum(statements.values()) / n:.1f}"
+            " (on SQLite the update path's read, UPDATE and INSERT go to the driver directly"
+            " and are not counted)"
+        )
     for statement, count in statements.most_common():
         print(f"  {count / n:5.2f}  {statement}")
     if profiler:

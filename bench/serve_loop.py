@@ -1,6 +1,6 @@
 """`procflow serve`, but on an event loop chosen here: to compare loops with run.py.
 
-    PROCFLOW_DATABASE_URL=... python bench/serve_loop.py asyncio --port 8000
+PROCFLOW_DATABASE_URL=... python bench/serve_loop.py asyncio --port 8000
 """
 
 import argparse
@@ -22,8 +22,15 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     upgrade(make_engine(settings))
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, access_log=False,
-                log_level="warning", http=http_protocol(), loop=args.loop)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        log_level="warning",
+        http=http_protocol(),
+        loop=args.loop,
+    )
 
 
 if __name__ == "__main__":
