@@ -92,8 +92,8 @@ def _gc_timer(pauses: list[float]) -> Any:
 
 async def breakdown(app: Any, org: str, token: str, run_ids: list[str]) -> None:
     """Mean wall time of each layer of a PUT, measured on its own, on fresh runs each time."""
-    from procflow.api.jsonbody import JsonResponse
     from procflow.api.presenters.runs import run_json
+    from procflow.api.responses import JsonResponse
     from procflow.domain.timeutil import utcnow
     from procflow.services import auth, runs
     from procflow.services.unit_of_work import UnitOfWork

@@ -27,6 +27,10 @@ class Unauthenticated(ProcflowError):
 
 
 class PermissionDenied(ProcflowError):
+    # True when the code that refused writes the refusal down itself; the transaction
+    # boundary then records nothing more.
+    recorded_elsewhere = False
+
     def __init__(self, message: str = "You don't have permission to do this.") -> None:
         super().__init__(message)
 

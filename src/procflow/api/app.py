@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from procflow import __version__
 from procflow.api.direct import install_direct_routes
 from procflow.api.errors import add_error_handlers
-from procflow.api.jsonbody import JsonResponse
 from procflow.api.ratelimit import install_rate_limiting
+from procflow.api.responses import JsonResponse
 from procflow.api.routes import ROUTERS
 from procflow.api.schemas.openapi import describe
 from procflow.services.auth import CallerCache

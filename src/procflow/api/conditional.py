@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 
-from procflow.api.jsonbody import JsonResponse
 from procflow.api.presenters import envelope
 from procflow.api.presenters.runs import run_json
+from procflow.api.responses import JsonResponse
 from procflow.domain import runs as rules
 from procflow.domain.etags import Precondition, run_etag
 from procflow.domain.timeutil import utcnow

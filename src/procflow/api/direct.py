@@ -22,7 +22,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from procflow.api.fast_path import FastPath, fast_path_for
-from procflow.api.jsonbody import TransactionalRoute
+from procflow.api.transaction import TransactionalRoute
 
 Entry = tuple[re.Pattern[str], FastPath]
 

@@ -23,8 +23,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from procflow.api.jsonbody import JsonResponse
 from procflow.api.problems import HttpProblem
+from procflow.api.responses import JsonResponse
 from procflow.errors import (
     Conflict,
     NotFound,

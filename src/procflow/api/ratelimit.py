@@ -35,7 +35,7 @@ from limits.storage import MemoryStorage, storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from procflow.api.errors import error_body
-from procflow.api.jsonbody import JsonResponse
+from procflow.api.responses import JsonResponse
 from procflow.rate_policy import Budget, RatePolicy, parse_policy, storage_uri
 from procflow.settings import Settings
 

@@ -29,7 +29,9 @@ LABELS = (*PLAIN_LABELS, PROBLEM, RESOLVE)
 
 
 class GuestCommentRefused(PermissionDenied):
-    """A guest tried to write where guest comments are turned off."""
+    """A guest tried to write where guest comments are turned off (recorded with its task)."""
+
+    recorded_elsewhere = True
 
     def __init__(self, guest: GuestCaller, task: Task) -> None:
         super().__init__("Guests may not comment on this task.")

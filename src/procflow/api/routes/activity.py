@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BeforeValidator
 
 from procflow.api.dependencies import CurrentCaller, Db, Page
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.activity import activity_json
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.activity import ActivityList
 from procflow.api.schemas.base import ERRORS
+from procflow.api.transaction import JsonRoute
 from procflow.services import activity
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -10,15 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from procflow.api.body import check_body_limits, parse_json_body, read_capped
 from procflow.api.dependencies import CurrentCaller, Db, Includes, Paging
-from procflow.api.jsonbody import (
-    JsonResponse,
-    JsonRoute,
-    TransactionalRoute,
-    check_body_limits,
-    parse_json_body,
-    read_capped,
-)
 from procflow.api.presenters import envelope
 from procflow.api.presenters.checklists import (
     checklist_json,
@@ -26,6 +19,7 @@ from procflow.api.presenters.checklists import (
     form_fields_json,
     step_json,
 )
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.checklists import (
     ArchiveResult,
@@ -46,6 +40,7 @@ from procflow.api.schemas.checklists import (
     StepReorder,
     StepUpdate,
 )
+from procflow.api.transaction import JsonRoute, TransactionalRoute
 from procflow.services import steps, template_fields, templates
 from procflow.storage.repositories.checklists import TemplateFilter
 

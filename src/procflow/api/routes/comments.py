@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request, Response
 
 from procflow.api.dependencies import Db, Paging
 from procflow.api.guest_auth import CurrentActor
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.comments import comment_json
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.comments import (
     CommentCreate,
@@ -23,6 +23,7 @@ from procflow.api.schemas.comments import (
     ProblemReport,
     ThreadResolution,
 )
+from procflow.api.transaction import JsonRoute
 from procflow.errors import Unavailable
 from procflow.services import comments
 from procflow.services.unit_of_work import UnitOfWork

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from procflow.api.dependencies import CurrentCaller, Db, Includes, Page, Paging
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.taxonomy import filing_json, folder_json
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.taxonomy import (
     FolderCreate,
@@ -18,6 +18,7 @@ from procflow.api.schemas.taxonomy import (
     FolderUpdate,
     link_id,
 )
+from procflow.api.transaction import JsonRoute
 from procflow.services import folders
 from procflow.services.folders import FolderQuery
 

@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from procflow.api.dependencies import CurrentCaller, Db, Paging
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.groups import group_json
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.groups import GroupCreate, GroupEnvelope, GroupList, GroupUpdate
+from procflow.api.transaction import JsonRoute
 from procflow.services import groups
 
 router = APIRouter(

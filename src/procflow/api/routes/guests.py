@@ -6,10 +6,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from procflow.api.dependencies import CurrentCaller, Db, Paging
 from procflow.api.guest_auth import CurrentActor
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.guests import guest_json
 from procflow.api.presenters.tasks import task_json
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS, ListEnvelope
 from procflow.api.schemas.guests import (
     GuestAll,
@@ -19,6 +19,7 @@ from procflow.api.schemas.guests import (
     GuestTokenEnvelope,
     GuestUpdate,
 )
+from procflow.api.transaction import JsonRoute
 from procflow.domain.timeutil import utcnow
 from procflow.errors import PermissionDenied
 from procflow.services import guests

@@ -3,10 +3,11 @@
 from fastapi import APIRouter, Response
 
 from procflow.api.dependencies import CurrentCaller, CurrentUser, Db
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.people import organization_json, user_json
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS, Envelope, ListEnvelope
+from procflow.api.transaction import JsonRoute
 from procflow.services import people
 
 router = APIRouter(tags=["me"], route_class=JsonRoute, responses=ERRORS)

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from procflow.api.dependencies import CurrentCaller, Db, Paging
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.people import member_json
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.members import (
     MemberAll,
@@ -17,6 +17,7 @@ from procflow.api.schemas.members import (
     MemberUpdate,
     RoleChange,
 )
+from procflow.api.transaction import JsonRoute
 from procflow.services import members
 from procflow.services.members import MemberView
 

@@ -16,13 +16,14 @@ from pydantic import ValidationError
 from procflow.api.conditional import parse_if_match
 from procflow.api.dependencies import CurrentCaller, Db, Includes, strict_for
 from procflow.api.errors import error_body, error_response_for, validation_errors
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters.runs import run_json
+from procflow.api.responses import JsonResponse
 from procflow.api.routes.run_lists import CONDITIONAL
 from procflow.api.routes.runs import view_of
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.run_bulk import BulkItem, BulkResult, BulkUpdate
 from procflow.api.schemas.runs import RunUpdate
+from procflow.api.transaction import JsonRoute
 from procflow.domain import runs as rules
 from procflow.domain.etags import run_etag
 from procflow.domain.timeutil import utcnow

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Path, Response
 
 from procflow.api.conditional import IfMatch, run_response
 from procflow.api.dependencies import CurrentCaller, Db, Includes, strict_for
-from procflow.api.jsonbody import JsonRoute
 from procflow.api.routes.runs import view_of
 from procflow.api.schemas.base import ERRORS, ErrorBody
 from procflow.api.schemas.run_lists import FolderToAdd, GroupToAdd, TagToAdd, UserToAdd
 from procflow.api.schemas.runs import RunEnvelope
+from procflow.api.transaction import JsonRoute
 from procflow.domain.etags import Precondition
 from procflow.domain.permissions import Caller
 from procflow.services import run_lists

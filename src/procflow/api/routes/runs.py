@@ -27,11 +27,12 @@ from procflow.api.dependencies import (
     strict_for,
 )
 from procflow.api.fast_path import fast_path_of
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.runs import run_json
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.runs import RunEnvelope, RunLaunch, RunList, RunUpdate
+from procflow.api.transaction import JsonRoute
 from procflow.domain.timeutil import utcnow
 from procflow.services import launch, run_listing, runs
 from procflow.services.run_listing import RunFilter

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from procflow.api.dependencies import CurrentCaller, Db, Includes, Paging
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.taxonomy import attachment_json, tag_json
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.taxonomy import (
     TagAttach,
@@ -22,6 +22,7 @@ from procflow.api.schemas.taxonomy import (
     TagUpdate,
     link_id,
 )
+from procflow.api.transaction import JsonRoute
 from procflow.services import tags
 
 router = APIRouter(

@@ -27,13 +27,14 @@ from procflow.api.dependencies import (
     strict_for,
 )
 from procflow.api.guest_auth import CurrentActor
-from procflow.api.jsonbody import JsonResponse, JsonRoute
 from procflow.api.presenters import envelope
 from procflow.api.presenters.comments import comment_json
 from procflow.api.presenters.tasks import task_view_json
 from procflow.api.problems import BadRequest
+from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS, Envelope, ListEnvelope
 from procflow.api.schemas.tasks import TaskCompletion, TaskCreate, TaskUpdate
+from procflow.api.transaction import JsonRoute
 from procflow.domain.timeutil import parse_ts, utcnow
 from procflow.services import comments, guest_tasks, tasks
 from procflow.services.guests import GuestCaller

@@ -9,7 +9,7 @@
   statuses, id lists, timestamps) are plain strings in the route signatures, so that the
   services word the error; their constraints are declared here, from the same constants.
 - Ids in paths are 32 hex digits; no path segment may hold NUL.
-- Every request body passes the wire checks of `jsonbody` first: no string or key longer
+- Every request body passes the wire checks of `api.body` first: no string or key longer
   than `max_string_chars` or holding NUL, no array longer than `max_array_items`.
 """
 

@@ -1,0 +1,125 @@
+"""The transaction boundary: every route is a `TransactionalRoute`, most a `JsonRoute`.
+
+A request's body is read (and, for a `JsonRoute`, checked by `procflow.api.body`) before
+its one unit of work opens; the unit of work commits once the endpoint has produced its
+response. A refused request is written down in the activity trail after its own
+transaction rolled back, unless the refusal says it is recorded elsewhere.
+"""
+
+from collections.abc import Callable, Coroutine
+from contextlib import suppress
+from typing import Any
+
+import orjson
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+from procflow.api import idempotency
+from procflow.api.body import parse_json_body, read_capped
+from procflow.api.fast_path import FastPath, fast_path_for, with_fast_path
+from procflow.errors import PermissionDenied, Unavailable
+from procflow.services import activity
+from procflow.services.unit_of_work import UnitOfWork
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class TransactionalRoute(APIRoute):
+    """An APIRoute that reads the whole body first, then runs in one unit of work.
+
+    The body is read (with the size cap) before the transaction opens, so that no request
+    ever waits on the network while holding the database's write lock. The unit of work
+    commits once the endpoint has produced its response (rolls back if it raised), before
+    a byte is sent: a client never sees a success that was not committed.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.takes_idempotency_key = idempotency.enable(self)
+
+    async def prepare(self, request: Request) -> None:
+        request._body = await read_capped(request, request.app.state.settings.max_body_bytes)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = with_fast_path(self.endpoint, super().get_route_handler())
+
+        async def transactional(request: Request) -> Response:
+            response = await self.in_transaction(request, handler)
+            assert response is not None
+            return response
+
+        return transactional
+
+    def direct_handler(self) -> FastPath:
+        """The endpoint's fast path in this route's transaction, for requests sent here
+        without routing (`api/direct.py`): None when it declines, with nothing done."""
+
+        async def direct(request: Request) -> Response | None:
+            fast = fast_path_for(self.endpoint)  # per request, as `with_fast_path` does
+            return None if fast is None else await self.in_transaction(request, fast)
+
+        return direct
+
+    async def in_transaction(self, request: Request, handler: FastPath) -> Response | None:
+        await self.prepare(request)
+        factory = request.app.state.session_factory
+        keyed = self.takes_idempotency_key
+        claim = await idempotency.claim(request, factory) if keyed else None
+        if isinstance(claim, Response):
+            return claim
+        try:
+            with (
+                idempotency.released_on_error(claim, factory),
+                UnitOfWork(factory, write=request.method not in READ_METHODS) as uow,
+            ):
+                request.state.uow = uow
+                response = await handler(request)
+                if response is None:
+                    raise _Declined
+                return idempotency.recorded(request, claim, response)
+        except _Declined:
+            return None
+        except PermissionDenied as refusal:
+            record_refusal(request, factory, refusal)
+            raise
+
+
+class _Declined(Exception):
+    """A fast path declined: roll back (nothing was written) and let the caller decide."""
+
+
+def record_refusal(request: Request, factory: Any, refusal: PermissionDenied) -> None:
+    """Write down a refused request, after its own transaction has rolled back.
+
+    A refusal that is `recorded_elsewhere` (a refused guest comment, written down by the
+    comment routes with its task) is left alone.
+    """
+    caller = getattr(request.state, "caller", None)
+    if caller is None or refusal.recorded_elsewhere:
+        return
+    description = f"{request.method} {request.url.path}: {refusal.message}"[:2000]
+    with suppress(Unavailable), UnitOfWork(factory, write=True) as uow:
+        activity.record_denial(
+            uow, caller, request.method, description, run_id=request.path_params.get("run_id")
+        )
+
+
+class JsonRoute(TransactionalRoute):
+    """A transactional route whose JSON body, if any, has passed the checks above."""
+
+    async def prepare(self, request: Request) -> None:
+        if request.method not in BODY_METHODS:
+            return
+        parsed = await parse_json_body(request)
+        if self.body_field is None:
+            request._body = b""
+            return
+        request._body = orjson.dumps(parsed)
+        request._json = parsed
+        if "content-type" not in request.headers:
+            request.scope["headers"] = [
+                *request.scope["headers"],
+                (b"content-type", b"application/json"),
+            ]
+            request.__dict__.pop("_headers", None)
