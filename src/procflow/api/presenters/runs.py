@@ -4,10 +4,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from procflow.api.presenters.fields import field_json
 from procflow.api.presenters.tasks import task_json
 from procflow.domain import runs as rules
 from procflow.domain.timeutil import format_ts
-from procflow.storage.models import RunField
 from procflow.storage.repositories.runs import RunBundle
 
 
@@ -141,21 +141,3 @@ def _add_task_includes(
                 for t in pending[:1]
             ]
         }
-
-
-def field_json(field: RunField) -> dict[str, Any]:
-    return {
-        "id": field.field_id,
-        "timeline_id": field.field_id,
-        "task_id": field.task_id,
-        "label": field.label,
-        "alias": field.alias,
-        "field_type": field.field_type,
-        "guidance": field.guidance,
-        "position": field.position,
-        "required": field.required,
-        "options": field.options or [],
-        "columns": field.columns or [],
-        "value": field.value,
-        "last_updated": format_ts(field.last_updated),
-    }

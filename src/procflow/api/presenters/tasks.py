@@ -1,12 +1,11 @@
 """A task as Tallyfy's clients read it."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from procflow.domain.runs import DONE
 from procflow.domain.timeutil import format_ts
-from procflow.services.tasks import TaskView
 from procflow.storage.models import RunField, Step, Task, TaskOwner
 
 STATUS_LABELS = {
@@ -73,29 +72,6 @@ def task_json(
     }
     if fields is not None:
         data["taskdata"] = {f.field_id: f.value for f in fields}
-    return data
-
-
-def task_view_json(view: TaskView, includes: Collection[str], now: datetime) -> dict[str, Any]:
-    """A task as the task endpoints answer it, with `?with=form_fields,run,step`."""
-    from procflow.api.presenters.runs import field_json, run_json
-
-    run = view.run
-    data = task_json(
-        view.task,
-        view.owners,
-        now,
-        fields=view.fields,
-        checklist_id=run.checklist_id if run is not None else None,
-    )
-    if run is not None:
-        data["run_status"] = "archived" if run.archived_at else "active"
-    if "form_fields" in includes:
-        data["form_fields"] = {"data": [field_json(f) for f in view.fields]}
-    if "step" in includes:
-        data["step"] = {"data": None if view.step is None else step_json(view.step)}
-    if "run" in includes:
-        data["run"] = {"data": None if view.bundle is None else run_json(view.bundle, (), now)}
     return data
 
 

@@ -29,7 +29,7 @@ from procflow.api.dependencies import (
 from procflow.api.guest_auth import CurrentActor
 from procflow.api.presenters import envelope
 from procflow.api.presenters.comments import comment_json
-from procflow.api.presenters.tasks import task_view_json
+from procflow.api.presenters.task_views import task_view_json
 from procflow.api.problems import BadRequest
 from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS, Envelope, ListEnvelope
