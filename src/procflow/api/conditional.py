@@ -18,7 +18,7 @@ from procflow.domain import runs as rules
 from procflow.domain.etags import Precondition, run_etag
 from procflow.domain.timeutil import utcnow
 from procflow.errors import PreconditionRequired
-from procflow.storage.repositories.runs import RunBundle
+from procflow.services.records import RunBundle
 
 IF_MATCH_MAX = 4096
 

@@ -29,9 +29,9 @@ from procflow.api.problems import BadRequest
 from procflow.errors import PermissionDenied, Unauthenticated, Unavailable
 from procflow.services import auth, guests, idempotency
 from procflow.services.idempotency import HEADER, Scope, StoredResponse
+from procflow.services.records import Lease
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.database import SessionFactory
-from procflow.storage.repositories.idempotency import Lease
 
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
 KEPT_HEADERS = ("content-type", "etag", "location")

@@ -22,7 +22,7 @@ from procflow.storage.models import Checklist, Run, Tag, TagLink, Task
 from procflow.storage.repositories import run_versions
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories import taxonomy as repo
-from procflow.storage.repositories.taxonomy import TAG_SORTS
+from procflow.storage.repositories.taxonomy import TAG_SORTS as TAG_SORTS
 
 TITLE_MAX = 30
 COLOR = re.compile(r"#[0-9a-fA-F]{6}")

@@ -38,7 +38,7 @@ from procflow.storage.models import Run, RunField, Step, Task, TaskOwner
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories import tasks as repo
 from procflow.storage.repositories.runs import RunBundle
-from procflow.storage.repositories.tasks import TaskFilter
+from procflow.storage.repositories.tasks import TaskFilter as TaskFilter
 
 Change = tuple[str, Any, Any]
 TASK_TYPES = ("task", "approval", "expiring", "email", "expiring_email")

@@ -18,9 +18,11 @@ from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist
 from procflow.storage.repositories import checklists as repo
 from procflow.storage.repositories import run_versions
-from procflow.storage.repositories.checklists import TemplateBundle, TemplateFilter
+from procflow.storage.repositories.checklists import TemplateBundle
+from procflow.storage.repositories.checklists import TemplateFilter as TemplateFilter
 
 TYPES = ("procedure", "form", "document")
+SORTS = tuple(repo.SORTS)
 COLUMNS = (
     "title",
     "type",

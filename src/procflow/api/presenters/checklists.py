@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from procflow.domain.timeutil import format_ts
+from procflow.services.records import Folder, FormField, Step, TemplateBundle
 from procflow.services.template_fields import SETTING_DEFAULTS, slug
-from procflow.storage.models import Folder, FormField, Step
-from procflow.storage.repositories.checklists import TemplateBundle
 
 STEP_FLAGS = (
     "allow_guest_owners",

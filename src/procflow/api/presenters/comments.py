@@ -3,7 +3,7 @@
 from typing import Any
 
 from procflow.domain.timeutil import format_ts
-from procflow.storage.models import Comment
+from procflow.services.records import Comment
 
 
 def author_of(comment: Comment) -> tuple[int | None, str | None]:

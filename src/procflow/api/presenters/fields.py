@@ -3,7 +3,7 @@
 from typing import Any
 
 from procflow.domain.timeutil import format_ts
-from procflow.storage.models import RunField
+from procflow.services.records import RunField
 
 
 def field_json(field: RunField) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from typing import Any
 
 from procflow.domain.timeutil import format_ts
 from procflow.services.guests import WRITABLE_DETAILS
-from procflow.storage.models import Guest
+from procflow.services.records import Guest
 
 DETAIL_KEYS = (
     "first_name",

@@ -3,7 +3,7 @@
 from typing import Any
 
 from procflow.domain.timeutil import format_ts
-from procflow.storage.models import Membership, Organization, User
+from procflow.services.records import Membership, Organization, User
 
 
 def user_json(user: User, role: str | None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from procflow.api.presenters.fields import field_json
 from procflow.api.presenters.tasks import task_json
 from procflow.domain import runs as rules
 from procflow.domain.timeutil import format_ts
-from procflow.storage.repositories.runs import RunBundle
+from procflow.services.records import RunBundle
 
 
 def run_json(

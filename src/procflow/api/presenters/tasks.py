@@ -6,7 +6,7 @@ from typing import Any
 
 from procflow.domain.runs import DONE
 from procflow.domain.timeutil import format_ts
-from procflow.storage.models import RunField, Step, Task, TaskOwner
+from procflow.services.records import RunField, Step, Task, TaskOwner
 
 STATUS_LABELS = {
     "not-started": "Not started",

@@ -42,7 +42,7 @@ from procflow.api.schemas.checklists import (
 )
 from procflow.api.transaction import JsonRoute, TransactionalRoute
 from procflow.services import steps, template_fields, templates
-from procflow.storage.repositories.checklists import TemplateFilter
+from procflow.services.templates import TemplateFilter
 
 router = APIRouter(
     prefix="/organizations/{org_id}", tags=["checklists"], route_class=JsonRoute, responses=ERRORS

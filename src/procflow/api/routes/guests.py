@@ -24,7 +24,7 @@ from procflow.domain.timeutil import utcnow
 from procflow.errors import PermissionDenied
 from procflow.services import guests
 from procflow.services.guests import GuestCaller
-from procflow.storage.models import Guest
+from procflow.services.records import Guest
 
 router = APIRouter(
     prefix="/organizations/{org_id}", tags=["guests"], route_class=JsonRoute, responses=ERRORS

@@ -22,8 +22,8 @@ from procflow.api.transaction import JsonRoute
 from procflow.domain.etags import Precondition
 from procflow.domain.permissions import Caller
 from procflow.services import run_lists
+from procflow.services.records import RunBundle
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.repositories.runs import RunBundle
 
 CONDITIONAL: dict[int | str, dict[str, Any]] = {
     412: {"model": ErrorBody, "description": "`If-Match` names another state of the process"},

@@ -38,9 +38,8 @@ from procflow.api.transaction import JsonRoute
 from procflow.domain.timeutil import parse_ts, utcnow
 from procflow.services import comments, guest_tasks, tasks
 from procflow.services.guests import GuestCaller
-from procflow.services.tasks import TaskView
+from procflow.services.tasks import TaskFilter, TaskView
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.repositories.tasks import TaskFilter
 
 ORG = "/organizations/{org_id}"
 router = APIRouter(tags=["tasks"], route_class=JsonRoute, responses=ERRORS)

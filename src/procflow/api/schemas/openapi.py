@@ -18,9 +18,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from procflow.services import folders, guests, run_listing, templates
+from procflow.services import folders, guests, run_listing, tags, templates
 from procflow.settings import Settings
-from procflow.storage.repositories import checklists, taxonomy
 
 BEARER = "bearerAuth"
 ORG = "/organizations/{org_id}"
@@ -67,11 +66,11 @@ QUERY_SCHEMAS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("get", ORG + "/tasks"): TASK_LIST,
     ("get", ORG + "/runs/{run_id}/tasks"): TASK_LIST,
     ("get", ORG + "/checklists"): {
-        "sort_by": _choice(checklists.SORTS),
-        "sort": _choice(checklists.SORTS),
+        "sort_by": _choice(templates.SORTS),
+        "sort": _choice(templates.SORTS),
         "type": _choice(templates.TYPES),
     },
-    ("get", ORG + "/tags"): {"sort": _choice(taxonomy.TAG_SORTS)},
+    ("get", ORG + "/tags"): {"sort": _choice(tags.TAG_SORTS)},
     ("get", ORG + "/folders"): {"sort": _choice(folders.SORTS)},
     ("get", ORG + "/guests/{email}/tasks"): {"status": _choice(guests.STATUS_FILTERS)},
 }
