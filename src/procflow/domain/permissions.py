@@ -61,3 +61,37 @@ def can_delete_run(caller: Caller) -> bool:
 def can_manage_catalog(caller: Caller) -> bool:
     """Templates, steps, fields, tags and folders: create, edit, archive."""
     return caller.role is not Role.LIGHT
+
+
+@dataclass(frozen=True)
+class TaskStake:
+    """How the caller is involved in a task, short of its assignment (which costs a query)."""
+
+    owns_run: bool  # the task belongs to a run the caller owns
+    started: bool  # a one-off task the caller created
+
+
+def may_act_unassigned(caller: Caller, stake: TaskStake) -> bool:
+    """Complete, reopen or fill in a task without it being assigned to the caller: admins
+    always, standard members on tasks of their own runs and one-off tasks they created.
+    Anyone else acts only on tasks assigned to them (directly or through a group)."""
+    if caller.is_admin:
+        return True
+    return caller.role is Role.STANDARD and (stake.owns_run or stake.started)
+
+
+def may_edit_task(caller: Caller) -> bool:
+    """Change a task's properties (title, deadline, owners...) on top of acting on it:
+    light members fill in form values of their tasks but change nothing else."""
+    return caller.role is not Role.LIGHT
+
+
+def may_read_oneoff_unassigned(caller: Caller, stake: TaskStake) -> bool:
+    """Read a one-off task without it being assigned to the caller."""
+    return caller.role is not Role.LIGHT or stake.started
+
+
+def may_remove_oneoff(caller: Caller, stake: TaskStake) -> bool:
+    """Archive, restore or delete a one-off task: admins, and the standard member who
+    created it."""
+    return caller.is_admin or (caller.role is Role.STANDARD and stake.started)

@@ -1,11 +1,13 @@
-"""Use cases on tasks: tasks of runs and one-off tasks; read, list, update, complete, reopen.
+"""Use cases on a member's task, of a run or one-off: read, update, complete, reopen.
 
-Who may act on a task (decisions.md, roles): admins always; standard members when the
-task is assigned to them (directly or through a group), or they own the run (for a
-one-off task: created it); light members only on tasks assigned to them. Light members
-may fill form values of their tasks but not change a task's properties.
+Who may act on a task (decisions.md, roles; the predicates are in domain/permissions.py):
+admins always; standard members when the task is assigned to them (directly or through a
+group), or they own the run (for a one-off task: created it); light members only on tasks
+assigned to them. Light members may fill form values of their tasks but not change a
+task's properties. How a task is completed and reopened is domain/task_lifecycle.py.
 Every writer validates first and raises before writing, so a refused request changes
-nothing; every change is recorded in the activity trail.
+nothing; every change is recorded in the activity trail. Lists of tasks are in
+services/task_search.py, the one-off tasks' own use cases in services/oneoff_tasks.py.
 """
 
 import re
@@ -14,21 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-
-from procflow.domain import etags
+from procflow.domain import etags, permissions
 from procflow.domain import runs as rules
+from procflow.domain import task_lifecycle as lifecycle
 from procflow.domain.etags import Precondition
 from procflow.domain.form_fields import missing_required
-from procflow.domain.permissions import Caller, Role
-from procflow.domain.runs import DONE, TaskStatus
+from procflow.domain.permissions import Caller, TaskStake
+from procflow.domain.runs import DONE
 from procflow.domain.timeutil import advance, parse_ts, utcnow
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import (
     activity,
-    members,
-    organizations,
-    people,
     references,
     run_fields,
     runs,
@@ -38,7 +36,6 @@ from procflow.storage.models import Run, RunField, Step, Task, TaskOwner
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories import tasks as repo
 from procflow.storage.repositories.runs import RunBundle
-from procflow.storage.repositories.tasks import TaskFilter as TaskFilter
 
 Change = tuple[str, Any, Any]
 TASK_TYPES = ("task", "approval", "expiring", "email", "expiring_email")
@@ -62,7 +59,7 @@ class TaskView:
 # ---- reading -------------------------------------------------------------------------
 
 
-def _find(
+def find_task(
     uow: UnitOfWork, caller: Caller, task_id: str, run_id: str | None, *, for_update: bool = False
 ) -> tuple[Task, Run | None]:
     """The task and its run, if the caller may read them; else NotFound / PermissionDenied.
@@ -77,20 +74,25 @@ def _find(
         run = runs.load(uow, caller, task.run_id, for_update=for_update)
     if for_update and run_id is None:
         task = repo.get(uow.session, caller.org_id, task_id, for_update=True) or task
-    if run is None and not _may_read_oneoff(uow, caller, task):
+    if run is None and not (
+        permissions.may_read_oneoff_unassigned(caller, stake_in(caller, task, run))
+        or _assigned(uow, caller, task)
+    ):
         raise PermissionDenied("You don't have permission to view this task.")
     return task, run
 
 
-def _may_read_oneoff(uow: UnitOfWork, caller: Caller, task: Task) -> bool:
-    if caller.role is not Role.LIGHT:
-        return True
-    return _starter(task) == caller.user_id or _assigned(uow, caller, task)
-
-
-def _starter(task: Task) -> int | None:
+def starter_of(task: Task) -> int | None:
+    """The member who created a one-off task."""
     value = (task.flags or {}).get("starter_id")
     return value if isinstance(value, int) else None
+
+
+def stake_in(caller: Caller, task: Task, run: Run | None) -> TaskStake:
+    return TaskStake(
+        owns_run=run is not None and run.owner_id == caller.user_id,
+        started=run is None and starter_of(task) == caller.user_id,
+    )
 
 
 def _assigned(uow: UnitOfWork, caller: Caller, task: Task) -> bool:
@@ -103,14 +105,9 @@ def _assigned(uow: UnitOfWork, caller: Caller, task: Task) -> bool:
 
 def may_act(uow: UnitOfWork, caller: Caller, task: Task, run: Run | None) -> bool:
     """Complete, reopen, or fill the form values of a task."""
-    if caller.is_admin:
-        return True
-    if caller.role is Role.STANDARD:
-        if run is not None and run.owner_id == caller.user_id:
-            return True
-        if run is None and _starter(task) == caller.user_id:
-            return True
-    return _assigned(uow, caller, task)
+    return permissions.may_act_unassigned(caller, stake_in(caller, task, run)) or _assigned(
+        uow, caller, task
+    )
 
 
 def _require_act(uow: UnitOfWork, caller: Caller, task: Task, run: Run | None) -> None:
@@ -119,7 +116,7 @@ def _require_act(uow: UnitOfWork, caller: Caller, task: Task, run: Run | None) -
 
 
 def _require_edit(uow: UnitOfWork, caller: Caller, task: Task, run: Run | None) -> None:
-    if caller.role is Role.LIGHT or not may_act(uow, caller, task, run):
+    if not permissions.may_edit_task(caller) or not may_act(uow, caller, task, run):
         raise PermissionDenied("You don't have permission to edit this task.")
 
 
@@ -158,95 +155,8 @@ def get_task(
     *,
     with_run: bool = False,
 ) -> TaskView:
-    task, _run = _find(uow, caller, task_id, run_id)
+    task, _run = find_task(uow, caller, task_id, run_id)
     return views(uow, [task], steps=True, bundles=with_run)[0]
-
-
-def list_run_tasks(
-    uow: UnitOfWork,
-    caller: Caller,
-    run_id: str,
-    flt: TaskFilter,
-    *,
-    offset: int,
-    limit: int | None,
-    now: datetime,
-    with_run: bool = False,
-) -> tuple[list[TaskView], int]:
-    """The tasks of one run the caller may read."""
-    runs.load(uow, caller, run_id)
-    query = repo.filtered(select(Task).where(Task.run_id == run_id), flt, now)
-    found, total = repo.page(uow.session, query, flt.sort, offset, limit)
-    return views(uow, found, steps=True, bundles=with_run), total
-
-
-def list_org_tasks(
-    uow: UnitOfWork,
-    caller: Caller,
-    flt: TaskFilter,
-    *,
-    offset: int,
-    limit: int | None,
-    now: datetime,
-    with_run: bool = False,
-    assignee: int | None = None,
-) -> tuple[list[TaskView], int]:
-    """Tasks of the organization (or only those assigned to `assignee`, directly or through
-    a group); light members see only those they are involved in."""
-    query = select(Task).where(Task.org_id == caller.org_id)
-    if assignee is not None:
-        query = query.where(repo.assigned_to(assignee))
-    if flt.archived not in ("only", "true"):
-        query = query.where(repo.live_runs())
-    if caller.role is Role.LIGHT:
-        query = query.where(
-            or_(
-                repo.assigned_to(caller.user_id),
-                repo.in_runs_involving(caller.user_id),
-                repo.started_by(caller.user_id),
-            )
-        )
-    found, total = repo.page(uow.session, repo.filtered(query, flt, now), flt.sort, offset, limit)
-    return views(uow, found, steps=True, bundles=with_run), total
-
-
-def member_tasks(
-    uow: UnitOfWork,
-    caller: Caller,
-    user_id: int,
-    flt: TaskFilter,
-    *,
-    offset: int,
-    limit: int | None,
-    now: datetime,
-    with_run: bool = False,
-) -> tuple[list[TaskView], int]:
-    """Tasks of the organization assigned to one of its members (directly or through a
-    group), as the caller may see them: light members see only the tasks they are involved
-    in (as in the task list)."""
-    members.get_member(uow, caller, user_id)  # 404 unless a member (disabled ones count)
-    return list_org_tasks(
-        uow, caller, flt, offset=offset, limit=limit, now=now, with_run=with_run, assignee=user_id
-    )
-
-
-def my_tasks(
-    uow: UnitOfWork,
-    user_id: int,
-    flt: TaskFilter,
-    *,
-    offset: int,
-    limit: int | None,
-    now: datetime,
-    with_run: bool = False,
-) -> tuple[list[TaskView], int]:
-    """Tasks assigned to the user in every organization they belong to."""
-    org_ids = [org.id for org in people.organizations_of(uow, user_id)]
-    query = select(Task).where(
-        Task.org_id.in_(org_ids), repo.live_runs(), repo.assigned_to(user_id)
-    )
-    found, total = repo.page(uow.session, repo.filtered(query, flt, now), flt.sort, offset, limit)
-    return views(uow, found, steps=True, bundles=with_run), total
 
 
 # ---- entity tags ---------------------------------------------------------------------
@@ -282,7 +192,7 @@ def require_current(
     uow: UnitOfWork, precondition: Precondition | None, task: Task, run: Run | None
 ) -> None:
     """Refuse (412) a write whose `If-Match` names another state than the task's current
-    one; call it with the rows locked (`_find(..., for_update=True)`), before writing."""
+    one; call it with the rows locked (`find_task(..., for_update=True)`), before writing."""
     if precondition is not None:
         etags.require(precondition, etag_of(uow, task, run, utcnow()))
 
@@ -290,7 +200,7 @@ def require_current(
 # ---- validation ----------------------------------------------------------------------
 
 
-def _check_owners(uow: UnitOfWork, caller: Caller, owners: Any) -> dict[str, list[str]]:
+def check_owners(uow: UnitOfWork, caller: Caller, owners: Any) -> dict[str, list[str]]:
     if not isinstance(owners, Mapping):
         return {"owners": ["The owners field must be an object with users, guests, groups."]}
     errors: dict[str, list[str]] = {}
@@ -317,7 +227,7 @@ def _check_owners(uow: UnitOfWork, caller: Caller, owners: Any) -> dict[str, lis
     return errors
 
 
-def _owner_lists(owners: Mapping[str, Any]) -> tuple[list[int], list[str], list[str]]:
+def owner_lists(owners: Mapping[str, Any]) -> tuple[list[int], list[str], list[str]]:
     return (
         list(dict.fromkeys(owners.get("users", []))),
         list(dict.fromkeys(e.lower() for e in owners.get("guests", []))),
@@ -333,7 +243,7 @@ def _owners_dict(owners: Sequence[TaskOwner]) -> dict[str, list[Any]]:
     }
 
 
-def _parse_deadline(value: Any, errors: dict[str, list[str]]) -> datetime | None:
+def parse_deadline(value: Any, errors: dict[str, list[str]]) -> datetime | None:
     if value is None:
         return None
     try:
@@ -365,7 +275,7 @@ def update_task(
     precondition: Precondition | None = None,
 ) -> TaskView:
     """Partial update; owners replace; taskdata is validated like the run PUT's."""
-    task, run = _find(uow, caller, task_id, run_id, for_update=True)
+    task, run = find_task(uow, caller, task_id, run_id, for_update=True)
     if set(patch) - {"taskdata"}:
         _require_edit(uow, caller, task, run)
     elif patch:
@@ -374,9 +284,9 @@ def update_task(
     if task.status in DONE:
         raise ValidationFailed.one("task", "A completed task cannot be edited.")
     errors: dict[str, list[str]] = {}
-    deadline = _parse_deadline(patch["deadline"], errors) if "deadline" in patch else None
+    deadline = parse_deadline(patch["deadline"], errors) if "deadline" in patch else None
     if "owners" in patch:
-        errors |= _check_owners(uow, caller, patch["owners"])
+        errors |= check_owners(uow, caller, patch["owners"])
     fields, values, problems = check_taskdata(uow, task, patch.get("taskdata"), strict)
     errors |= problems
     if errors:
@@ -418,7 +328,7 @@ def _replace_owners(uow: UnitOfWork, task: Task, owners: Mapping[str, Any] | Non
     if owners is None:
         return None
     before = _owners_dict(repo.owners_of(uow.session, [task.id])[task.id])
-    users, guests, groups = _owner_lists(owners or {})
+    users, guests, groups = owner_lists(owners or {})
     after = {"users": users, "guests": guests, "groups": groups}
     if before == after:
         return None
@@ -441,7 +351,7 @@ def complete_task(
     if run_id is not None:
         runs.load(uow, caller, run_id)
     try:
-        task, run = _find(uow, caller, task_id, run_id, for_update=True)
+        task, run = find_task(uow, caller, task_id, run_id, for_update=True)
     except NotFound:
         raise ValidationFailed.one("task_id", "The selected task id is invalid.") from None
     if run_id is None and task.run_id is not None:
@@ -464,11 +374,8 @@ def complete_task(
 
 def check_completable(uow: UnitOfWork, task: Task, is_approved: Any) -> None:
     """Refuse (422) a task that is done, an approval without verdict, or missing values."""
-    if task.status in DONE:
-        raise ValidationFailed.one("task_id", "The task is already completed.")
-    errors: dict[str, list[str]] = {}
-    if task.task_type == "approval" and not isinstance(is_approved, bool):
-        errors["is_approved"] = ["An approval task needs is_approved (true or false)."]
+    lifecycle.refuse_completed(task.status)
+    errors = lifecycle.verdict_errors(task.task_type, is_approved)
     fields = repo.fields_of(uow.session, [task.id])[task.id]
     specs = {f.field_id: run_fields.spec_of(f) for f in fields}
     errors |= missing_required(specs, {f.field_id: f.value for f in fields}, "taskdata")
@@ -480,11 +387,9 @@ def mark_completed(
     task: Task, run: Run | None, now: datetime, is_approved: Any, *, completer_id: int | None
 ) -> None:
     """Set a checked task completed (by a member, or by nobody for a guest's completion)."""
-    task.status = TaskStatus.COMPLETED.value
-    task.completed_at = now
-    task.completer_id = completer_id
-    if task.task_type == "approval":
-        task.is_approved = is_approved
+    changes = lifecycle.completed(task.task_type, now, is_approved, completer_id)
+    for name, value in changes.items():
+        setattr(task, name, value)
     touch(task, run, now)
 
 
@@ -493,7 +398,7 @@ def complete_run_if_done(uow: UnitOfWork, run: Run, now: datetime) -> bool:
     if run.completed_at is not None:
         return False
     rest = repo.run_tasks(uow.session, run.id)
-    if rest and all(t.status in DONE for t in rest):
+    if lifecycle.run_is_done([t.status for t in rest]):
         run.completed_at = now
         return True
     return False
@@ -508,7 +413,7 @@ def reopen_task(
     precondition: Precondition | None = None,
 ) -> TaskView:
     """Reopen a completed task; its run is no longer complete."""
-    task, run = _find(uow, caller, task_id, run_id, for_update=True)
+    task, run = find_task(uow, caller, task_id, run_id, for_update=True)
     if run_id is None and task.run_id is not None:
         raise ValidationFailed.one("task_id", "Reopen process tasks through their process.")
     _require_act(uow, caller, task, run)
@@ -527,107 +432,15 @@ def reopen_task(
 
 
 def check_reopenable(task: Task) -> None:
-    if task.status != TaskStatus.COMPLETED.value:
-        raise ValidationFailed.one("task_id", "The task is not completed.")
+    lifecycle.refuse_not_completed(task.status)
 
 
 def mark_reopened(task: Task, run: Run | None, now: datetime) -> bool:
     """Set a completed task in progress again; True if its run was complete until now."""
-    task.status = TaskStatus.IN_PROGRESS.value
-    task.completed_at = None
-    task.completer_id = None
-    task.is_approved = None
-    if "completer_guest_id" in (task.flags or {}):
-        task.flags = {k: v for k, v in task.flags.items() if k != "completer_guest_id"}
+    for name, value in lifecycle.reopened(task.flags).items():
+        setattr(task, name, value)
     touch(task, run, now)
-    if run is None or run.completed_at is None:
+    if run is None or not lifecycle.run_reopens(run.completed_at):
         return False
     run.completed_at = None
     return True
-
-
-# ---- one-off tasks -------------------------------------------------------------------
-
-
-def create_oneoff(uow: UnitOfWork, caller: Caller, request: Mapping[str, Any]) -> TaskView:
-    """A task outside any process, assigned and due as the client says."""
-    if caller.role is Role.LIGHT:
-        raise PermissionDenied("Light members cannot create tasks.")
-    errors: dict[str, list[str]] = {}
-    if request.get("task_type", "task") not in TASK_TYPES:
-        errors["task_type"] = [f"The task type must be one of {', '.join(TASK_TYPES)}."]
-    deadline = _parse_deadline(request.get("deadline"), errors)
-    if deadline is None and "deadline" not in errors:
-        errors["deadline"] = ["The deadline field is required."]
-    owners = request.get("owners")
-    if owners is None:
-        errors["owners"] = ["The owners field is required."]
-    else:
-        errors |= _check_owners(uow, caller, owners)
-    if errors:
-        raise ValidationFailed(errors)
-    now = utcnow()
-    task = Task(
-        org_id=caller.org_id,
-        increment_id=organizations.next_sequence(uow, caller.org_id, "task_seq"),
-        title=request["title"],
-        summary=request.get("summary"),
-        task_type=request.get("task_type", "task"),
-        status=TaskStatus.NOT_STARTED.value,
-        position=1,
-        deadline=deadline,
-        started_at=now,
-        prevent_guest_comment=bool(request.get("prevent_guest_comment", False)),
-        flags={"starter_id": caller.user_id},
-        created_at=now,
-        last_updated=now,
-    )
-    uow.session.add(task)
-    uow.session.flush()
-    users, guests, groups = _owner_lists(owners or {})
-    repo.replace_owners(uow.session, task.id, users, guests, groups)
-    activity.record(uow, caller, "created", "task", task.id, new=task.title)
-    return views(uow, [task])[0]
-
-
-def _oneoff_for_owner(
-    uow: UnitOfWork, caller: Caller, task_id: str, precondition: Precondition | None
-) -> Task:
-    task, run = _find(uow, caller, task_id, None, for_update=True)
-    if task.run_id is not None:
-        raise ValidationFailed.one("task", "Only one-off tasks can be archived or deleted here.")
-    if not (caller.is_admin or (caller.role is Role.STANDARD and _starter(task) == caller.user_id)):
-        raise PermissionDenied("You don't have permission to remove this task.")
-    require_current(uow, precondition, task, run)
-    return task
-
-
-def archive_oneoff(
-    uow: UnitOfWork, caller: Caller, task_id: str, *, precondition: Precondition | None = None
-) -> None:
-    task = _oneoff_for_owner(uow, caller, task_id, precondition)
-    if task.archived_at is None:
-        now = utcnow()
-        task.archived_at = now
-        touch(task, None, now)
-        activity.record(uow, caller, "archived", "task", task.id)
-
-
-def restore_oneoff(
-    uow: UnitOfWork, caller: Caller, task_id: str, *, precondition: Precondition | None = None
-) -> TaskView:
-    task = _oneoff_for_owner(uow, caller, task_id, precondition)
-    if task.archived_at is not None:
-        task.archived_at = None
-        touch(task, None, utcnow())
-        activity.record(uow, caller, "unarchived", "task", task.id)
-    return views(uow, [task])[0]
-
-
-def delete_oneoff(
-    uow: UnitOfWork, caller: Caller, task_id: str, *, precondition: Precondition | None = None
-) -> None:
-    task = _oneoff_for_owner(uow, caller, task_id, precondition)
-    activity.record(uow, caller, "deleted", "task", task.id, old=task.title)
-    uow.session.delete(task)
-    uow.session.flush()

@@ -1,244 +1,31 @@
-"""Tasks: of runs (`/runs/{run_id}/tasks`), one-off and organization-wide (`/tasks`)."""
+"""Tasks of the organization (`/tasks`, one-off tasks among them), of a member, of the caller."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from procflow.api.conditional import (
-    CREATED_TAGGED,
-    EMBEDDED_TASK_INCLUDES,
-    READ_TAGGED,
-    TAGGED,
-    IfMatch,
-    IfNoneMatch,
-    fresh_copy_wanted,
-    matches_none,
-    not_modified,
-    tagged,
+from procflow.api.conditional import CREATED_TAGGED, READ_TAGGED, TAGGED, IfMatch, IfNoneMatch
+from procflow.api.dependencies import CurrentCaller, CurrentUser, Db, Includes, Paging, strict_for
+from procflow.api.routes.task_responses import (
+    ORG,
+    ActorTasks,
+    Csv,
+    Stamp,
+    Text,
+    csv_ints,
+    flag,
+    stamp,
+    task_item,
+    task_page,
 )
-from procflow.api.dependencies import (
-    CurrentCaller,
-    CurrentUser,
-    Db,
-    Includes,
-    Page,
-    Paging,
-    strict_for,
-)
-from procflow.api.guest_auth import CurrentActor
-from procflow.api.presenters import envelope
-from procflow.api.presenters.comments import comment_json
-from procflow.api.presenters.task_views import task_view_json
-from procflow.api.problems import BadRequest
-from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS, Envelope, ListEnvelope
 from procflow.api.schemas.tasks import TaskCompletion, TaskCreate, TaskUpdate
 from procflow.api.transaction import JsonRoute
-from procflow.domain.timeutil import parse_ts, utcnow
-from procflow.services import comments, guest_tasks, tasks
-from procflow.services.guests import GuestCaller
-from procflow.services.tasks import TaskFilter, TaskView
-from procflow.services.unit_of_work import UnitOfWork
+from procflow.domain.timeutil import utcnow
+from procflow.services import oneoff_tasks, task_search, tasks
+from procflow.services.task_search import TaskFilter
 
-ORG = "/organizations/{org_id}"
 router = APIRouter(tags=["tasks"], route_class=JsonRoute, responses=ERRORS)
-Text = Annotated[str | None, Query(max_length=200)]
-Csv = Annotated[str | None, Query(max_length=1000)]
-Stamp = Annotated[str | None, Query(max_length=40)]
-
-
-TaskActor = CurrentActor
-
-
-def _csv_ints(raw: str | None) -> list[int] | None:
-    if not raw:
-        return None
-    try:
-        return [int(part) for part in raw.split(",") if part.strip()]
-    except ValueError:
-        raise BadRequest("owners must be a comma-separated list of user ids.") from None
-
-
-def _stamp(raw: str | None, name: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        return parse_ts(raw)
-    except ValueError:
-        raise BadRequest(f"{name} is not a valid date.") from None
-
-
-def _flag(raw: str | None) -> bool | None:
-    if raw is None or raw == "":
-        return None
-    return raw.lower() in ("true", "1", "yes")
-
-
-def _item(
-    view: TaskView,
-    include: frozenset[str],
-    uow: UnitOfWork,
-    *,
-    rules: bool = False,
-    for_guest: bool = False,
-    if_none_match: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    """The task with its `ETag`; a read passes its `If-None-Match`: if it matches, 304."""
-    now = utcnow()
-    facts = view.bundle.facts if view.bundle is not None else None
-    etag = tasks.etag_of(uow, view.task, view.run, now, facts)
-    if matches_none(fresh_copy_wanted(if_none_match, include, EMBEDDED_TASK_INCLUDES), etag):
-        return not_modified(etag)
-    data = task_view_json(view, include, now)
-    if rules and view.task.run_id is not None:
-        data["tasks_changed_by_rules"] = {}
-    if "threads" in include:
-        threads = comments.threads_of(uow, [view.task.id], for_guest=for_guest)[view.task.id]
-        data["threads"] = {"data": [comment_json(c) for c in threads]}
-    return tagged(data, etag, status_code)
-
-
-def _page(
-    request: Request, found: tuple[list[TaskView], int], page: Page, include: frozenset[str]
-) -> Response:
-    views, total = found
-    now = utcnow()
-    data = [task_view_json(v, include, now) for v in views]
-    return JsonResponse(envelope.page_of(data, total, page, request.url))
-
-
-# ---- tasks of a run ------------------------------------------------------------------
-
-
-@router.get(
-    ORG + "/runs/{run_id}/tasks", response_model=ListEnvelope, summary="List a process's tasks"
-)
-async def list_run_tasks(
-    run_id: str,
-    request: Request,
-    caller: CurrentCaller,
-    uow: Db,
-    page: Paging,
-    include: Includes,
-    status: Text = None,
-    owners: Csv = None,
-    unassigned: bool = False,
-    deadline_before: Stamp = None,
-    deadline_after: Stamp = None,
-    sort: Text = None,
-) -> Response:
-    flt = TaskFilter(
-        status=status,
-        owners=_csv_ints(owners),
-        unassigned=unassigned,
-        deadline_before=_stamp(deadline_before, "deadline_before"),
-        deadline_after=_stamp(deadline_after, "deadline_after"),
-        sort=sort or "position",
-    )
-    found = tasks.list_run_tasks(
-        uow,
-        caller,
-        run_id,
-        flt,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
-        now=utcnow(),
-        with_run="run" in include,
-    )
-    return _page(request, found, page, include)
-
-
-@router.get(
-    ORG + "/runs/{run_id}/tasks/{task_id}",
-    response_model=Envelope,
-    responses=READ_TAGGED,
-    summary="Get a task of a process",
-)
-async def get_run_task(
-    run_id: str,
-    task_id: str,
-    actor: TaskActor,
-    uow: Db,
-    include: Includes,
-    if_none_match: IfNoneMatch,
-) -> Response:
-    if isinstance(actor, GuestCaller):
-        view = guest_tasks.get_task(uow, actor, task_id, run_id)
-        return _item(view, include, uow, for_guest=True, if_none_match=if_none_match)
-    view = tasks.get_task(uow, actor, task_id, run_id, with_run="run" in include)
-    return _item(view, include, uow, if_none_match=if_none_match)
-
-
-@router.put(
-    ORG + "/runs/{run_id}/tasks/{task_id}",
-    response_model=Envelope,
-    responses=TAGGED,
-    summary="Update a task of a process",
-)
-async def update_run_task(
-    run_id: str,
-    task_id: str,
-    actor: TaskActor,
-    uow: Db,
-    include: Includes,
-    body: TaskUpdate,
-    strict: Annotated[bool, strict_for(TaskUpdate)],
-    precondition: IfMatch,
-) -> Response:
-    patch, when = body.present(), precondition
-    if isinstance(actor, GuestCaller):
-        view = guest_tasks.update_task(
-            uow, actor, task_id, patch, run_id=run_id, strict=strict, precondition=when
-        )
-    else:
-        view = tasks.update_task(
-            uow, actor, task_id, patch, run_id=run_id, strict=strict, precondition=when
-        )
-    return _item(view, include, uow)
-
-
-@router.post(
-    ORG + "/runs/{run_id}/completed-tasks",
-    response_model=Envelope,
-    responses=TAGGED,
-    summary="Complete a task of a process",
-)
-async def complete_run_task(
-    run_id: str, actor: TaskActor, uow: Db, body: TaskCompletion, precondition: IfMatch
-) -> Response:
-    task_id, verdict = body.task_id, body.is_approved
-    if isinstance(actor, GuestCaller):
-        view = guest_tasks.complete_task(
-            uow, actor, task_id, verdict, run_id=run_id, precondition=precondition
-        )
-    else:
-        view = tasks.complete_task(
-            uow, actor, task_id, verdict, run_id=run_id, precondition=precondition
-        )
-    return _item(view, frozenset(), uow, rules=True)
-
-
-@router.delete(
-    ORG + "/runs/{run_id}/completed-tasks/{task_id}",
-    response_model=Envelope,
-    responses=TAGGED,
-    summary="Reopen a task of a process",
-)
-async def reopen_run_task(
-    run_id: str, task_id: str, actor: TaskActor, uow: Db, precondition: IfMatch
-) -> Response:
-    if isinstance(actor, GuestCaller):
-        view = guest_tasks.reopen_task(
-            uow, actor, task_id, run_id=run_id, precondition=precondition
-        )
-    else:
-        view = tasks.reopen_task(uow, actor, task_id, run_id=run_id, precondition=precondition)
-    return _item(view, frozenset(), uow, rules=True)
-
-
-# ---- organization and one-off tasks --------------------------------------------------
 
 
 def _org_filter(
@@ -254,14 +41,14 @@ def _org_filter(
 ) -> TaskFilter:
     return TaskFilter(
         status=status,
-        owners=_csv_ints(owners),
+        owners=csv_ints(owners),
         unassigned=unassigned,
         q=q,
-        is_oneoff=_flag(is_oneoff),
+        is_oneoff=flag(is_oneoff),
         archived=archived,
         sort=sort or "deadline",
-        deadline_before=_stamp(deadline_before, "deadline_before"),
-        deadline_after=_stamp(deadline_after, "deadline_after"),
+        deadline_before=stamp(deadline_before, "deadline_before"),
+        deadline_after=stamp(deadline_after, "deadline_after"),
     )
 
 
@@ -285,7 +72,7 @@ async def list_org_tasks(
     flt = _org_filter(
         status, owners, unassigned, q, is_oneoff, archived, sort, deadline_before, deadline_after
     )
-    found = tasks.list_org_tasks(
+    found = task_search.list_org_tasks(
         uow,
         caller,
         flt,
@@ -294,7 +81,7 @@ async def list_org_tasks(
         now=utcnow(),
         with_run="run" in include,
     )
-    return _page(request, found, page, include)
+    return task_page(request, found, page, include)
 
 
 @router.post(
@@ -308,21 +95,19 @@ async def create_task(caller: CurrentCaller, uow: Db, body: TaskCreate) -> Respo
     request = body.present()
     if "summary" not in request and body.description is not None:
         request["summary"] = body.description
-    view = tasks.create_oneoff(uow, caller, request)
-    return _item(view, frozenset(), uow, status_code=201)
+    view = oneoff_tasks.create_oneoff(uow, caller, request)
+    return task_item(view, frozenset(), uow, status_code=201)
 
 
 @router.get(
     ORG + "/tasks/{task_id}", response_model=Envelope, responses=READ_TAGGED, summary="Get a task"
 )
 async def get_task(
-    task_id: str, actor: TaskActor, uow: Db, include: Includes, if_none_match: IfNoneMatch
+    task_id: str, service: ActorTasks, uow: Db, include: Includes, if_none_match: IfNoneMatch
 ) -> Response:
-    if isinstance(actor, GuestCaller):
-        view = guest_tasks.get_task(uow, actor, task_id)
-        return _item(view, include, uow, for_guest=True, if_none_match=if_none_match)
-    view = tasks.get_task(uow, actor, task_id, with_run="run" in include)
-    return _item(view, include, uow, if_none_match=if_none_match)
+    view = service.get_task(uow, task_id, with_run="run" in include)
+    guest = service.for_guest
+    return task_item(view, include, uow, for_guest=guest, if_none_match=if_none_match)
 
 
 @router.put(
@@ -340,14 +125,14 @@ async def update_task(
     view = tasks.update_task(
         uow, caller, task_id, body.present(), strict=strict, precondition=precondition
     )
-    return _item(view, include, uow)
+    return task_item(view, include, uow)
 
 
 @router.delete(ORG + "/tasks/{task_id}", status_code=204, summary="Archive a one-off task")
 async def archive_task(
     task_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
 ) -> Response:
-    tasks.archive_oneoff(uow, caller, task_id, precondition=precondition)
+    oneoff_tasks.archive_oneoff(uow, caller, task_id, precondition=precondition)
     return Response(status_code=204)
 
 
@@ -360,8 +145,8 @@ async def archive_task(
 async def restore_task(
     task_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
 ) -> Response:
-    view = tasks.restore_oneoff(uow, caller, task_id, precondition=precondition)
-    return _item(view, frozenset(), uow)
+    view = oneoff_tasks.restore_oneoff(uow, caller, task_id, precondition=precondition)
+    return task_item(view, frozenset(), uow)
 
 
 @router.delete(
@@ -370,7 +155,7 @@ async def restore_task(
 async def delete_task(
     task_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
 ) -> Response:
-    tasks.delete_oneoff(uow, caller, task_id, precondition=precondition)
+    oneoff_tasks.delete_oneoff(uow, caller, task_id, precondition=precondition)
     return Response(status_code=204)
 
 
@@ -386,7 +171,7 @@ async def complete_task(
     view = tasks.complete_task(
         uow, caller, body.task_id, body.is_approved, precondition=precondition
     )
-    return _item(view, frozenset(), uow)
+    return task_item(view, frozenset(), uow)
 
 
 @router.delete(
@@ -399,7 +184,7 @@ async def reopen_task(
     task_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
 ) -> Response:
     view = tasks.reopen_task(uow, caller, task_id, precondition=precondition)
-    return _item(view, frozenset(), uow)
+    return task_item(view, frozenset(), uow)
 
 
 # ---- a member's tasks, the caller's own tasks -----------------------------------------
@@ -426,7 +211,7 @@ async def member_tasks(
     sort: Text = None,
     sort_by: Text = None,
 ) -> Response:
-    found = tasks.member_tasks(
+    found = task_search.member_tasks(
         uow,
         caller,
         user_id,
@@ -436,7 +221,7 @@ async def member_tasks(
         now=utcnow(),
         with_run="run" in include,
     )
-    return _page(request, found, page, include)
+    return task_page(request, found, page, include)
 
 
 @router.get("/me/tasks", response_model=ListEnvelope, summary="Tasks assigned to the caller")
@@ -450,7 +235,7 @@ async def my_tasks(
     sort: Text = None,
     sort_by: Text = None,
 ) -> Response:
-    found = tasks.my_tasks(
+    found = task_search.my_tasks(
         uow,
         user_id,
         _assigned_filter(status, sort, sort_by),
@@ -459,4 +244,4 @@ async def my_tasks(
         now=utcnow(),
         with_run="run" in include,
     )
-    return _page(request, found, page, include)
+    return task_page(request, found, page, include)

@@ -1,0 +1,98 @@
+"""What the task routes share: their query parameters, the caller's task service, and
+their answers (one task with its `ETag`, or a page of tasks)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response
+
+from procflow.api.conditional import (
+    EMBEDDED_TASK_INCLUDES,
+    fresh_copy_wanted,
+    matches_none,
+    not_modified,
+    tagged,
+)
+from procflow.api.dependencies import Page
+from procflow.api.guest_auth import CurrentActor
+from procflow.api.presenters import envelope
+from procflow.api.presenters.comments import comment_json
+from procflow.api.presenters.task_views import task_view_json
+from procflow.api.problems import BadRequest
+from procflow.api.responses import JsonResponse
+from procflow.domain.timeutil import parse_ts, utcnow
+from procflow.services import comments, tasks
+from procflow.services.task_actors import TaskService, tasks_for
+from procflow.services.tasks import TaskView
+from procflow.services.unit_of_work import UnitOfWork
+
+ORG = "/organizations/{org_id}"
+Text = Annotated[str | None, Query(max_length=200)]
+Csv = Annotated[str | None, Query(max_length=1000)]
+Stamp = Annotated[str | None, Query(max_length=40)]
+
+
+async def actor_tasks(actor: CurrentActor) -> TaskService:
+    """The task service of the member or guest calling, picked once per request."""
+    return tasks_for(actor)
+
+
+ActorTasks = Annotated[TaskService, Depends(actor_tasks)]
+
+
+def csv_ints(raw: str | None) -> list[int] | None:
+    if not raw:
+        return None
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise BadRequest("owners must be a comma-separated list of user ids.") from None
+
+
+def stamp(raw: str | None, name: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return parse_ts(raw)
+    except ValueError:
+        raise BadRequest(f"{name} is not a valid date.") from None
+
+
+def flag(raw: str | None) -> bool | None:
+    if raw is None or raw == "":
+        return None
+    return raw.lower() in ("true", "1", "yes")
+
+
+def task_item(
+    view: TaskView,
+    include: frozenset[str],
+    uow: UnitOfWork,
+    *,
+    rules: bool = False,
+    for_guest: bool = False,
+    if_none_match: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The task with its `ETag`; a read passes its `If-None-Match`: if it matches, 304."""
+    now = utcnow()
+    facts = view.bundle.facts if view.bundle is not None else None
+    etag = tasks.etag_of(uow, view.task, view.run, now, facts)
+    if matches_none(fresh_copy_wanted(if_none_match, include, EMBEDDED_TASK_INCLUDES), etag):
+        return not_modified(etag)
+    data = task_view_json(view, include, now)
+    if rules and view.task.run_id is not None:
+        data["tasks_changed_by_rules"] = {}
+    if "threads" in include:
+        threads = comments.threads_of(uow, [view.task.id], for_guest=for_guest)[view.task.id]
+        data["threads"] = {"data": [comment_json(c) for c in threads]}
+    return tagged(data, etag, status_code)
+
+
+def task_page(
+    request: Request, found: tuple[list[TaskView], int], page: Page, include: frozenset[str]
+) -> Response:
+    views, total = found
+    now = utcnow()
+    data = [task_view_json(v, include, now) for v in views]
+    return JsonResponse(envelope.page_of(data, total, page, request.url))
