@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from procflow.api.app import create_app
 from procflow.domain.permissions import Caller, Role
-from procflow.services import run_lists
+from procflow.services import run_labels
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.settings import Settings
 from tests.factories import World
@@ -398,7 +398,7 @@ def test_concurrent_adds_of_different_tags_both_survive(world: World) -> None:
     caller = caller_of(world)
 
     def adding(tag: str) -> Callable[[UnitOfWork], Any]:
-        return lambda uow: run_lists.add_item(uow, caller, run["id"], run_lists.TAGS, tag)
+        return lambda uow: run_labels.add_item(uow, caller, run["id"], run_labels.TAGS, tag)
 
     in_parallel(world, adding(first_tag), adding(second_tag))
     assert get(world, run["id"]).json()["data"]["tags"] == [first_tag, second_tag]
@@ -414,7 +414,7 @@ def test_concurrent_adds_of_the_same_tag_add_it_once(world: World) -> None:
     caller = caller_of(world)
 
     def adding(uow: UnitOfWork) -> None:
-        run_lists.add_item(uow, caller, run["id"], run_lists.TAGS, tag)
+        run_labels.add_item(uow, caller, run["id"], run_labels.TAGS, tag)
 
     in_parallel(world, adding, adding)
     assert get(world, run["id"]).json()["data"]["tags"] == [tag]

@@ -15,7 +15,7 @@ from procflow.api.routes import (
     me,
     members,
     run_bulk,
-    run_lists,
+    run_labels,
     run_tasks,
     runs,
     tags,
@@ -26,7 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
         runs,
-        run_lists,
+        run_labels,
         run_bulk,
         run_tasks,
         tasks,

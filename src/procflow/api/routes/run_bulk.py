@@ -18,7 +18,7 @@ from procflow.api.dependencies import CurrentCaller, Db, Includes, strict_for
 from procflow.api.errors import error_body, error_response_for, validation_errors
 from procflow.api.presenters.runs import run_json
 from procflow.api.responses import JsonResponse
-from procflow.api.routes.run_lists import CONDITIONAL
+from procflow.api.routes.run_labels import CONDITIONAL
 from procflow.api.routes.runs import view_of
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.run_bulk import BulkItem, BulkResult, BulkUpdate

@@ -34,8 +34,8 @@ from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.runs import RunEnvelope, RunLaunch, RunList, RunUpdate
 from procflow.api.transaction import JsonRoute
 from procflow.domain.timeutil import utcnow
-from procflow.services import launch, run_listing, runs
-from procflow.services.run_listing import RunFilter
+from procflow.services import launch, run_search, runs
+from procflow.services.run_search import RunFilter
 from procflow.services.unit_of_work import UnitOfWork
 
 router = APIRouter(
@@ -101,7 +101,7 @@ async def list_runs(
         sort=sort or sort_by or "-created_at",
     )
     now = utcnow()
-    bundles, total = run_listing.list_runs(
+    bundles, total = run_search.list_runs(
         uow,
         caller,
         flt,

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from procflow.services import folders, guests, run_listing, tags, templates
+from procflow.services import folders, guests, run_search, tags, templates
 from procflow.settings import Settings
 
 BEARER = "bearerAuth"
@@ -58,9 +58,9 @@ TASK_LIST: dict[str, dict[str, Any]] = {
 }
 QUERY_SCHEMAS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("get", ORG + "/runs"): {
-        "sort": _choice(run_listing.SORTS),
-        "sort_by": _choice(run_listing.SORTS),
-        "status": _choice(run_listing.STATUSES),
+        "sort": _choice(run_search.SORTS),
+        "sort_by": _choice(run_search.SORTS),
+        "status": _choice(run_search.STATUSES),
         "owners": ID_LIST,
     },
     ("get", ORG + "/tasks"): TASK_LIST,

@@ -21,7 +21,7 @@ from procflow.api.schemas.runs import RunEnvelope
 from procflow.api.transaction import JsonRoute
 from procflow.domain.etags import Precondition
 from procflow.domain.permissions import Caller
-from procflow.services import run_lists
+from procflow.services import run_labels
 from procflow.services.records import RunBundle
 from procflow.services.unit_of_work import UnitOfWork
 
@@ -44,7 +44,7 @@ def _edited(
     uow: UnitOfWork,
     caller: Caller,
     run_id: str,
-    kind: run_lists.RunList,
+    kind: run_labels.RunList,
     item: Any,
     include: frozenset[str],
     precondition: Precondition | None,
@@ -70,7 +70,14 @@ async def add_tag(
 ) -> Response:
     """Already tagged: 200 and nothing changes."""
     return _edited(
-        run_lists.add_item, uow, caller, run_id, run_lists.TAGS, body.tag_id, include, precondition
+        run_labels.add_item,
+        uow,
+        caller,
+        run_id,
+        run_labels.TAGS,
+        body.tag_id,
+        include,
+        precondition,
     )
 
 
@@ -87,7 +94,7 @@ async def remove_tag(
 ) -> Response:
     """Not tagged with it: 200 and nothing changes."""
     return _edited(
-        run_lists.remove_item, uow, caller, run_id, run_lists.TAGS, tag_id, include, precondition
+        run_labels.remove_item, uow, caller, run_id, run_labels.TAGS, tag_id, include, precondition
     )
 
 
@@ -107,11 +114,11 @@ async def add_folder(
 ) -> Response:
     """Already in it: 200 and nothing changes."""
     return _edited(
-        run_lists.add_item,
+        run_labels.add_item,
         uow,
         caller,
         run_id,
-        run_lists.FOLDERS,
+        run_labels.FOLDERS,
         body.folder_id,
         include,
         precondition,
@@ -131,11 +138,11 @@ async def remove_folder(
 ) -> Response:
     """Not in it: 200 and nothing changes."""
     return _edited(
-        run_lists.remove_item,
+        run_labels.remove_item,
         uow,
         caller,
         run_id,
-        run_lists.FOLDERS,
+        run_labels.FOLDERS,
         folder_id,
         include,
         precondition,
@@ -158,11 +165,11 @@ async def add_user(
 ) -> Response:
     """The member goes last; already listed: 200 and nothing changes."""
     return _edited(
-        run_lists.add_item,
+        run_labels.add_item,
         uow,
         caller,
         run_id,
-        run_lists.USERS,
+        run_labels.USERS,
         body.user_id,
         include,
         precondition,
@@ -184,7 +191,14 @@ async def remove_user(
 ) -> Response:
     """Not listed: 200 and nothing changes."""
     return _edited(
-        run_lists.remove_item, uow, caller, run_id, run_lists.USERS, user_id, include, precondition
+        run_labels.remove_item,
+        uow,
+        caller,
+        run_id,
+        run_labels.USERS,
+        user_id,
+        include,
+        precondition,
     )
 
 
@@ -204,11 +218,11 @@ async def add_group(
 ) -> Response:
     """The group goes last; already listed: 200 and nothing changes."""
     return _edited(
-        run_lists.add_item,
+        run_labels.add_item,
         uow,
         caller,
         run_id,
-        run_lists.GROUPS,
+        run_labels.GROUPS,
         body.group_id,
         include,
         precondition,
@@ -230,11 +244,11 @@ async def remove_group(
 ) -> Response:
     """Not listed: 200 and nothing changes."""
     return _edited(
-        run_lists.remove_item,
+        run_labels.remove_item,
         uow,
         caller,
         run_id,
-        run_lists.GROUPS,
+        run_labels.GROUPS,
         group_id,
         include,
         precondition,
