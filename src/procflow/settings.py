@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from procflow.rate_policy import parse_policy, storage_uri
@@ -11,12 +11,19 @@ from procflow.rate_policy import parse_policy, storage_uri
 class Settings(BaseSettings):
     """Everything an operator can tune; defaults suit a single self-hosted node."""
 
-    model_config = SettingsConfigDict(env_prefix="PROCFLOW_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PROCFLOW_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///./procflow.db"
     # How long a write waits for another transaction's lock before answering 503
-    # (SQLite's busy timeout; PostgreSQL's lock_timeout).
-    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    # (SQLite's busy timeout; PostgreSQL's lock_timeout). PROCFLOW_SQLITE_BUSY_TIMEOUT_MS,
+    # its name before it served PostgreSQL too, is still read (deprecated).
+    lock_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        validation_alias=AliasChoices(
+            "PROCFLOW_LOCK_TIMEOUT_MS", "PROCFLOW_SQLITE_BUSY_TIMEOUT_MS"
+        ),
+    )
     # SQLite WAL checkpoints run on a background thread this often (0: inline, in whichever
     # request's COMMIT crosses SQLite's threshold, as SQLite does by default).
     sqlite_checkpoint_ms: int = Field(default=50, ge=0, le=60_000)

@@ -23,7 +23,7 @@ ON_POSTGRES = os.environ.get("PROCFLOW_TEST_DB", "sqlite") == "postgres"
 @pytest.fixture
 def quick_app(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     """An app that gives up on a held lock after 200 ms."""
-    app = create_app(settings.model_copy(update={"sqlite_busy_timeout_ms": 200}))
+    app = create_app(settings.model_copy(update={"lock_timeout_ms": 200}))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

@@ -44,10 +44,10 @@ def make_engine(settings: Settings) -> Engine:
             connect_args={
                 "check_same_thread": False,
                 "isolation_level": None,
-                "timeout": settings.sqlite_busy_timeout_ms / 1000,
+                "timeout": settings.lock_timeout_ms / 1000,
             },
         )
-        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, settings.sqlite_mmap_mb)
+        _configure_sqlite(engine, settings.lock_timeout_ms, settings.sqlite_mmap_mb)
         return engine
     # No pre-ping: it costs a round trip per request; a dropped connection fails its
     # request with 503 (nothing applied) and the pool replaces it. A lock wait longer than
@@ -57,7 +57,7 @@ def make_engine(settings: Settings) -> Engine:
         echo=settings.database_echo,
         pool_size=5,
         max_overflow=5,
-        connect_args={"options": f"-c lock_timeout={int(settings.sqlite_busy_timeout_ms)}"},
+        connect_args={"options": f"-c lock_timeout={int(settings.lock_timeout_ms)}"},
     )
 
 
