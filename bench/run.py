@@ -158,7 +158,8 @@ UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text).groups()  # type: ignore[union-attr]
+    duration = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    number, unit = duration.groups()  # type: ignore[union-attr]  # wrk prints only these units
     return round(float(number) * UNITS_MS[unit], 3)
 
 

@@ -218,12 +218,13 @@ def rows_for(
     }
 
 
+# A mapped class's `__table__` is typed as a FromClause; these are Tables.
 TABLES: dict[str, Table] = {
-    "run": Run.__table__,  # type: ignore[dict-item]
-    "task": Task.__table__,  # type: ignore[dict-item]
-    "task_owner": TaskOwner.__table__,  # type: ignore[dict-item]
-    "run_field": RunField.__table__,  # type: ignore[dict-item]
-    "tag_link": TagLink.__table__,  # type: ignore[dict-item]
+    "run": Run.__table__,  # type: ignore[dict-item]  # a Table
+    "task": Task.__table__,  # type: ignore[dict-item]  # a Table
+    "task_owner": TaskOwner.__table__,  # type: ignore[dict-item]  # a Table
+    "run_field": RunField.__table__,  # type: ignore[dict-item]  # a Table
+    "tag_link": TagLink.__table__,  # type: ignore[dict-item]  # a Table
 }
 
 

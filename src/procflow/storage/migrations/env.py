@@ -1,7 +1,7 @@
 """Alembic environment: runs on a connection handed in by procflow, or on the ini's URL."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from procflow.storage.models import Base
 
@@ -9,9 +9,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def run_on(connection: object) -> None:
+def run_on(connection: Connection) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
