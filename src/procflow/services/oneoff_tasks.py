@@ -68,7 +68,7 @@ def _oneoff_for_owner(
     task, run = tasks.find_task(uow, caller, task_id, None, for_update=True)
     if task.run_id is not None:
         raise ValidationFailed.one("task", "Only one-off tasks can be archived or deleted here.")
-    if not permissions.may_remove_oneoff(caller, tasks.stake_in(caller, task, run)):
+    if not permissions.may_remove_oneoff(caller, tasks.task_stake(caller, task, run)):
         raise PermissionDenied("You don't have permission to remove this task.")
     tasks.require_current(uow, precondition, task, run)
     return task

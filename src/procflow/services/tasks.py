@@ -75,7 +75,7 @@ def find_task(
     if for_update and run_id is None:
         task = repo.get(uow.session, caller.org_id, task_id, for_update=True) or task
     if run is None and not (
-        permissions.may_read_oneoff_unassigned(caller, stake_in(caller, task, run))
+        permissions.may_read_oneoff_unassigned(caller, task_stake(caller, task, run))
         or _assigned(uow, caller, task)
     ):
         raise PermissionDenied("You don't have permission to view this task.")
@@ -88,7 +88,8 @@ def starter_of(task: Task) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def stake_in(caller: Caller, task: Task, run: Run | None) -> TaskStake:
+def task_stake(caller: Caller, task: Task, run: Run | None) -> TaskStake:
+    """How the caller is involved in the task, assignment aside."""
     return TaskStake(
         owns_run=run is not None and run.owner_id == caller.user_id,
         started=run is None and starter_of(task) == caller.user_id,
@@ -105,7 +106,7 @@ def _assigned(uow: UnitOfWork, caller: Caller, task: Task) -> bool:
 
 def may_act(uow: UnitOfWork, caller: Caller, task: Task, run: Run | None) -> bool:
     """Complete, reopen, or fill the form values of a task."""
-    return permissions.may_act_unassigned(caller, stake_in(caller, task, run)) or _assigned(
+    return permissions.may_act_unassigned(caller, task_stake(caller, task, run)) or _assigned(
         uow, caller, task
     )
 
