@@ -14,7 +14,7 @@ from procflow.domain.permissions import Caller, Role
 from procflow.domain.runs import TaskStatus
 from procflow.domain.timeutil import utcnow
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import activity, organizations, tasks
+from procflow.services import activity, organizations, task_owners, tasks
 from procflow.services.tasks import TaskView
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Task
@@ -35,7 +35,7 @@ def create_oneoff(uow: UnitOfWork, caller: Caller, request: Mapping[str, Any]) -
     if owners is None:
         errors["owners"] = ["The owners field is required."]
     else:
-        errors |= tasks.check_owners(uow, caller, owners)
+        errors |= task_owners.check_owners(uow, caller, owners)
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -56,7 +56,7 @@ def create_oneoff(uow: UnitOfWork, caller: Caller, request: Mapping[str, Any]) -
     )
     uow.session.add(task)
     uow.session.flush()
-    users, guests, groups = tasks.owner_lists(owners or {})
+    users, guests, groups = task_owners.owner_lists(owners or {})
     repo.replace_owners(uow.session, task.id, users, guests, groups)
     activity.record(uow, caller, "created", "task", task.id, new=task.title)
     return tasks.views(uow, [task])[0]

@@ -7,10 +7,10 @@ assigned to them. Light members may fill form values of their tasks but not chan
 task's properties. How a task is completed and reopened is domain/task_lifecycle.py.
 Every writer validates first and raises before writing, so a refused request changes
 nothing; every change is recorded in the activity trail. Lists of tasks are in
-services/task_search.py, the one-off tasks' own use cases in services/oneoff_tasks.py.
+services/task_search.py, owners in services/task_owners.py, the one-off tasks' own use
+cases in services/oneoff_tasks.py.
 """
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,9 +27,9 @@ from procflow.domain.timeutil import advance, parse_ts, utcnow
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import (
     activity,
-    references,
     run_fields,
     runs,
+    task_owners,
 )
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Run, RunField, Step, Task, TaskOwner
@@ -39,9 +39,7 @@ from procflow.storage.repositories.runs import RunBundle
 
 Change = tuple[str, Any, Any]
 TASK_TYPES = ("task", "approval", "expiring", "email", "expiring_email")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SCALARS = ("title", "summary", "deadline", "position", "prevent_guest_comment")
-OWNER_KINDS = ("users", "guests", "groups")
 
 
 @dataclass
@@ -201,49 +199,6 @@ def require_current(
 # ---- validation ----------------------------------------------------------------------
 
 
-def check_owners(uow: UnitOfWork, caller: Caller, owners: Any) -> dict[str, list[str]]:
-    if not isinstance(owners, Mapping):
-        return {"owners": ["The owners field must be an object with users, guests, groups."]}
-    errors: dict[str, list[str]] = {}
-    for kind in OWNER_KINDS:
-        if not isinstance(owners.get(kind, []), list):
-            errors[f"owners.{kind}"] = [f"The owners.{kind} field must be a list."]
-    if errors:
-        return errors
-    users, guests, groups = (owners.get(kind, []) for kind in OWNER_KINDS)
-    if not all(isinstance(u, int) and not isinstance(u, bool) for u in users):
-        errors["owners.users"] = ["Owners must be user ids."]
-    else:
-        errors |= references.check_users(uow, caller.org_id, users, field="owners.users")
-    for index, email in enumerate(guests):
-        if not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email):
-            errors[f"owners.guests.{index}"] = ["A guest must be a valid email address."]
-    if not all(isinstance(g, str) for g in groups):
-        errors["owners.groups"] = ["Groups must be group ids."]
-    else:
-        known = repo.existing_group_ids(uow.session, caller.org_id, set(groups))
-        for index, group_id in enumerate(groups):
-            if group_id not in known:
-                errors[f"owners.groups.{index}"] = [f"The selected group {group_id} is invalid."]
-    return errors
-
-
-def owner_lists(owners: Mapping[str, Any]) -> tuple[list[int], list[str], list[str]]:
-    return (
-        list(dict.fromkeys(owners.get("users", []))),
-        list(dict.fromkeys(e.lower() for e in owners.get("guests", []))),
-        list(dict.fromkeys(owners.get("groups", []))),
-    )
-
-
-def _owners_dict(owners: Sequence[TaskOwner]) -> dict[str, list[Any]]:
-    return {
-        "users": [o.user_id for o in owners if o.user_id is not None],
-        "guests": [o.guest_email for o in owners if o.guest_email is not None],
-        "groups": [o.group_id for o in owners if o.group_id is not None],
-    }
-
-
 def parse_deadline(value: Any, errors: dict[str, list[str]]) -> datetime | None:
     if value is None:
         return None
@@ -287,7 +242,7 @@ def update_task(
     errors: dict[str, list[str]] = {}
     deadline = parse_deadline(patch["deadline"], errors) if "deadline" in patch else None
     if "owners" in patch:
-        errors |= check_owners(uow, caller, patch["owners"])
+        errors |= task_owners.check_owners(uow, caller, patch["owners"])
     fields, values, problems = check_taskdata(uow, task, patch.get("taskdata"), strict)
     errors |= problems
     if errors:
@@ -300,7 +255,7 @@ def update_task(
             changes.append((key, getattr(task, key), wanted[key]))
             setattr(task, key, wanted[key])
     changes += [(f"taskdata.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
-    owners_change = _replace_owners(uow, task, patch.get("owners"))
+    owners_change = task_owners.replace_owners(uow, task, patch.get("owners"))
     if changes or owners_change:
         touch(task, run, now)
         activity.record_changes(uow, caller, "task", task.id, changes, run_id=task.run_id)
@@ -323,18 +278,6 @@ def check_taskdata(
         return fields, {}, {}
     values, errors = run_fields.check(fields.values(), taskdata, "taskdata", strict)
     return fields, values, errors
-
-
-def _replace_owners(uow: UnitOfWork, task: Task, owners: Mapping[str, Any] | None) -> Change | None:
-    if owners is None:
-        return None
-    before = _owners_dict(repo.owners_of(uow.session, [task.id])[task.id])
-    users, guests, groups = owner_lists(owners or {})
-    after = {"users": users, "guests": guests, "groups": groups}
-    if before == after:
-        return None
-    repo.replace_owners(uow.session, task.id, users, guests, groups)
-    return ("owners", before, after)
 
 
 def complete_task(
