@@ -23,8 +23,10 @@ from sqlalchemy import event
 
 from procflow.api.app import create_app
 from procflow.settings import Settings
-from procflow.storage.database import Checkpointer, make_engine
+from procflow.storage.database import make_engine
 from procflow.storage.migrate import upgrade
+from procflow.storage.sqlite.checkpointer import start_for
+from procflow.storage.sqlite.gate import WriteGate
 
 BODY = json.dumps(
     {
@@ -205,7 +207,8 @@ async def main() -> None:
     app = create_app(settings)
     app.state.session_factory.keep_connection()  # as the server's lifespan does
     if args.checkpointer:  # `procflow serve` starts it in the app's lifespan
-        Checkpointer.start_for(app.state.engine, settings.sqlite_checkpoint_ms)
+        gate = app.state.session_factory.write_gate = WriteGate()
+        start_for(app.state.engine, gate, settings.sqlite_checkpoint_ms)
     statements: Counter[str] = Counter()
 
     def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

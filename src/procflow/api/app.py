@@ -15,7 +15,9 @@ from procflow.api.routes import ROUTERS
 from procflow.api.schemas.openapi import describe
 from procflow.services.auth import CallerCache
 from procflow.settings import Settings, get_settings
-from procflow.storage.database import Checkpointer, make_engine, make_session_factory
+from procflow.storage.database import make_engine, make_session_factory
+from procflow.storage.sqlite import checkpointer as wal
+from procflow.storage.sqlite.gate import WriteGate
 
 DESCRIPTION = (
     "A self-hosted server for Tallyfy's REST API. Every route is served at the root and "
@@ -34,9 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # collector's way so that collections stay short under load.
         gc.collect()
         gc.freeze()
-        checkpointer = Checkpointer.start_for(engine, settings.sqlite_checkpoint_ms)
+        gate = WriteGate()
+        checkpointer = wal.start_for(engine, gate, settings.sqlite_checkpoint_ms)
         if checkpointer is not None:
-            sessions.write_gate = checkpointer.write_gate
+            sessions.write_gate = gate
         sessions.keep_connection()
         yield
         sessions.release_connection()
