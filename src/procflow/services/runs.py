@@ -16,7 +16,8 @@ from procflow.domain import runs as rules
 from procflow.domain.etags import Precondition
 from procflow.domain.permissions import Caller, RunStake
 from procflow.domain.runs import RunStatus
-from procflow.domain.timeutil import advance, utcnow
+from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, references, run_fields
 from procflow.services.unit_of_work import UnitOfWork
@@ -142,8 +143,7 @@ def update_run(
     changes += _replace_groups(uow, current, patch.get("groups"))
     changes += [(f"prerun.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
     if changes:
-        run.last_updated = advance(run.last_updated, now)
-        run.version += 1
+        bump(run, now=now)
         written = {key: getattr(run, key) for key, _, _ in changes if key in SCALARS}
         repo.write(
             uow.connection,
@@ -272,8 +272,7 @@ def archive_run(
     if run.archived_at is None:
         now = utcnow()
         run.archived_at = now
-        run.last_updated = advance(run.last_updated, now)
-        run.version += 1
+        bump(run, now=now)
         activity.record(uow, caller, "archived", "run", run.id, run_id=run.id)
     return current
 
@@ -291,8 +290,7 @@ def activate_run(
             uow, caller, "unarchived", "run", run.id, run_id=run.id, old=run.archived_at.isoformat()
         )
         run.archived_at = None
-        run.last_updated = advance(run.last_updated, utcnow())
-        run.version += 1
+        bump(run, now=utcnow())
     return current
 
 
@@ -336,8 +334,7 @@ def set_prerun_complete(
         now = utcnow()
         run.prerun_completed_at = now if done else None
         run.prerun_completed_by = caller.user_id if done else None
-        run.last_updated = advance(run.last_updated, now)
-        run.version += 1
+        bump(run, now=now)
         verb = "completed" if done else "re-opened"
         activity.record(
             uow, caller, verb, "run", run.id, run_id=run.id, field="prerun", old=was_done, new=done

@@ -22,7 +22,8 @@ from procflow.domain.etags import Precondition
 from procflow.domain.form_fields import missing_required
 from procflow.domain.permissions import Caller, Role
 from procflow.domain.runs import DONE, TaskStatus
-from procflow.domain.timeutil import advance, parse_ts, utcnow
+from procflow.domain.timeutil import parse_ts, utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import (
     activity,
@@ -346,14 +347,6 @@ def _parse_deadline(value: Any, errors: dict[str, list[str]]) -> datetime | None
 # ---- writing -------------------------------------------------------------------------
 
 
-def touch(task: Task, run: Run | None, now: datetime) -> None:
-    """A change of a task is a change of its run: both move `last_updated`."""
-    task.last_updated = advance(task.last_updated, now)
-    if run is not None:
-        run.last_updated = advance(run.last_updated, now)
-        run.version += 1
-
-
 def update_task(
     uow: UnitOfWork,
     caller: Caller,
@@ -391,7 +384,7 @@ def update_task(
     changes += [(f"taskdata.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
     owners_change = _replace_owners(uow, task, patch.get("owners"))
     if changes or owners_change:
-        touch(task, run, now)
+        bump(task, run, now=now)
         activity.record_changes(uow, caller, "task", task.id, changes, run_id=task.run_id)
         if owners_change:
             _, old, new = owners_change
@@ -485,7 +478,7 @@ def mark_completed(
     task.completer_id = completer_id
     if task.task_type == "approval":
         task.is_approved = is_approved
-    touch(task, run, now)
+    bump(task, run, now=now)
 
 
 def complete_run_if_done(uow: UnitOfWork, run: Run, now: datetime) -> bool:
@@ -539,7 +532,7 @@ def mark_reopened(task: Task, run: Run | None, now: datetime) -> bool:
     task.is_approved = None
     if "completer_guest_id" in (task.flags or {}):
         task.flags = {k: v for k, v in task.flags.items() if k != "completer_guest_id"}
-    touch(task, run, now)
+    bump(task, run, now=now)
     if run is None or run.completed_at is None:
         return False
     run.completed_at = None
@@ -609,7 +602,7 @@ def archive_oneoff(
     if task.archived_at is None:
         now = utcnow()
         task.archived_at = now
-        touch(task, None, now)
+        bump(task, None, now=now)
         activity.record(uow, caller, "archived", "task", task.id)
 
 
@@ -619,7 +612,7 @@ def restore_oneoff(
     task = _oneoff_for_owner(uow, caller, task_id, precondition)
     if task.archived_at is not None:
         task.archived_at = None
-        touch(task, None, utcnow())
+        bump(task, None, now=utcnow())
         activity.record(uow, caller, "unarchived", "task", task.id)
     return views(uow, [task])[0]
 
