@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from procflow import __version__
-from procflow.api.direct import install_direct_routes
 from procflow.api.errors import add_error_handlers
 from procflow.api.jsonbody import JsonResponse
 from procflow.api.ratelimit import install_rate_limiting
@@ -70,6 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    install_direct_routes(app, [route for r in ROUTERS for route in r.routes], ("", "/api"))
     install_rate_limiting(app, settings)  # outermost; nothing at all when "off"
     return app

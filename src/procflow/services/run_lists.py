@@ -179,4 +179,4 @@ def _changed(
         uow, caller, "run", run.id, [(kind.field, before, after)], run_id=run.id
     )
     uow.session.flush()
-    repo.refresh_lists(uow.session, current, {kind.field})
+    repo.refresh_lists(uow.connection, current, {kind.field})

@@ -8,6 +8,7 @@ from procflow.api.presenters.tasks import task_json
 from procflow.domain import runs as rules
 from procflow.domain.timeutil import format_ts
 from procflow.storage.models import RunField
+from procflow.storage.repositories.run_rows import FieldRow
 from procflow.storage.repositories.runs import RunBundle
 
 
@@ -143,7 +144,7 @@ def _add_task_includes(
         }
 
 
-def field_json(field: RunField) -> dict[str, Any]:
+def field_json(field: RunField | FieldRow) -> dict[str, Any]:
     return {
         "id": field.field_id,
         "timeline_id": field.field_id,
