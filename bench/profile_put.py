@@ -99,6 +99,7 @@ async def breakdown(app: Any, org: str, token: str, run_ids: list[str]) -> None:
     from procflow.domain.timeutil import utcnow
     from procflow.services import auth, runs
     from procflow.services.unit_of_work import UnitOfWork
+    from procflow.storage.models import Run
     from procflow.storage.repositories import runs as repo
 
     factory = app.state.session_factory
@@ -136,16 +137,21 @@ async def breakdown(app: Any, org: str, token: str, run_ids: list[str]) -> None:
         with UnitOfWork(factory, write=False) as uow:
             auth.caller_in(uow, token, org)
 
+    def seeded(uow: UnitOfWork, run_id: str) -> Run:
+        run = repo.get(uow.session, org, run_id)
+        assert run is not None, "the seed's runs are there"
+        return run
+
     def read_bundle(run_id: str) -> None:
         with UnitOfWork(factory, write=False) as uow:
-            repo.bundle(uow.session, repo.get(uow.session, org, run_id))  # type: ignore[arg-type]
+            repo.bundle(uow.session, seeded(uow, run_id))
 
     def service_update(run_id: str) -> None:
         with UnitOfWork(factory, write=True) as uow:
             runs.update_run(uow, caller, run_id, patch)
 
     with UnitOfWork(factory, write=False) as uow:
-        sample = repo.bundle(uow.session, repo.get(uow.session, org, run_ids[0]))  # type: ignore[arg-type]
+        sample = repo.bundle(uow.session, seeded(uow, run_ids[0]))
 
     def present(_run_id: str) -> None:
         JsonResponse({"data": run_json(sample, frozenset(), utcnow())})
