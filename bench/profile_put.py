@@ -23,8 +23,10 @@ from sqlalchemy import event
 
 from procflow.api.app import create_app
 from procflow.settings import Settings
-from procflow.storage.database import Checkpointer, make_engine
+from procflow.storage.database import make_engine
 from procflow.storage.migrate import upgrade
+from procflow.storage.sqlite.checkpointer import start_for
+from procflow.storage.sqlite.gate import WriteGate
 
 BODY = json.dumps(
     {
@@ -97,6 +99,7 @@ async def breakdown(app: Any, org: str, token: str, run_ids: list[str]) -> None:
     from procflow.domain.timeutil import utcnow
     from procflow.services import auth, runs
     from procflow.services.unit_of_work import UnitOfWork
+    from procflow.storage.models import Run
     from procflow.storage.repositories import runs as repo
 
     factory = app.state.session_factory
@@ -134,18 +137,21 @@ async def breakdown(app: Any, org: str, token: str, run_ids: list[str]) -> None:
         with UnitOfWork(factory, write=False) as uow:
             auth.caller_in(uow, token, org)
 
+    def seeded(uow: UnitOfWork, run_id: str) -> Run:
+        run = repo.get(uow.session, org, run_id)
+        assert run is not None, "the seed's runs are there"
+        return run
+
     def read_bundle(run_id: str) -> None:
         with UnitOfWork(factory, write=False) as uow:
-            run = repo.get(uow.session, org, run_id)
-            repo.bundle(uow.session, run)  # type: ignore[arg-type]  # seeded: never None
+            repo.bundle(uow.session, seeded(uow, run_id))
 
     def service_update(run_id: str) -> None:
         with UnitOfWork(factory, write=True) as uow:
             runs.update_run(uow, caller, run_id, patch)
 
     with UnitOfWork(factory, write=False) as uow:
-        first = repo.get(uow.session, org, run_ids[0])
-        sample = repo.bundle(uow.session, first)  # type: ignore[arg-type]  # seeded: never None
+        sample = repo.bundle(uow.session, seeded(uow, run_ids[0]))
 
     def present(_run_id: str) -> None:
         JsonResponse({"data": run_json(sample, frozenset(), utcnow())})
@@ -207,7 +213,8 @@ async def main() -> None:
     app = create_app(settings)
     app.state.session_factory.keep_connection()  # as the server's lifespan does
     if args.checkpointer:  # `procflow serve` starts it in the app's lifespan
-        Checkpointer.start_for(app.state.engine, settings.sqlite_checkpoint_ms)
+        gate = app.state.session_factory.write_gate = WriteGate()
+        start_for(app.state.engine, gate, settings.sqlite_checkpoint_ms)
     statements: Counter[str] = Counter()
 
     def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

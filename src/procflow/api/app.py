@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from procflow import __version__
-from procflow.api.direct import install_direct_routes
 from procflow.api.errors import add_error_handlers
 from procflow.api.ratelimit import install_rate_limiting
 from procflow.api.responses import JsonResponse
@@ -15,7 +14,9 @@ from procflow.api.routes import ROUTERS
 from procflow.api.schemas.openapi import describe
 from procflow.services.auth import CallerCache
 from procflow.settings import Settings, get_settings
-from procflow.storage.database import Checkpointer, make_engine, make_session_factory
+from procflow.storage.database import make_engine, make_session_factory
+from procflow.storage.sqlite import checkpointer as wal
+from procflow.storage.sqlite.gate import WriteGate
 
 DESCRIPTION = (
     "A self-hosted server for Tallyfy's REST API. Every route is served at the root and "
@@ -34,9 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # collector's way so that collections stay short under load.
         gc.collect()
         gc.freeze()
-        checkpointer = Checkpointer.start_for(engine, settings.sqlite_checkpoint_ms)
+        gate = WriteGate()
+        checkpointer = wal.start_for(engine, gate, settings.sqlite_checkpoint_ms)
         if checkpointer is not None:
-            sessions.write_gate = checkpointer.write_gate
+            sessions.write_gate = gate
         sessions.keep_connection()
         yield
         sessions.release_connection()
@@ -67,6 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    install_direct_routes(app, [route for r in ROUTERS for route in r.routes], ("", "/api"))
     install_rate_limiting(app, settings)  # outermost; nothing at all when "off"
     return app

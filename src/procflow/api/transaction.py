@@ -16,7 +16,6 @@ from fastapi.routing import APIRoute
 
 from procflow.api import idempotency
 from procflow.api.body import parse_json_body, read_capped
-from procflow.api.fast_path import FastPath, fast_path_for, with_fast_path
 from procflow.errors import PermissionDenied, Unavailable
 from procflow.services import activity
 from procflow.services.unit_of_work import UnitOfWork
@@ -42,26 +41,16 @@ class TransactionalRoute(APIRoute):
         request._body = await read_capped(request, request.app.state.settings.max_body_bytes)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = with_fast_path(self.endpoint, super().get_route_handler())
+        handler = super().get_route_handler()
 
         async def transactional(request: Request) -> Response:
-            response = await self.in_transaction(request, handler)
-            assert response is not None
-            return response
+            return await self.in_transaction(request, handler)
 
         return transactional
 
-    def direct_handler(self) -> FastPath:
-        """The endpoint's fast path in this route's transaction, for requests sent here
-        without routing (`api/direct.py`): None when it declines, with nothing done."""
-
-        async def direct(request: Request) -> Response | None:
-            fast = fast_path_for(self.endpoint)  # per request, as `with_fast_path` does
-            return None if fast is None else await self.in_transaction(request, fast)
-
-        return direct
-
-    async def in_transaction(self, request: Request, handler: FastPath) -> Response | None:
+    async def in_transaction(
+        self, request: Request, handler: Callable[[Request], Coroutine[Any, Any, Response]]
+    ) -> Response:
         await self.prepare(request)
         factory = request.app.state.session_factory
         keyed = self.takes_idempotency_key
@@ -75,18 +64,10 @@ class TransactionalRoute(APIRoute):
             ):
                 request.state.uow = uow
                 response = await handler(request)
-                if response is None:
-                    raise _Declined
                 return idempotency.recorded(request, claim, response)
-        except _Declined:
-            return None
         except PermissionDenied as refusal:
             record_refusal(request, factory, refusal)
             raise
-
-
-class _Declined(Exception):
-    """A fast path declined: roll back (nothing was written) and let the caller decide."""
 
 
 def record_refusal(request: Request, factory: Any, refusal: PermissionDenied) -> None:

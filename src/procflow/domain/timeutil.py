@@ -4,7 +4,7 @@ Stored values are naive UTC datetimes; output is ISO 8601 with milliseconds and 
 Input accepts any ISO 8601 form with an offset (naive means UTC) and `YYYY-MM-DD HH:MM:SS`.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 
 def utcnow() -> datetime:
@@ -39,10 +39,3 @@ def parse_ts(text: str) -> datetime:
 
 def parse_date(text: str) -> date:
     return date.fromisoformat(text.strip())
-
-
-def advance(previous: datetime | None, now: datetime) -> datetime:
-    """A `last_updated` that always moves forward, even within one millisecond."""
-    if previous is not None and now <= previous:
-        return previous + timedelta(milliseconds=1)
-    return now

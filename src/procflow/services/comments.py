@@ -10,7 +10,8 @@ from typing import Any
 
 from procflow.domain import permissions
 from procflow.domain.permissions import Caller
-from procflow.domain.timeutil import advance, utcnow
+from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import advance, bump
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, references
 from procflow.services.guests import GuestCaller
@@ -19,6 +20,7 @@ from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Activity, Comment, Run, Task
 from procflow.storage.repositories import comments as repo
 from procflow.storage.repositories import guests as guest_repo
+from procflow.storage.repositories import run_versions
 
 Actor = Caller | GuestCaller
 CONTENT_MAX = 30_000
@@ -125,7 +127,7 @@ def update_comment(
             _record(
                 uow, actor, "updated", "comment", comment.id, run=run, field=field, old=old, new=new
             )
-        _touch(task, run)
+        _bump(task, run)
     uow.session.flush()
     return comment
 
@@ -253,18 +255,17 @@ def _new(
 def _finish(
     uow: UnitOfWork, actor: Actor, verb: str, task: Task, run: Run | None, comment: Comment
 ) -> None:
-    _touch(task, run)
+    _bump(task, run)
     uow.session.flush()
     _record(uow, actor, verb, "comment", comment.id, run=run, new=_snapshot(comment))
 
 
-def _touch(task: Task, run: Run | None) -> None:
-    """A comment change is a change of its task and of the task's run."""
+def _bump(task: Task, run: Run | None) -> None:
+    """A comment change is a change of its task and of the task's run (not locked)."""
     now = utcnow()
-    task.last_updated = advance(task.last_updated, now)
+    bump(task, now=now)
     if run is not None:
-        run.last_updated = advance(run.last_updated, now)
-        run.version = Run.version + 1
+        run_versions.bump_unlocked(run, now)
 
 
 def _snapshot(comment: Comment) -> dict[str, Any]:

@@ -12,16 +12,17 @@ from typing import Any
 from sqlalchemy import delete
 
 from procflow.domain.permissions import Caller
-from procflow.domain.timeutil import advance, utcnow
+from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, Unavailable, ValidationFailed
 from procflow.services import activity
 from procflow.services.tags import (
+    bump_labelled,
     ensure_catalog_manager,
     flush_or_raise,
     labelled_run,
     may_label_run,
     record_link,
-    touch,
     unlink,
 )
 from procflow.services.unit_of_work import UnitOfWork
@@ -210,7 +211,7 @@ def update_folder(
             ],
         )
         folder.name, folder.parent_id, folder.position = wanted
-        folder.last_updated = advance(folder.last_updated, utcnow())
+        bump(folder, now=utcnow())
         run_versions.bump_filed(uow.session, [folder.id])
         uow.session.flush()
         tree = Tree(list(tree.by_id.values()))
@@ -226,7 +227,7 @@ def delete_folder(uow: UnitOfWork, caller: Caller, folder_id: str) -> None:
     doomed = tree.subtree(folder_id)
     for doomed_id in doomed:
         activity.record(uow, caller, "deleted", "folder", doomed_id, old=tree.by_id[doomed_id].name)
-    repo.touch_runs(uow.session, repo.runs_filed_in(uow.session, doomed), utcnow())
+    repo.bump_runs(uow.session, repo.runs_filed_in(uow.session, doomed), utcnow())
     uow.session.flush()
     uow.session.execute(
         delete(Folder).where(Folder.id.in_(doomed)),
@@ -253,7 +254,7 @@ def file_object(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> F
         return Filing(link, subject_type, created=False)
     link = FolderLink(folder_id=folder.id, run_id=run_id, task_id=task_id)
     uow.session.add(link)
-    touch(subject)
+    bump_labelled(uow, subject)
     record_link(uow, caller, "linked", subject, "folders", folder.id)
     flush_or_raise(uow, Unavailable("The object was filed concurrently; try again."))
     return Filing(link, subject_type, created=True)

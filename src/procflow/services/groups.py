@@ -11,7 +11,8 @@ from sqlalchemy import delete
 
 from procflow.domain import permissions
 from procflow.domain.permissions import Caller
-from procflow.domain.timeutil import advance, utcnow
+from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, references
 from procflow.services.unit_of_work import UnitOfWork
@@ -107,7 +108,7 @@ def update_group(
         known = repo.guest_ids(uow.session, caller.org_id, guests)
         _write_people(uow, group.id, members, [known[e] for e in guests])
     if changes:
-        group.last_updated = advance(group.last_updated, utcnow())
+        bump(group, now=utcnow())
         activity.record_changes(uow, caller, "group", group.id, changes)
     uow.session.flush()
     return get_group(uow, caller, group.id)

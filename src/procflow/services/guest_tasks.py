@@ -12,6 +12,7 @@ from typing import Any
 from procflow.domain.etags import Precondition
 from procflow.domain.runs import DONE
 from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, run_fields
 from procflow.services import tasks as member_tasks
@@ -58,7 +59,7 @@ def update_task(
     now = utcnow()
     changes = [(f"taskdata.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
     if changes:
-        member_tasks.touch(task, run, now)
+        bump(task, run, now=now)
         _record(uow, guest, "updated", task, changes)
         uow.session.flush()
     return member_tasks.views(uow, [task], steps=True)[0]

@@ -12,7 +12,8 @@ from typing import Any
 
 from procflow.domain import permissions
 from procflow.domain.permissions import Caller
-from procflow.domain.timeutil import advance, format_ts, utcnow
+from procflow.domain.timeutil import format_ts, utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from procflow.services import activity
 from procflow.services.auth import hash_token
@@ -124,7 +125,7 @@ def update_guest(uow: UnitOfWork, caller: Caller, email: str, data: Mapping[str,
     for key, _, value in changes:
         setattr(guest, key, value)
     if changes:
-        guest.last_updated = advance(guest.last_updated, utcnow())
+        bump(guest, now=utcnow())
         activity.record_changes(uow, caller, "guest", str(guest.id), changes)
     uow.session.flush()
     return guest
@@ -155,7 +156,7 @@ def set_disabled(uow: UnitOfWork, caller: Caller, email: str, disabled: bool) ->
         guest.disabled_at = None
         details |= {"reactivated_at": format_ts(now), "reactivated_by": caller.user_id}
     guest.details = details
-    guest.last_updated = advance(guest.last_updated, now)
+    bump(guest, now=now)
     verb = "disabled" if disabled else "enabled"
     activity.record(uow, caller, verb, "guest", str(guest.id))
     uow.session.flush()

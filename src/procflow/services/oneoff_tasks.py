@@ -13,6 +13,7 @@ from procflow.domain.etags import Precondition
 from procflow.domain.permissions import Caller, Role
 from procflow.domain.runs import TaskStatus
 from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import PermissionDenied, ValidationFailed
 from procflow.services import activity, organizations, task_owners, tasks
 from procflow.services.tasks import TaskView
@@ -81,7 +82,7 @@ def archive_oneoff(
     if task.archived_at is None:
         now = utcnow()
         task.archived_at = now
-        tasks.touch(task, None, now)
+        bump(task, None, now=now)
         activity.record(uow, caller, "archived", "task", task.id)
 
 
@@ -91,7 +92,7 @@ def restore_oneoff(
     task = _oneoff_for_owner(uow, caller, task_id, precondition)
     if task.archived_at is not None:
         task.archived_at = None
-        tasks.touch(task, None, utcnow())
+        bump(task, None, now=utcnow())
         activity.record(uow, caller, "unarchived", "task", task.id)
     return tasks.views(uow, [task])[0]
 

@@ -20,10 +20,12 @@ from procflow.storage.models import (
 )
 from procflow.storage.repositories.checklists import TemplateBundle
 from procflow.storage.repositories.idempotency import Lease
+from procflow.storage.repositories.run_rows import FieldRow
 from procflow.storage.repositories.runs import RunBundle
 
 __all__ = [
     "Comment",
+    "FieldRow",
     "Folder",
     "FormField",
     "Guest",

@@ -7,9 +7,10 @@ from typing import Any
 from procflow.domain.form_fields import FieldSpec, validate_values
 from procflow.domain.runs import DONE
 from procflow.storage.models import RunField, Task
+from procflow.storage.repositories.run_rows import FieldRow
 
 
-def spec_of(field: RunField) -> FieldSpec:
+def spec_of(field: RunField | FieldRow) -> FieldSpec:
     return FieldSpec(
         field.field_id,
         field.field_type,

@@ -20,7 +20,7 @@ from procflow.domain.etags import Precondition
 from procflow.domain.permissions import Caller
 from procflow.errors import PermissionDenied, ValidationFailed
 from procflow.services import activity, references, runs
-from procflow.services.tags import touch
+from procflow.services.tags import bump_labelled
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import FolderLink, Run, RunGroup, RunMember, TagLink
 from procflow.storage.repositories import runs as repo
@@ -174,9 +174,9 @@ def _changed(
     before: list[Any],
     after: list[Any],
 ) -> None:
-    touch(run)
+    bump_labelled(uow, run)
     activity.record_changes(
         uow, caller, "run", run.id, [(kind.field, before, after)], run_id=run.id
     )
     uow.session.flush()
-    repo.refresh_lists(uow.session, current, {kind.field})
+    repo.refresh_lists(uow.connection, current, {kind.field})

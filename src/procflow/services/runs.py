@@ -7,7 +7,7 @@ rejected request changes nothing; then it applies the change and returns the lis
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 
@@ -16,16 +16,18 @@ from procflow.domain import runs as rules
 from procflow.domain.etags import Precondition
 from procflow.domain.permissions import Caller, RunStake
 from procflow.domain.runs import RunStatus
-from procflow.domain.timeutil import advance, utcnow
+from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, references, run_fields
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import FolderLink, Run, RunGroup, RunMember, TagLink
+from procflow.storage.models import FolderLink, Run, RunField, RunGroup, RunMember, TagLink
 from procflow.storage.repositories import run_versions
 from procflow.storage.repositories import runs as repo
-from procflow.storage.repositories.runs import RunBundle
+from procflow.storage.repositories.runs import RunBundle, RunRecord
 
 Change = tuple[str, Any, Any]
+SomeRun = TypeVar("SomeRun", bound=RunRecord)
 SCALARS = ("name", "summary", "owner_id", "starred", "is_public", "prevent_guest_comment")
 
 
@@ -38,7 +40,7 @@ class View:
     checklist: bool = False
 
 
-def stake_in(uow: UnitOfWork, caller: Caller, run: Any) -> RunStake:
+def stake_in(uow: UnitOfWork, caller: Caller, run: RunRecord) -> RunStake:
     owns, started = run.owner_id == caller.user_id, run.started_by == caller.user_id
     holds = (
         False if (owns or caller.is_admin) else repo.holds_task(uow.session, run.id, caller.user_id)
@@ -51,16 +53,15 @@ def load(uow: UnitOfWork, caller: Caller, run_id: str, *, for_update: bool = Fal
 
     Writers pass `for_update`: the row stays locked until commit, so that checking
     `If-Match` and bumping `version` happen for one writer at a time."""
-    run: Run = _visible(
+    return _visible(
         uow, caller, repo.get(uow.session, caller.org_id, run_id, for_update=for_update)
     )
-    return run
 
 
 def require_current(
     uow: UnitOfWork,
     precondition: Precondition | None,
-    run: Any,
+    run: RunRecord,
     facts: Sequence[rules.TaskFacts] | None = None,
 ) -> None:
     """Refuse (412) a write whose `If-Match` names another state than the run's current one.
@@ -75,7 +76,7 @@ def require_current(
     etags.require(precondition, etags.run_etag(run.id, run.version, figures))
 
 
-def _visible(uow: UnitOfWork, caller: Caller, run: Any) -> Any:
+def _visible(uow: UnitOfWork, caller: Caller, run: SomeRun | None) -> SomeRun:
     if run is None:
         raise NotFound("Process")
     if caller.role is permissions.Role.LIGHT and not permissions.can_read_run(
@@ -108,20 +109,20 @@ def update_run(
 ) -> tuple[RunBundle, list[Change]]:
     """Apply a partial update; all-or-nothing; lists replace.
 
-    The run is read and written as a plain snapshot rather than an ORM object: this is
-    the hottest path of the API, and the identity map buys nothing in one statement. The
-    run and its lists are read together, locked (`repo.locked_bundle`: one statement on
-    SQLite), before anything is checked.
+    The run is read and written as a plain snapshot (`RunRow`) rather than an ORM object:
+    this is the hottest path of the API, and the identity map buys nothing in one
+    statement. The run and its lists are read together, locked (`repo.locked_bundle`),
+    before anything is checked.
     """
     current = repo.locked_bundle(
-        uow.session if (view.tasks or view.checklist) else uow.connection,
+        uow,
         caller.org_id,
         run_id,
         with_tasks=view.tasks,
         with_captures=view.captures,
         with_checklist=view.checklist,
     )
-    run = _visible(uow, caller, current and current.run)
+    run = _visible(uow, caller, None if current is None else current.run)
     if not permissions.can_update_run(caller, stake_in(uow, caller, run)):
         raise PermissionDenied("You don't have permission to update this process.")
     assert current is not None
@@ -142,8 +143,7 @@ def update_run(
     changes += _replace_groups(uow, current, patch.get("groups"))
     changes += [(f"prerun.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
     if changes:
-        run.last_updated = advance(run.last_updated, now)
-        run.version += 1
+        bump(run, now=now)
         written = {key: getattr(run, key) for key, _, _ in changes if key in SCALARS}
         repo.write(
             uow.connection,
@@ -159,8 +159,8 @@ def update_run(
 def _check_patch(
     uow: UnitOfWork,
     caller: Caller,
-    run: Any,
-    fields: Mapping[str, Any],
+    run: RunRecord,
+    fields: Mapping[str, RunField],
     patch: Mapping[str, Any],
     strict: bool,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -190,7 +190,7 @@ def _check_patch(
     return values, errors
 
 
-def _apply_scalars(run: Any, patch: Mapping[str, Any]) -> list[Change]:
+def _apply_scalars(run: RunRecord, patch: Mapping[str, Any]) -> list[Change]:
     changes: list[Change] = []
     for key in SCALARS:
         if key in patch and getattr(run, key) != patch[key]:
@@ -272,8 +272,7 @@ def archive_run(
     if run.archived_at is None:
         now = utcnow()
         run.archived_at = now
-        run.last_updated = advance(run.last_updated, now)
-        run.version += 1
+        bump(run, now=now)
         activity.record(uow, caller, "archived", "run", run.id, run_id=run.id)
     return current
 
@@ -291,8 +290,7 @@ def activate_run(
             uow, caller, "unarchived", "run", run.id, run_id=run.id, old=run.archived_at.isoformat()
         )
         run.archived_at = None
-        run.last_updated = advance(run.last_updated, utcnow())
-        run.version += 1
+        bump(run, now=utcnow())
     return current
 
 
@@ -336,8 +334,7 @@ def set_prerun_complete(
         now = utcnow()
         run.prerun_completed_at = now if done else None
         run.prerun_completed_by = caller.user_id if done else None
-        run.last_updated = advance(run.last_updated, now)
-        run.version += 1
+        bump(run, now=now)
         verb = "completed" if done else "re-opened"
         activity.record(
             uow, caller, verb, "run", run.id, run_id=run.id, field="prerun", old=was_done, new=done

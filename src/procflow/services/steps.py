@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from procflow.domain.deadlines import rule_error
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import ValidationFailed
 from procflow.services import activity, references
 from procflow.services import template_fields as base
@@ -88,7 +89,7 @@ def create_step(
     siblings = repo.steps_of(uow.session, checklist.id)
     uow.session.add(step)
     base.arrange(siblings, step, None)
-    base.touch(checklist, now)
+    bump(checklist, now=now)
     uow.session.flush()
     activity.record(uow, caller, "created", "step", step.id, new=step.title)
     return step, []
@@ -108,7 +109,7 @@ def update_step(
         base.arrange(repo.steps_of(uow.session, checklist.id), step, patch["position"])
     changes = activity.changes_of(before, step)
     if changes:
-        _touch(checklist, step, utcnow())
+        bump(step, checklist, now=utcnow())
         activity.record_changes(uow, caller, "step", step.id, changes)
     return _view(uow, step)
 
@@ -121,7 +122,7 @@ def reorder_step(
     if step.position != position:
         old = step.position
         base.arrange(repo.steps_of(uow.session, checklist.id), step, position)
-        _touch(checklist, step, utcnow())
+        bump(step, checklist, now=utcnow())
         activity.record_changes(
             uow, caller, "step", step.id, [("position", old, step.position)], verb="re-ordered"
         )
@@ -151,7 +152,7 @@ def clone_step(uow: UnitOfWork, caller: Caller, checklist_id: str, step_id: str)
         for f in repo.captures_of(uow.session, [original.id])[original.id]
     ]
     uow.session.add_all(copies)
-    base.touch(checklist, now)
+    bump(checklist, now=now)
     activity.record(
         uow,
         caller,
@@ -211,17 +212,12 @@ def delete_step(uow: UnitOfWork, caller: Caller, checklist_id: str, step_id: str
             other.deadline = {**rule, "step": START_RUN}
             other.last_updated = now
     base.arrange(remaining, None, None)
-    base.touch(checklist, now)
+    bump(checklist, now=now)
     uow.session.flush()
 
 
 def _view(uow: UnitOfWork, step: Step) -> StepView:
     return step, repo.captures_of(uow.session, [step.id])[step.id]
-
-
-def _touch(checklist: Checklist, step: Step, now: datetime) -> None:
-    step.last_updated = now
-    base.touch(checklist, now)
 
 
 def _apply(step: Step, values: Mapping[str, Any]) -> bool:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import object_session
 
 from procflow.domain import permissions
 from procflow.domain.permissions import Caller
-from procflow.domain.timeutil import advance, utcnow
+from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, ProcflowError, Unavailable, ValidationFailed
 from procflow.services import activity, runs
 from procflow.services.unit_of_work import UnitOfWork
@@ -152,7 +152,7 @@ def delete_tag(uow: UnitOfWork, caller: Caller, tag_id: str) -> None:
     tag = repo.get_tag(uow.session, caller.org_id, tag_id)
     if tag is None:
         return
-    repo.touch_runs(uow.session, repo.runs_tagged(uow.session, tag.id), utcnow())
+    repo.bump_runs(uow.session, repo.runs_tagged(uow.session, tag.id), utcnow())
     activity.record(uow, caller, "deleted", "tag", tag.id, old=tag.title)
     uow.session.delete(tag)
     uow.session.flush()
@@ -179,7 +179,7 @@ def attach_tag(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> At
         tag_id=tag.id, run_id=run_id, checklist_id=checklist_id, tag_type=values["tag_type"]
     )
     uow.session.add(link)
-    touch(subject)
+    bump_labelled(uow, subject)
     record_link(uow, caller, "linked", subject, "tags", tag.id)
     flush_or_raise(uow, Unavailable("The tag was attached concurrently; try again."))
     return Attachment(link, tag, subject_type, created=True)
@@ -213,7 +213,7 @@ def unlink(
     """Delete one tag or folder association and note it on its subject."""
     uow.session.delete(link)
     if subject is not None:
-        touch(subject)
+        bump_labelled(uow, subject)
         record_link(uow, caller, "unlinked", subject, field, linked_id)
     uow.session.flush()
 
@@ -262,16 +262,11 @@ def _subject(
     return run
 
 
-def touch(subject: Any) -> None:
-    """A labelled run or template changed: move `last_updated` (and a run's version; a
-    run's task shows in its run, so it moves the run's version too)."""
-    subject.last_updated = advance(subject.last_updated, utcnow())
-    if isinstance(subject, Run):
-        subject.version += 1
-    elif isinstance(subject, Task) and subject.run_id is not None:
-        session = object_session(subject)
-        if session is not None:
-            run_versions.bump(session, Run.id == subject.run_id)
+def bump_labelled(uow: UnitOfWork, subject: Run | Checklist | Task) -> None:
+    """A labelled run, template or task changed (a task also moves its run's version)."""
+    bump(subject, now=utcnow())
+    if isinstance(subject, Task):
+        run_versions.bump_run_of(uow.session, subject)
 
 
 def _check_title(

@@ -23,7 +23,8 @@ from procflow.domain.etags import Precondition
 from procflow.domain.form_fields import missing_required
 from procflow.domain.permissions import Caller, TaskStake
 from procflow.domain.runs import DONE
-from procflow.domain.timeutil import advance, parse_ts, utcnow
+from procflow.domain.timeutil import parse_ts, utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import (
     activity,
@@ -212,14 +213,6 @@ def parse_deadline(value: Any, errors: dict[str, list[str]]) -> datetime | None:
 # ---- writing -------------------------------------------------------------------------
 
 
-def touch(task: Task, run: Run | None, now: datetime) -> None:
-    """A change of a task is a change of its run: both move `last_updated`."""
-    task.last_updated = advance(task.last_updated, now)
-    if run is not None:
-        run.last_updated = advance(run.last_updated, now)
-        run.version += 1
-
-
 def update_task(
     uow: UnitOfWork,
     caller: Caller,
@@ -257,7 +250,7 @@ def update_task(
     changes += [(f"taskdata.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
     owners_change = task_owners.replace_owners(uow, task, patch.get("owners"))
     if changes or owners_change:
-        touch(task, run, now)
+        bump(task, run, now=now)
         activity.record_changes(uow, caller, "task", task.id, changes, run_id=task.run_id)
         if owners_change:
             _, old, new = owners_change
@@ -334,7 +327,7 @@ def mark_completed(
     changes = lifecycle.completed(task.task_type, now, is_approved, completer_id)
     for name, value in changes.items():
         setattr(task, name, value)
-    touch(task, run, now)
+    bump(task, run, now=now)
 
 
 def complete_run_if_done(uow: UnitOfWork, run: Run, now: datetime) -> bool:
@@ -383,7 +376,7 @@ def mark_reopened(task: Task, run: Run | None, now: datetime) -> bool:
     """Set a completed task in progress again; True if its run was complete until now."""
     for name, value in lifecycle.reopened(task.flags).items():
         setattr(task, name, value)
-    touch(task, run, now)
+    bump(task, run, now=now)
     if run is None or not lifecycle.run_reopens(run.completed_at):
         return False
     run.completed_at = None

@@ -22,7 +22,8 @@ from procflow.domain.form_fields import (
     validate_value,
 )
 from procflow.domain.permissions import Caller
-from procflow.domain.timeutil import advance, utcnow
+from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity
 from procflow.services.unit_of_work import UnitOfWork
@@ -73,11 +74,6 @@ def load_step(
     if step is None:
         raise NotFound("Step")
     return checklist, step
-
-
-def touch(checklist: Checklist, now: datetime) -> None:
-    """Any edit to a template, its steps or fields counts as an update of the template."""
-    checklist.last_updated = advance(checklist.last_updated, now)
 
 
 def slug(text: str, fallback: str) -> str:
@@ -339,7 +335,7 @@ def create_capture(
     siblings = repo.captures_of(uow.session, [step.id])[step.id]
     uow.session.add(capture)
     arrange(siblings, capture, None)
-    touch(checklist, now)
+    bump(checklist, now=now)
     uow.session.flush()
     activity.record(uow, caller, "created", "capture", capture.id, new=capture.label)
     return capture
@@ -367,7 +363,7 @@ def update_capture(
     changes = activity.changes_of(before, capture)
     if changes:
         capture.last_updated = now
-        touch(checklist, now)
+        bump(checklist, now=now)
         activity.record_changes(uow, caller, "capture", capture.id, changes)
         uow.session.flush()
     return capture
@@ -391,7 +387,7 @@ def reorder_capture(
             verb="re-ordered",
         )
         capture.last_updated = now
-        touch(checklist, now)
+        bump(checklist, now=now)
         uow.session.flush()
     return capture
 
@@ -417,7 +413,7 @@ def move_capture(
     capture.step_id = target.id
     arrange(lists[target.id], capture, position)
     capture.last_updated = now
-    touch(checklist, now)
+    bump(checklist, now=now)
     uow.session.flush()
     return capture
 
@@ -431,7 +427,7 @@ def delete_capture(
     activity.record(uow, caller, "deleted", "capture", capture.id, old=capture.label)
     uow.session.delete(capture)
     arrange([c for c in siblings if c is not capture], None, None)
-    touch(checklist, utcnow())
+    bump(checklist, now=utcnow())
     uow.session.flush()
 
 

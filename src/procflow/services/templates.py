@@ -11,6 +11,7 @@ from typing import Any
 from procflow.domain.ids import new_id
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
+from procflow.domain.versioning import bump
 from procflow.errors import PermissionDenied, ValidationFailed
 from procflow.services import activity, organizations, references, steps
 from procflow.services import template_fields as base
@@ -146,7 +147,7 @@ def update_template(
             uow.session.flush()
             changes.append(("prerun", old_form, _kickoff_summary(uow, checklist.id)))
     if changes:
-        base.touch(checklist, now)
+        bump(checklist, now=now)
         activity.record_changes(uow, caller, "checklist", checklist.id, changes)
         uow.session.flush()
     return _bundle(uow, checklist, view)
@@ -214,7 +215,7 @@ def archive_template(uow: UnitOfWork, caller: Caller, checklist_id: str) -> Temp
     if checklist.archived_at is None:
         now = utcnow()
         checklist.archived_at = now
-        base.touch(checklist, now)
+        bump(checklist, now=now)
         activity.record(uow, caller, "archived", "checklist", checklist.id)
         uow.session.flush()
     return _bundle(uow, checklist, View())
@@ -225,7 +226,7 @@ def activate_template(uow: UnitOfWork, caller: Caller, checklist_id: str) -> Tem
     checklist = base.load_checklist(uow, caller, checklist_id, write=True)
     if checklist.archived_at is not None:
         checklist.archived_at = None
-        base.touch(checklist, utcnow())
+        bump(checklist, now=utcnow())
         activity.record(uow, caller, "unarchived", "checklist", checklist.id)
         uow.session.flush()
     return _bundle(uow, checklist, View())

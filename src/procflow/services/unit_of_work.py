@@ -10,7 +10,7 @@ validation passed, and a retry would see the other's write.
 
 A write transaction also holds the session factory's write gate, when a SQLite
 checkpointer keeps one: it lets the checkpointer start the WAL over between two writes
-(`storage.database.Checkpointer`).
+(`storage.sqlite.checkpointer`).
 """
 
 from contextlib import suppress
@@ -22,7 +22,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from procflow.errors import Conflict, Unavailable
-from procflow.storage.database import SessionFactory, writing
+from procflow.storage.database import SessionFactory
+from procflow.storage.sqlite.engine import writing
+from procflow.storage.sqlite.gate import WriteGate
 
 RETRY_LATER = (sa_exc.OperationalError, sa_exc.InterfaceError)
 
@@ -73,24 +75,28 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._token = writing.set(self._write)
-        self._gate = self._factory.enter_write() if self._write else None
+        self._gate = self._enter_gate()
         try:
-            connection = self._factory.borrow()
+            connection = self._factory.connections.borrow()
         except BaseException as error:
             self._leave()
             raise (translate(error) or error) from error
         try:
             self._transaction = connection.begin()
         except BaseException as error:
-            self._factory.give_back(connection, failed=True)
+            self._factory.connections.give_back(connection, failed=True)
             self._leave()
             raise (translate(error) or error) from error
         self._connection = connection
         return self
 
+    def _enter_gate(self) -> WriteGate | None:
+        gate = self._factory.write_gate if self._write else None
+        return gate if gate is not None and gate.enter() else None
+
     def _leave(self) -> None:
         if self._gate is not None:
-            self._gate.release()
+            self._gate.leave()
         writing.reset(self._token)
 
     def __exit__(
@@ -117,7 +123,7 @@ class UnitOfWork:
             if self._session is not None:
                 self._session.close()
             self._session = self._transaction = self._connection = None
-            self._factory.give_back(connection, failed=failed)
+            self._factory.connections.give_back(connection, failed=failed)
             self._leave()
         if exc is not None and (domain := translate(exc)) is not None:
             raise domain from exc

@@ -3,10 +3,10 @@
 from typing import Any
 
 from procflow.domain.timeutil import format_ts
-from procflow.services.records import RunField
+from procflow.services.records import FieldRow, RunField
 
 
-def field_json(field: RunField) -> dict[str, Any]:
+def field_json(field: RunField | FieldRow) -> dict[str, Any]:
     return {
         "id": field.field_id,
         "timeline_id": field.field_id,

@@ -3,30 +3,22 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import ValidationError
 
 from procflow.api.conditional import (
     CREATED_TAGGED,
-    IF_MATCH_MAX,
     READ_TAGGED,
     TAGGED,
     IfMatch,
     IfNoneMatch,
-    if_match,
     run_response,
 )
 from procflow.api.dependencies import (
-    ORG_ID_MAX,
-    WITH_MAX,
     CurrentCaller,
     Db,
     Includes,
     Paging,
-    current_caller,
-    includes,
     strict_for,
 )
-from procflow.api.fast_path import fast_path_of
 from procflow.api.presenters import envelope
 from procflow.api.presenters.runs import run_json
 from procflow.api.responses import JsonResponse
@@ -36,7 +28,6 @@ from procflow.api.transaction import JsonRoute
 from procflow.domain.timeutil import utcnow
 from procflow.services import launch, run_search, runs
 from procflow.services.run_search import RunFilter
-from procflow.services.unit_of_work import UnitOfWork
 
 router = APIRouter(
     prefix="/organizations/{org_id}/runs", tags=["runs"], route_class=JsonRoute, responses=ERRORS
@@ -151,43 +142,6 @@ async def update_run(
         uow,
         caller,
         run_id,
-        body.present(),
-        strict=strict,
-        view=view_of(include),
-        precondition=precondition,
-    )
-    return run_response(bundle, include)
-
-
-_STRICT_FOR_UPDATE = strict_for(RunUpdate).dependency
-
-
-@fast_path_of(update_run)
-async def _update_run_fast(request: Request) -> Response | None:
-    """`update_run` without FastAPI's dependency solving: the same checks and dependency
-    functions in the signature's order; anything unusual goes the standard way."""
-    org_id: str = request.path_params["org_id"]
-    with_ = request.query_params.get("with") if request.scope["query_string"] else None
-    if_match_header = request.headers.get("if-match")
-    if (
-        len(org_id) > ORG_ID_MAX
-        or (with_ is not None and len(with_) > WITH_MAX)
-        or (if_match_header is not None and len(if_match_header) > IF_MATCH_MAX)
-    ):
-        return None
-    try:
-        body = RunUpdate.model_validate(await request.json())
-    except ValidationError:
-        return None
-    uow: UnitOfWork = request.state.uow
-    caller = await current_caller(request, uow, org_id)
-    include = await includes(with_)
-    strict = await _STRICT_FOR_UPDATE(request)
-    precondition = await if_match(request, if_match_header)
-    bundle, _changes = runs.update_run(
-        uow,
-        caller,
-        request.path_params["run_id"],
         body.present(),
         strict=strict,
         view=view_of(include),

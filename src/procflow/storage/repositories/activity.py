@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from procflow.storage.database import Bind, connection_of
 from procflow.storage.models import Activity, Run, User
-from procflow.storage.repositories import run_hot_path
 from procflow.storage.repositories import runs as run_repo
+from procflow.storage.repositories.run_read_sql import table
+from procflow.storage.sqlite import driver
 
 
 @dataclass(frozen=True)
@@ -34,19 +35,21 @@ class ActivityFilter:
 _APPEND = insert(Activity)
 
 
-_EVERY_COLUMN = frozenset(c.name for c in Activity.__table__.c if c.name != "id")
+_COLUMNS = tuple(c for c in table(Activity).c if c.name != "id")
+_EVERY_COLUMN = frozenset(c.name for c in _COLUMNS)
 
 
 def append(bind: Bind, rows: list[dict[str, Any]]) -> None:
     """Insert records straight away, in call order, without ORM bookkeeping.
 
-    Rows that name every column go straight to the driver on SQLite (`run_hot_path`)."""
+    Rows that name every column go straight to the driver on SQLite (`sqlite.driver`)."""
     if not rows:
         return
-    if run_hot_path.applies(bind) and all(row.keys() >= _EVERY_COLUMN for row in rows):
-        run_hot_path.append_activity(bind, rows)
+    connection = connection_of(bind)
+    if connection.dialect.name == "sqlite" and all(row.keys() >= _EVERY_COLUMN for row in rows):
+        driver.insert_rows(connection, "activity", _COLUMNS, rows)
     else:
-        connection_of(bind).execute(_APPEND, rows)
+        connection.execute(_APPEND, rows)
 
 
 def _query(org_id: str, where: ActivityFilter) -> Select[Activity]:

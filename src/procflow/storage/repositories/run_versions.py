@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from procflow.domain.versioning import advance
 from procflow.storage.models import Comment, FolderLink, Run, RunGroup, TagLink, Task
 
 
@@ -24,6 +25,19 @@ def bump(session: Session, where: Any) -> None:
         update(Run).where(where).values(version=Run.version + 1),
         execution_options={"synchronize_session": False},
     )
+
+
+def bump_run_of(session: Session, task: Task) -> None:
+    """A task shows in its run: a change of the task moves the run's version."""
+    if task.run_id is not None:
+        bump(session, Run.id == task.run_id)
+
+
+def bump_unlocked(run: Run, now: datetime) -> None:
+    """`versioning.bump` for a loaded run whose row is not locked: `version` moves in SQL
+    when the session flushes, so a concurrent writer's bump is not lost."""
+    run.last_updated = advance(run.last_updated, now)
+    run.version = Run.version + 1
 
 
 def bump_tagged(session: Session, tag_id: str) -> None:

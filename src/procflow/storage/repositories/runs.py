@@ -2,46 +2,66 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, bindparam, exists, func, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from procflow.domain.runs import TaskFacts
 from procflow.storage.database import Bind, connection_of
 from procflow.storage.models import (
     Checklist,
-    Folder,
-    FolderLink,
     GroupMember,
     Run,
     RunField,
-    RunGroup,
-    RunMember,
-    Tag,
-    TagLink,
     Task,
     TaskOwner,
 )
-from procflow.storage.repositories import run_hot_path, run_lists_pg
+from procflow.storage.repositories import run_read, run_read_sql
+from procflow.storage.repositories.run_rows import FieldRow, FolderRow, RunLists, RunRow, TagRow
+from procflow.storage.sqlite import driver
+
+RunRecord = Run | RunRow
+"""A run as a writer holds it: the ORM object, or the run update's snapshot."""
 
 
 @dataclass
 class RunBundle:
-    """A run with what its representation needs, loaded in a fixed number of queries."""
+    """A run with what its representation needs, loaded in a fixed number of queries.
 
-    run: Any
-    tags: list[tuple[int, Any]] = field(default_factory=list)
-    folders: list[tuple[int, Any]] = field(default_factory=list)
+    `run` is the ORM object where a writer changes it through the session, or a
+    `RunRow` snapshot on the run update's path."""
+
+    run: RunRecord
+    tags: list[tuple[int, TagRow]] = field(default_factory=list)
+    folders: list[tuple[int, FolderRow]] = field(default_factory=list)
     users: list[int] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
-    kickoff: list[Any] = field(default_factory=list)
+    kickoff: list[FieldRow] = field(default_factory=list)
     facts: list[TaskFacts] = field(default_factory=list)
     tasks: list[Task] | None = None
     task_owners: dict[str, list[TaskOwner]] = field(default_factory=dict)
-    captures: list[Any] | None = None
+    captures: list[FieldRow] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def keep(self, lists: RunLists, *, with_captures: bool) -> None:
+        self.tags, self.folders = lists.tags, lists.folders
+        self.users, self.groups = lists.users, lists.groups
+        self.kickoff = [f for f in lists.fields if f.task_id is None]
+        if with_captures:
+            self.captures = [f for f in lists.fields if f.task_id is not None]
+        self.facts = lists.facts
+
+
+class Transaction(Protocol):
+    """What a unit of work offers a repository: its connection, and an ORM session
+    (made on demand) for what needs ORM objects."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+    @property
+    def session(self) -> Session: ...
 
 
 def get(session: Session, org_id: str, run_id: str, *, for_update: bool = False) -> Run | None:
@@ -54,25 +74,12 @@ def get(session: Session, org_id: str, run_id: str, *, for_update: bool = False)
     return run if run is not None and run.org_id == org_id else None
 
 
-_RUN_ROW = (
-    select(*Run.__table__.c)
-    .where(Run.id == bindparam("run_id"), Run.org_id == bindparam("org_id"))
-    .with_for_update()
-)
 _RUN_UPDATE = update(Run).where(Run.id == bindparam("run_id_"))
-
-
-def get_snapshot(session: Bind, org_id: str, run_id: str) -> SimpleNamespace | None:
-    """The run's columns as a plain, mutable object: the cheap read of the update path.
-
-    The row stays locked until commit (`FOR UPDATE`), so a concurrent writer cannot pass
-    the same `If-Match` check or bump `version` from the same value."""
-    row = connection_of(session).execute(_RUN_ROW, {"run_id": run_id, "org_id": org_id}).first()
-    return None if row is None else SimpleNamespace(**row._mapping)
+_RUN_COLUMNS = {c.name: c for c in run_read_sql.RUN_COLUMNS}
 
 
 def locked_bundle(
-    session: Bind,
+    tx: Transaction,
     org_id: str,
     run_id: str,
     *,
@@ -80,31 +87,26 @@ def locked_bundle(
     with_captures: bool = False,
     with_checklist: bool = False,
 ) -> RunBundle | None:
-    """`get_snapshot` and `bundle` together: the read of a run's writers.
-
-    On SQLite, for the default view, that is one statement (`run_hot_path`); elsewhere
-    the snapshot's row is locked (`FOR UPDATE`) and the lists are read after it."""
-    if not (with_tasks or with_captures or with_checklist) and run_hot_path.applies(session):
-        run, lists = run_hot_path.read(session, org_id, run_id)
-        return None if run is None else RunBundle(run=run, **lists)
-    snapshot = get_snapshot(session, org_id, run_id)
-    if snapshot is None:
+    """The read of a run's writers: the run as a `RunRow` snapshot and its lists, its row
+    locked until commit (`run_read.read_locked`); tasks and the template, if asked for,
+    as ORM objects."""
+    found = run_read.read_locked(tx.connection, org_id, run_id, with_captures=with_captures)
+    if found is None:
         return None
-    return bundle(
-        session,
-        snapshot,  # type: ignore[arg-type]
-        with_tasks=with_tasks,
-        with_captures=with_captures,
-        with_checklist=with_checklist,
-    )
+    run, lists = found
+    result = RunBundle(run=run)
+    result.keep(lists, with_captures=with_captures)
+    if with_tasks or with_checklist:
+        _add_includes(tx.session, result, with_tasks, with_checklist)
+    return result
 
 
-def write(session: Bind, run_id: str, values: dict[str, Any]) -> None:
+def write(connection: Connection, run_id: str, values: dict[str, Any]) -> None:
     """Write changed columns of one run (the snapshot counterpart of a flush)."""
-    if run_hot_path.applies(session):
-        run_hot_path.write(session, run_id, values)
+    if connection.dialect.name == "sqlite":
+        driver.update_row(connection, "run", _RUN_COLUMNS, run_id, values)
     else:
-        connection_of(session).execute(_RUN_UPDATE, {"run_id_": run_id, **values})
+        connection.execute(_RUN_UPDATE, {"run_id_": run_id, **values})
 
 
 def _owns_task(user_id: int) -> Any:
@@ -127,126 +129,54 @@ def holds_task(session: Session, run_id: str, user_id: int) -> bool:
     )
 
 
-# Built once: the run representation is read on every run request, and building
-# statements per call costs more than executing them. Rows come back without ORM
-# bookkeeping; they expose the same attribute names as the models.
-_TAGS = (
-    select(TagLink.id.label("link_id"), Tag.id, Tag.title, Tag.color, Tag.auto_generated)
-    .join(Tag, Tag.id == TagLink.tag_id)
-    .where(TagLink.run_id == bindparam("run_id"))
-    .order_by(TagLink.id)
-)
-_FOLDERS = (
-    select(FolderLink.id.label("link_id"), Folder.id, Folder.name, Folder.parent_id)
-    .join(Folder, Folder.id == FolderLink.folder_id)
-    .where(FolderLink.run_id == bindparam("run_id"))
-    .order_by(FolderLink.id)
-)
-_USERS = (
-    select(RunMember.user_id)
-    .where(RunMember.run_id == bindparam("run_id"))
-    .order_by(RunMember.position, RunMember.user_id)
-)
-_GROUPS = (
-    select(RunGroup.group_id)
-    .where(RunGroup.run_id == bindparam("run_id"))
-    .order_by(RunGroup.position, RunGroup.group_id)
-)
-_FIELDS = (
-    select(*RunField.__table__.c)
-    .where(RunField.run_id == bindparam("run_id"))
-    .order_by(RunField.position, RunField.field_id)
-)
 _FACTS = select(Task.status, Task.deadline, Task.has_problem).where(
     Task.run_id == bindparam("run_id"), Task.archived_at.is_(None)
 )
 
 
-def _rows(session: Bind, statement: Any, run_id: str) -> Sequence[Row[Any]]:
-    return connection_of(session).execute(statement, {"run_id": run_id}).all()
-
-
-def _tags(session: Bind, run_id: str) -> list[tuple[int, Any]]:
-    return [(row.link_id, row) for row in _rows(session, _TAGS, run_id)]
-
-
-def _folders(session: Bind, run_id: str) -> list[tuple[int, Any]]:
-    return [(row.link_id, row) for row in _rows(session, _FOLDERS, run_id)]
-
-
-def _users(session: Bind, run_id: str) -> list[int]:
-    return [row.user_id for row in _rows(session, _USERS, run_id)]
-
-
-def _groups(session: Bind, run_id: str) -> list[str]:
-    return [row.group_id for row in _rows(session, _GROUPS, run_id)]
-
-
-def _fields(session: Bind, bundle: RunBundle, with_captures: bool) -> None:
-    _keep_fields(bundle, _rows(session, _FIELDS, bundle.run.id), with_captures)
-
-
-def _keep_fields(bundle: RunBundle, fields: Sequence[Any], with_captures: bool) -> None:
-    bundle.kickoff = [f for f in fields if f.task_id is None]
-    if with_captures:
-        bundle.captures = [f for f in fields if f.task_id is not None]
-
-
-def refresh_lists(session: Bind, bundle: RunBundle, changed: set[str]) -> None:
-    """Re-read only what an update changed."""
-    if "tags" in changed:
-        bundle.tags = _tags(session, bundle.run.id)
-    if "folders" in changed:
-        bundle.folders = _folders(session, bundle.run.id)
-    if "users" in changed:
-        bundle.users = _users(session, bundle.run.id)
-    if "groups" in changed:
-        bundle.groups = _groups(session, bundle.run.id)
-    if any(key.startswith(("prerun.", "taskdata.")) for key in changed):
-        _fields(session, bundle, bundle.captures is not None)
+def refresh_lists(connection: Connection, bundle: RunBundle, changed: set[str]) -> None:
+    """Re-read the lists after an update changed some of them (one statement)."""
+    fields = any(key.startswith(("prerun.", "taskdata.")) for key in changed)
+    if not (fields or changed & {"tags", "folders", "users", "groups"}):
+        return
+    with_captures = bundle.captures is not None
+    lists = run_read.read_lists(connection, bundle.run.id, with_captures=with_captures)
+    facts = bundle.facts
+    bundle.keep(lists, with_captures=with_captures)
+    bundle.facts = facts  # what the representation was computed from: tasks may hold them
 
 
 def bundle(
-    session: Bind,
+    session: Session,
     run: Run,
     *,
     with_tasks: bool = False,
     with_captures: bool = False,
     with_checklist: bool = False,
 ) -> RunBundle:
+    """The representation of a run already read."""
     result = RunBundle(run=run)
-    if with_checklist and run.checklist_id:
-        assert isinstance(session, Session), "the checklist include needs the ORM session"
-        result.extra["checklist"] = session.get(Checklist, run.checklist_id)
-    one_statement = run_lists_pg.applies(session)
-    if one_statement:
-        lists = run_lists_pg.read(session, run.id)
-        result.tags, result.folders = lists["tags"], lists["folders"]
-        result.users, result.groups = lists["users"], lists["groups"]
-        _keep_fields(result, lists["fields"], with_captures)
-        result.facts = lists["facts"]
-    else:
-        result.tags = _tags(session, run.id)
-        result.folders = _folders(session, run.id)
-        result.users = _users(session, run.id)
-        result.groups = _groups(session, run.id)
-        _fields(session, result, with_captures)
+    lists = run_read.read_lists(connection_of(session), run.id, with_captures=with_captures)
+    result.keep(lists, with_captures=with_captures)
+    _add_includes(session, result, with_tasks, with_checklist)
+    return result
+
+
+def _add_includes(
+    session: Session, result: RunBundle, with_tasks: bool, with_checklist: bool
+) -> None:
+    if with_checklist and result.run.checklist_id:
+        result.extra["checklist"] = session.get(Checklist, result.run.checklist_id)
     if with_tasks:
-        assert isinstance(session, Session), "the tasks include needs the ORM session"
-        result.tasks = tasks_of(session, run.id)
+        result.tasks = tasks_of(session, result.run.id)
         result.task_owners = owners_of(session, [t.id for t in result.tasks])
         result.facts = [TaskFacts(t.status, t.deadline, t.has_problem) for t in result.tasks]
-    elif not one_statement:
-        result.facts = facts_of(session, run.id)
-    return result
 
 
 def facts_of(session: Bind, run_id: str) -> list[TaskFacts]:
     """What the run's figures (and so its entity tag) depend on, without the rest."""
-    return [
-        TaskFacts(row.status, row.deadline, row.has_problem)
-        for row in _rows(session, _FACTS, run_id)
-    ]
+    rows = connection_of(session).execute(_FACTS, {"run_id": run_id})
+    return [TaskFacts(row.status, row.deadline, row.has_problem) for row in rows]
 
 
 def tasks_of(session: Session, run_id: str) -> list[Task]:

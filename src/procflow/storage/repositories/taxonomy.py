@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from procflow.domain.timeutil import advance
+from procflow.domain.versioning import bump
 from procflow.storage.models import Checklist, Folder, FolderLink, Run, Tag, TagLink, Task
 
 MAX_LINK_ID = 2**31 - 1
@@ -156,7 +156,7 @@ def task_in(session: Session, org_id: str, task_id: str) -> Task | None:
     return task if task is not None and task.org_id == org_id else None
 
 
-def touch_runs(session: Session, run_ids: Iterable[str], now: datetime) -> None:
+def bump_runs(session: Session, run_ids: Iterable[str], now: datetime) -> None:
     """Move `last_updated` forward and bump `version` of runs whose labels changed.
 
     The rows are locked (in id order) before they are read: the runs' own writers hold
@@ -166,8 +166,7 @@ def touch_runs(session: Session, run_ids: Iterable[str], now: datetime) -> None:
         chunk = wanted[start : start + 500]
         locked = select(Run).where(Run.id.in_(chunk)).order_by(Run.id).with_for_update()
         for run in session.scalars(locked.execution_options(populate_existing=True)):
-            run.last_updated = advance(run.last_updated, now)
-            run.version += 1
+            bump(run, now=now)
 
 
 # Folders

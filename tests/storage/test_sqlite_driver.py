@@ -1,6 +1,6 @@
-"""The hot path's own column readers and writers give exactly what SQLAlchemy's give.
+"""The SQLite driver's own column readers and writers give exactly what SQLAlchemy's give.
 
-They exist only to be faster (`storage/repositories/run_hot_path.py`); a stored value or a
+They exist only to be faster (`storage/sqlite/driver.py`); a stored value or a
 value read back that differed by a character would be a silent change of format."""
 
 import json
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects import sqlite
 
-from procflow.storage.repositories import run_hot_path
+from procflow.storage.sqlite import driver
 
 DIALECT = sqlite.dialect()
 
@@ -31,10 +31,10 @@ SQLA_READ_DATETIME = _sqlalchemy(DateTime, "result")
 SQLA_WRITE_JSON = _sqlalchemy(JSON, "bind")
 SQLA_READ_JSON = _sqlalchemy(JSON, "result")
 
-WRITE_DATETIME = run_hot_path._datetime_writer(SQLA_WRITE_DATETIME)
-READ_DATETIME = run_hot_path._datetime_reader(SQLA_READ_DATETIME)
-WRITE_JSON = run_hot_path._json_writer(SQLA_WRITE_JSON)
-READ_JSON = run_hot_path._json_reader(SQLA_READ_JSON)
+WRITE_DATETIME = driver.datetime_writer(SQLA_WRITE_DATETIME)
+READ_DATETIME = driver.datetime_reader(SQLA_READ_DATETIME)
+WRITE_JSON = driver.json_writer(SQLA_WRITE_JSON)
+READ_JSON = driver.json_reader(SQLA_READ_JSON)
 
 DATETIMES = st.datetimes() | st.datetimes(timezones=st.just(timezone(timedelta(hours=2))))
 JSON_VALUES = st.recursive(
