@@ -1,4 +1,4 @@
-"""Reading members and organizations."""
+"""Reading the caller's own person, memberships and organizations."""
 
 from sqlalchemy import select
 
@@ -21,12 +21,33 @@ def get_organization(uow: UnitOfWork, org_id: str) -> Organization:
     return org
 
 
+def membership_in(uow: UnitOfWork, user_id: int, org_id: str) -> Membership:
+    membership = uow.session.scalar(
+        select(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        raise NotFound("User")
+    return membership
+
+
+def home_membership(uow: UnitOfWork, user_id: int) -> Membership | None:
+    """The active membership of the first organization `organizations_of` lists: the
+    profile `GET /me`, which names no organization, shows."""
+    return uow.session.scalar(
+        select(Membership)
+        .join(Organization, Organization.id == Membership.org_id)
+        .where(Membership.user_id == user_id, Membership.disabled_at.is_(None))
+        .order_by(Organization.created_at, Organization.id)
+        .limit(1)
+    )
+
+
 def organizations_of(uow: UnitOfWork, user_id: int) -> list[Organization]:
     return list(
         uow.session.scalars(
             select(Organization)
             .join(Membership, Membership.org_id == Organization.id)
             .where(Membership.user_id == user_id, Membership.disabled_at.is_(None))
-            .order_by(Organization.created_at)
+            .order_by(Organization.created_at, Organization.id)
         )
     )
