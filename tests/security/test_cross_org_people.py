@@ -282,6 +282,8 @@ def test_an_invitation_answers_alike_for_a_known_and_an_unknown_email(
         k: v for k, v in second["data"].items() if k not in varying
     }
     for data in (first["data"], second["data"]):
+        low, high = organizations.PERSON_IDS  # random ids: an old person's is no smaller
+        assert low <= data["id"] < high
         local_part = data["email"].split("@")[0]
         expected = names.get("first_name", local_part)
         assert data["first_name"] == expected

@@ -1,5 +1,6 @@
 """Bootstrap and membership: organizations, their members, and their tokens."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from procflow.storage.models import AccessToken, Membership, Organization, User
 MAX_USER_ID = 2**31 - 1  # user ids are 32-bit integers in the database
 MAX_TOKEN_ID = 2**31 - 1
 NAME_MAX = 100
+PERSON_IDS = (1_000_000, 2_000_000_000)  # new people's ids: random, 32-bit, never tiny
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,16 @@ def _ensure_user(uow: UnitOfWork, email: str) -> User:
 
 
 def new_user(uow: UnitOfWork, email: str) -> User:
-    user = User(email=email)
+    """A new person, with an id drawn at random from `PERSON_IDS`.
+
+    Sequential ids would let an organization that invites an e-mail tell, from the id it
+    gets back, whether that person already existed elsewhere (an older, smaller number).
+    """
+    low, high = PERSON_IDS
+    user_id = low + secrets.randbelow(high - low)
+    while uow.session.get(User, user_id) is not None:
+        user_id = low + secrets.randbelow(high - low)
+    user = User(id=user_id, email=email)
     uow.session.add(user)
     uow.session.flush()
     return user
