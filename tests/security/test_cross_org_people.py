@@ -336,3 +336,22 @@ def test_a_shared_persons_own_routes_show_their_memberships(pair: Pair) -> None:
     assert edited.json()["data"]["first_name"] == "Myself"
     assert a.view() == before
     assert a.world.client.get("/me", headers=headers).json()["data"] == me
+
+
+def test_joining_an_older_organization_leaves_me_as_it_was(pair: Pair) -> None:
+    """`/me` is the first organization the person joined: an invitation from an organization
+    that is older (or from any other) does not change what the person sees of themself."""
+    a, b = pair.sides["A"], pair.sides["B"]
+    email = f"late-{uuid4().hex[:8]}@example.com"
+    person = b.ok("POST", "/users/invite", json={"email": email})["id"]
+    mark(b, "B", person)
+    with UnitOfWork(b.world.factory, write=True) as uow:
+        _, token = organizations.create_token(uow, email=email)
+    headers = Member(person, token).headers
+    me = b.world.client.get("/me", headers=headers).json()["data"]
+    assert me["timezone"] == ZONES["B"]
+    a.ok("POST", "/users/invite", json={"email": email})  # A is the older organization
+    mark(a, "A", person)
+    assert b.world.client.get("/me", headers=headers).json()["data"] == me
+    orgs = b.world.client.get("/me/organizations", headers=headers).json()["data"]
+    assert [o["id"] for o in orgs] == [b.world.org_id, a.world.org_id]

@@ -31,23 +31,24 @@ def membership_in(uow: UnitOfWork, user_id: int, org_id: str) -> Membership:
 
 
 def home_membership(uow: UnitOfWork, user_id: int) -> Membership | None:
-    """The active membership of the first organization `organizations_of` lists: the
-    profile `GET /me`, which names no organization, shows."""
+    """The person's oldest active membership (the first organization `organizations_of`
+    lists): the profile `GET /me`, which names no organization, shows. Joining another
+    organization later never changes it, so no inviting organization can."""
     return uow.session.scalar(
         select(Membership)
-        .join(Organization, Organization.id == Membership.org_id)
         .where(Membership.user_id == user_id, Membership.disabled_at.is_(None))
-        .order_by(Organization.created_at, Organization.id)
+        .order_by(Membership.id)
         .limit(1)
     )
 
 
 def organizations_of(uow: UnitOfWork, user_id: int) -> list[Organization]:
+    """The organizations where the person is an active member, in the order they joined."""
     return list(
         uow.session.scalars(
             select(Organization)
             .join(Membership, Membership.org_id == Organization.id)
             .where(Membership.user_id == user_id, Membership.disabled_at.is_(None))
-            .order_by(Organization.created_at, Organization.id)
+            .order_by(Membership.id)
         )
     )
