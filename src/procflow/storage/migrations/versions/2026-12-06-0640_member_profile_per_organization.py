@@ -9,6 +9,7 @@ Revises: 0004
 Create Date: 2026-12-06 06:40:00.000000
 """
 
+import sqlite3
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -29,7 +30,15 @@ def _columns() -> list[sa.Column[str]]:
     ]
 
 
+def _can_drop_columns() -> None:
+    """SQLite drops a column in place from 3.35 on; rebuilding the table instead would
+    cascade-delete every row that refers to it (foreign keys are on)."""
+    if op.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        raise RuntimeError(f"procflow needs SQLite 3.35 or newer, not {sqlite3.sqlite_version}")
+
+
 def upgrade() -> None:
+    _can_drop_columns()
     for column in _columns():
         op.add_column("membership", column)
     copies = ", ".join(
@@ -43,6 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Back to one profile per person: that of their oldest membership."""
+    _can_drop_columns()
     for column in _columns():
         op.add_column("user_account", column)
     copies = ", ".join(
