@@ -12,7 +12,7 @@ from typing import Any
 from procflow.domain.permissions import Caller, Role
 from procflow.domain.timeutil import utcnow
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import Activity, User
+from procflow.storage.models import Activity, Membership, User
 from procflow.storage.repositories import activity as repo
 
 MEMBER = "member"
@@ -162,8 +162,12 @@ class FeedQuery:
 
 @dataclass(frozen=True)
 class FeedItem:
+    """A record and the member who made it, with that member's profile in the record's
+    organization (`None` for guests, and for profiles of people no longer members)."""
+
     record: Activity
     actor: User | None
+    profile: Membership | None = None
 
 
 def feed(
@@ -197,13 +201,15 @@ def feed(
         offset=offset,
         limit=limit,
     )
-    actors = repo.users_by_id(
-        uow.session, {r.actor_id for r in records if r.actor_type == MEMBER and r.actor_id}
+    actors = repo.actors_by_id(
+        uow.session,
+        caller.org_id,
+        {r.actor_id for r in records if r.actor_type == MEMBER and r.actor_id},
     )
-    items = [
-        FeedItem(r, actors.get(r.actor_id) if r.actor_type == MEMBER and r.actor_id else None)
-        for r in records
-    ]
+    items = []
+    for r in records:
+        actor, profile = actors.get(r.actor_id or 0, (None, None))
+        items.append(FeedItem(r, actor, profile) if r.actor_type == MEMBER else FeedItem(r, None))
     return items, total
 
 

@@ -69,7 +69,11 @@ def get_member(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
 
 
 def invite(uow: UnitOfWork, caller: Caller, body: Mapping[str, Any]) -> MemberView:
-    """Add a person by email (creating the user if needed) with a role, light by default."""
+    """Add a person by email (creating the user if needed) with a role, light by default.
+
+    The answer is the same whether or not the e-mail already belongs to someone in another
+    organization: the new membership's profile comes from the invitation alone.
+    """
     _ensure_admin(caller, "invite members")
     errors: dict[str, list[str]] = {}
     for key in ("first_name", "last_name"):
@@ -90,18 +94,17 @@ def invite(uow: UnitOfWork, caller: Caller, body: Mapping[str, Any]) -> MemberVi
     if errors:
         raise ValidationFailed(errors)
     role = Role(body.get("role") or Role.LIGHT.value)
-    user = existing or User(
-        email=email,
-        first_name=(body.get("first_name") or email.split("@", 1)[0][:NAME_MAX]).strip(),
-        last_name=(body.get("last_name") or "").strip(),
+    user = existing or organizations.new_user(uow, email)
+    membership = organizations.join(
+        uow,
+        caller.org_id,
+        user,
+        role,
+        first_name=body.get("first_name"),
+        last_name=body.get("last_name"),
     )
-    if existing is None:
-        uow.session.add(user)
-        uow.session.flush()
-    uow.session.add(Membership(org_id=caller.org_id, user_id=user.id, role=role.value))
     activity.record(uow, caller, "invited", "member", str(user.id), new=role.value)
-    uow.session.flush()
-    return get_member(uow, caller, user.id)
+    return MemberView(user, membership)
 
 
 def update_profile(
@@ -109,8 +112,9 @@ def update_profile(
 ) -> MemberView:
     """Change a member's names or time zone: their own, or anyone's for an admin.
 
-    The profile belongs to the person, so a change shows in every organization they are
-    a member of; it is recorded in this one's activity trail. Only the keys sent change.
+    The profile is this organization's (the membership's): other organizations the person
+    belongs to keep theirs. The change is recorded in this one's activity trail. Only the
+    keys sent change.
     """
     membership = _membership(uow, caller, user_id)
     if user_id != caller.user_id:
@@ -130,11 +134,12 @@ def update_profile(
         errors["timezone"] = ["The timezone must be an IANA time zone name, such as Europe/Paris."]
     if errors:
         raise ValidationFailed(errors)
-    user = uow.session.get_one(User, user_id)
-    changes = [(k, getattr(user, k), v) for k, v in values.items() if getattr(user, k) != v]
+    changes = [
+        (k, getattr(membership, k), v) for k, v in values.items() if getattr(membership, k) != v
+    ]
     if changes:
         for key, _, value in changes:
-            setattr(user, key, value)
+            setattr(membership, key, value)
         activity.record_changes(uow, caller, "member", str(user_id), changes)
         uow.session.flush()
     return _view(uow, membership)

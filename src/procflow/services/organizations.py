@@ -1,5 +1,6 @@
 """Bootstrap and membership: organizations, their members, and their tokens."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from procflow.storage.models import AccessToken, Membership, Organization, User
 
 MAX_USER_ID = 2**31 - 1  # user ids are 32-bit integers in the database
 MAX_TOKEN_ID = 2**31 - 1
+NAME_MAX = 100
+PERSON_IDS = (1_000_000, 2_000_000_000)  # new people's ids: random, 32-bit, never tiny
 
 
 @dataclass(frozen=True)
@@ -31,13 +34,50 @@ def _ensure_user(uow: UnitOfWork, email: str) -> User:
     clean = email.strip().lower()
     if "@" not in clean or len(clean) > 254:
         raise ValidationFailed.one("email", "The email must be a valid email address.")
-    user = _user_by_email(uow, clean)
-    if user is None:
-        local = clean.split("@", 1)[0]
-        user = User(email=clean, first_name=local[:100], last_name="")
-        uow.session.add(user)
-        uow.session.flush()
+    return _user_by_email(uow, clean) or new_user(uow, clean)
+
+
+def new_user(uow: UnitOfWork, email: str) -> User:
+    """A new person, with an id drawn at random from `PERSON_IDS`.
+
+    Sequential ids would let an organization that invites an e-mail tell, from the id it
+    gets back, whether that person already existed elsewhere (an older, smaller number).
+    """
+    low, high = PERSON_IDS
+    user_id = low + secrets.randbelow(high - low)
+    while uow.session.get(User, user_id) is not None:
+        user_id = low + secrets.randbelow(high - low)
+    user = User(id=user_id, email=email)
+    uow.session.add(user)
+    uow.session.flush()
     return user
+
+
+def join(
+    uow: UnitOfWork,
+    org_id: str,
+    user: User,
+    role: Role,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> Membership:
+    """Make `user` a member of `org_id` with a profile of its own.
+
+    The profile comes from the arguments or the e-mail, never from the person's other
+    memberships: a person joining a second organization looks there exactly as a new
+    person would, and what the first organization shows of them stays private to it.
+    """
+    membership = Membership(
+        org_id=org_id,
+        user_id=user.id,
+        role=role.value,
+        first_name=(first_name or user.email.split("@", 1)[0][:NAME_MAX]).strip(),
+        last_name=(last_name or "").strip(),
+    )
+    uow.session.add(membership)
+    uow.session.flush()
+    return membership
 
 
 def create_organization(uow: UnitOfWork, *, name: str, admin_email: str) -> Credentials:
@@ -48,8 +88,7 @@ def create_organization(uow: UnitOfWork, *, name: str, admin_email: str) -> Cred
     uow.session.add(org)
     uow.session.flush()
     user = _ensure_user(uow, admin_email)
-    uow.session.add(Membership(org_id=org.id, user_id=user.id, role=Role.ADMIN.value))
-    uow.session.flush()
+    join(uow, org.id, user, Role.ADMIN)
     return Credentials(org.id, user.id, issue_token(uow, user.id))
 
 
@@ -61,7 +100,7 @@ def add_member(uow: UnitOfWork, *, org_id: str, email: str, role: Role) -> Crede
         select(Membership).where(Membership.org_id == org_id, Membership.user_id == user.id)
     )
     if membership is None:
-        uow.session.add(Membership(org_id=org_id, user_id=user.id, role=role.value))
+        join(uow, org_id, user, role)
     else:
         membership.role = role.value
     uow.session.flush()

@@ -1,4 +1,4 @@
-"""Reading members and organizations."""
+"""Reading the caller's own person, memberships and organizations."""
 
 from sqlalchemy import select
 
@@ -21,12 +21,34 @@ def get_organization(uow: UnitOfWork, org_id: str) -> Organization:
     return org
 
 
+def membership_in(uow: UnitOfWork, user_id: int, org_id: str) -> Membership:
+    membership = uow.session.scalar(
+        select(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        raise NotFound("User")
+    return membership
+
+
+def home_membership(uow: UnitOfWork, user_id: int) -> Membership | None:
+    """The person's oldest active membership (the first organization `organizations_of`
+    lists): the profile `GET /me`, which names no organization, shows. Joining another
+    organization later never changes it, so no inviting organization can."""
+    return uow.session.scalar(
+        select(Membership)
+        .where(Membership.user_id == user_id, Membership.disabled_at.is_(None))
+        .order_by(Membership.id)
+        .limit(1)
+    )
+
+
 def organizations_of(uow: UnitOfWork, user_id: int) -> list[Organization]:
+    """The organizations where the person is an active member, in the order they joined."""
     return list(
         uow.session.scalars(
             select(Organization)
             .join(Membership, Membership.org_id == Organization.id)
             .where(Membership.user_id == user_id, Membership.disabled_at.is_(None))
-            .order_by(Organization.created_at)
+            .order_by(Membership.id)
         )
     )

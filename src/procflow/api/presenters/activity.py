@@ -20,14 +20,15 @@ def activity_json(item: FeedItem) -> dict[str, Any]:
     parent = record.run_id if record.run_id and record.object_type != "run" else None
     actor = None
     if item.actor is not None:
-        user = item.actor
-        full = f"{user.first_name} {user.last_name}".strip() or user.email
+        user, profile = item.actor, item.profile
+        first, last = (profile.first_name, profile.last_name) if profile else ("", "")
+        full = f"{first} {last}".strip() or user.email
         actor = {
             "id": user.id,
             "email": user.email,
             "username": user.email,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
+            "first_name": first,
+            "last_name": last,
             "full_name": full,
             "profile_pic": None,
             "resize_profile_pic": None,

@@ -15,7 +15,9 @@ router = APIRouter(tags=["me"], route_class=JsonRoute, responses=ERRORS)
 
 @router.get("/me", response_model=Envelope, summary="The caller")
 async def me(user_id: CurrentUser, uow: Db) -> Response:
-    return JsonResponse(envelope.item(user_json(people.get_user(uow, user_id), None)))
+    """The caller as their first organization (of `/me/organizations`) shows them."""
+    user = people.get_user(uow, user_id)
+    return JsonResponse(envelope.item(user_json(user, people.home_membership(uow, user_id), None)))
 
 
 @router.get(
@@ -48,7 +50,8 @@ async def my_organizations(user_id: CurrentUser, uow: Db) -> Response:
 )
 async def me_in_org(caller: CurrentCaller, uow: Db) -> Response:
     user = people.get_user(uow, caller.user_id)
-    return JsonResponse(envelope.item(user_json(user, caller.role.value)))
+    profile = people.membership_in(uow, caller.user_id, caller.org_id)
+    return JsonResponse(envelope.item(user_json(user, profile, caller.role.value)))
 
 
 @router.get("/organizations/{org_id}", response_model=Envelope, summary="An organization")

@@ -20,19 +20,23 @@ class Organization(Base):
 
 
 class User(Base):
-    """A person; one user may belong to several organizations."""
+    """A person: the e-mail they sign in with and their tokens, shared by every organization
+    they belong to. What an organization sees of them is on their `Membership`."""
 
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    first_name: Mapped[str] = mapped_column(String(100), default="")
-    last_name: Mapped[str] = mapped_column(String(100), default="")
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = now_column()
 
 
 class Membership(Base):
+    """A person in one organization: their profile there (names, time zone), role and state.
+
+    Each organization keeps its own, so that no organization reads or changes what another
+    one sees of a person they share.
+    """
+
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("org_id", "user_id"),)
 
@@ -41,6 +45,9 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
+    first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = now_column()
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)

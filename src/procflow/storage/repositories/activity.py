@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from procflow.storage.database import Bind, connection_of
-from procflow.storage.models import Activity, Run, User
+from procflow.storage.models import Activity, Membership, Run, User
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories.run_read_sql import table
 from procflow.storage.sqlite import driver
@@ -103,7 +103,16 @@ def page(
     return list(session.scalars(query.order_by(order).offset(offset).limit(limit))), total
 
 
-def users_by_id(session: Session, user_ids: set[int]) -> dict[int, User]:
+def actors_by_id(
+    session: Session, org_id: str, user_ids: set[int]
+) -> dict[int, tuple[User, Membership | None]]:
+    """The people behind `user_ids`, each with their profile in `org_id` (none if they
+    are no longer a member)."""
     if not user_ids:
         return {}
-    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    rows = session.execute(
+        select(User, Membership)
+        .outerjoin(Membership, (Membership.user_id == User.id) & (Membership.org_id == org_id))
+        .where(User.id.in_(user_ids))
+    )
+    return {user.id: (user, membership) for user, membership in rows}
