@@ -1,4 +1,4 @@
-"""A name that a concurrent request takes between the check and the write is a 422.
+"""A name (or guest email) a concurrent request takes between check and write is a 422.
 
 Two requests through two server processes can both pass the service's "is this name
 free, ignoring case?" check; the unique index on the folded name then refuses the
@@ -10,6 +10,7 @@ answer the check gives.
 import pytest
 
 from procflow.storage.repositories import groups as group_repo
+from procflow.storage.repositories import guests as guest_repo
 from procflow.storage.repositories import taxonomy as tag_repo
 from tests.factories import World
 
@@ -54,3 +55,13 @@ def test_renaming_to_a_name_the_index_holds_is_a_422_and_changes_nothing(
     assert response.status_code == 422
     assert response.json() == taken(field, f"The {field} has already been taken.")
     assert world.call("GET", f"{path}/{other}").json()["data"][field] == "Sales"
+
+
+def test_a_guest_email_added_concurrently_is_a_422(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guest_repo, "by_email", lambda *_args, **_kw: None)
+    assert world.call("POST", "/guests", json={"email": "g@x.example"}).status_code == 201
+    response = world.call("POST", "/guests", json={"email": "G@x.example"})
+    assert response.status_code == 422
+    assert response.json() == taken("email", "The email has already been taken.")
