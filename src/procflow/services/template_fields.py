@@ -64,10 +64,9 @@ def load_checklist(
     """
     if write:
         require_manager(caller)
-        locked = locks.lock_checklist(uow.session, checklist_id)
-        checklist = locked if locked is not None and locked.org_id == caller.org_id else None
-    else:
-        checklist = repo.get(uow.session, caller.org_id, checklist_id)
+    checklist = repo.get(uow.session, caller.org_id, checklist_id)
+    if checklist is not None and write:
+        checklist = locks.lock_checklist(uow.session, checklist.id)
     if checklist is None:
         raise NotFound("Template")
     return checklist
