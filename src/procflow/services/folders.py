@@ -2,6 +2,10 @@
 
 Templates are filed through their own `folder_id`; runs and tasks through folder links,
 whose integer ids are what Tallyfy's clients remove them by.
+
+Creating, moving and deleting folders check the whole tree (no cycle, at most
+`MAX_DEPTH` levels) and then write: each takes the organization's lock first
+(`locks.lock_organization`), so that no other process changes the tree in between.
 """
 
 from collections import defaultdict
@@ -27,7 +31,7 @@ from procflow.services.tags import (
 )
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Folder, FolderLink, Run, Task
-from procflow.storage.repositories import run_versions
+from procflow.storage.repositories import locks, run_versions
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories import taxonomy as repo
 
@@ -141,7 +145,7 @@ def get_folder(
 def create_folder(uow: UnitOfWork, caller: Caller, values: Mapping[str, Any]) -> FolderView:
     """A parent, when given, must be a folder of the same organization and type."""
     ensure_catalog_manager(caller, "create folders")
-    tree = Tree(repo.folders_of(uow.session, caller.org_id))
+    tree = _locked_tree(uow, caller)
     name, errors = _check_name(values.get("name"))
     parent_id = values.get("parent_id")
     parent = tree.by_id.get(parent_id) if parent_id else None
@@ -178,7 +182,7 @@ def update_folder(
 ) -> FolderView:
     """`name` is required; `parent_id` moves the folder (null: to the top level)."""
     ensure_catalog_manager(caller, "edit folders")
-    tree = Tree(repo.folders_of(uow.session, caller.org_id))
+    tree = _locked_tree(uow, caller)
     folder = tree.by_id.get(folder_id)
     if folder is None:
         raise NotFound("Folder")
@@ -221,7 +225,7 @@ def update_folder(
 def delete_folder(uow: UnitOfWork, caller: Caller, folder_id: str) -> None:
     """Deletes the subfolders too; templates in them are unfiled, runs and tasks unlinked."""
     ensure_catalog_manager(caller, "delete folders")
-    tree = Tree(repo.folders_of(uow.session, caller.org_id))
+    tree = _locked_tree(uow, caller)
     if folder_id not in tree.by_id:
         raise NotFound("Folder")
     doomed = tree.subtree(folder_id)
@@ -284,6 +288,12 @@ def _subject(
     if run is not None and not may_label_run(uow, caller, run):
         raise PermissionDenied("You don't have permission to change this process's folders.")
     return run
+
+
+def _locked_tree(uow: UnitOfWork, caller: Caller) -> Tree:
+    """The organization's folders, read after taking its lock (held until commit)."""
+    locks.lock_organization(uow.session, caller.org_id)
+    return Tree(repo.folders_of(uow.session, caller.org_id))
 
 
 def _check_name(raw: Any) -> tuple[str, dict[str, list[str]]]:

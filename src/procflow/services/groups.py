@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy import exc as sa_exc
 
 from procflow.domain import permissions
 from procflow.domain.permissions import Caller
@@ -18,11 +19,12 @@ from procflow.services import activity, references
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Group, GroupMember
 from procflow.storage.repositories import groups as repo
-from procflow.storage.repositories import run_versions
+from procflow.storage.repositories import locks, run_versions
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 10_000
 LOGO_MAX = 2048
+NAME_TAKEN = "The name has already been taken."
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def create_group(uow: UnitOfWork, caller: Caller, body: Mapping[str, Any]) -> Gr
         last_updated=now,
     )
     uow.session.add(group)
-    uow.session.flush()
+    _flush_name(uow)
     _write_people(uow, group.id, body.get("members") or [], list(guest_ids.values()))
     activity.record(uow, caller, "created", "group", group.id, new=group.name)
     uow.session.flush()
@@ -85,8 +87,11 @@ def update_group(
     uow: UnitOfWork, caller: Caller, group_id: str, patch: Mapping[str, Any]
 ) -> GroupView:
     """A partial update: only keys sent change; `members` and `guests` replace the lists."""
-    group = _load(uow, caller, group_id)
+    _load(uow, caller, group_id)
     _ensure_manager(caller, "edit groups")
+    group = locks.lock_group(uow.session, group_id)  # one rewrite of its people at a time
+    if group is None:
+        raise NotFound("Group")
     _check(uow, caller, patch, group.id)
     current = get_group(uow, caller, group.id)
     changes: list[tuple[str, Any, Any]] = []
@@ -96,6 +101,7 @@ def update_group(
             if getattr(group, key) != value:
                 changes.append((key, getattr(group, key), value))
                 setattr(group, key, value)
+    _flush_name(uow)
     members = list(dict.fromkeys(patch.get("members", current.members)))
     guests = list(dict.fromkeys(_emails(patch.get("guests", current.guests))))
     if members != current.members:
@@ -133,7 +139,7 @@ def _check(
         if not name or len(name) > NAME_MAX:
             errors["name"] = [f"The name must be 1 to {NAME_MAX} characters."]
         elif repo.name_taken(uow.session, caller.org_id, name, group_id):
-            errors["name"] = ["The name has already been taken."]
+            errors["name"] = [NAME_TAKEN]
     if len(body.get("description") or "") > DESCRIPTION_MAX:
         errors["description"] = [f"The description may not exceed {DESCRIPTION_MAX} characters."]
     if len(body.get("logo") or "") > LOGO_MAX:
@@ -152,6 +158,15 @@ def _check(
     if errors:
         raise ValidationFailed(errors)
     return {email: known[email] for email in emails}
+
+
+def _flush_name(uow: UnitOfWork) -> None:
+    """Flush; a name that a concurrent request took first (the unique index on the
+    folded name refused it) is refused as the check would have."""
+    try:
+        uow.session.flush()
+    except sa_exc.IntegrityError as error:
+        raise ValidationFailed.one("name", NAME_TAKEN) from error
 
 
 def _emails(values: Sequence[str]) -> list[str]:

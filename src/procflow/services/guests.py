@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
+
 from procflow.domain import permissions
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import format_ts, utcnow
@@ -25,6 +27,7 @@ from procflow.storage.repositories import run_versions
 TOKEN_PREFIX = "pg"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 EMAIL_MAX = 254
+EMAIL_TAKEN = "The email has already been taken."
 NAME_MAX = 100
 DETAIL_MAX = 2000
 WRITABLE_DETAILS = (
@@ -105,7 +108,10 @@ def create_guest(uow: UnitOfWork, caller: Caller, data: Mapping[str, Any]) -> Gu
         last_updated=now,
     )
     uow.session.add(guest)
-    uow.session.flush()
+    try:
+        uow.session.flush()
+    except sa_exc.IntegrityError as error:  # a concurrent request added the email first
+        raise ValidationFailed.one("email", EMAIL_TAKEN) from error
     activity.record(uow, caller, "created", "guest", str(guest.id), new=email)
     return guest
 
@@ -223,7 +229,7 @@ def _check_email(email: str) -> dict[str, list[str]]:
 
 def _check_taken(uow: UnitOfWork, org_id: str, email: str) -> dict[str, list[str]]:
     if repo.by_email(uow.session, org_id, email) is not None:
-        return {"email": ["The email has already been taken."]}
+        return {"email": [EMAIL_TAKEN]}
     if repo.is_member_email(uow.session, org_id, email):
         return {"email": ["The email belongs to a member of this organization."]}
     return {}

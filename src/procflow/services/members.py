@@ -19,6 +19,7 @@ from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, organizations
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Membership, User
+from procflow.storage.repositories import locks
 
 NAME_MAX = 100
 PROFILE_KEYS = ("first_name", "last_name", "timezone")
@@ -75,6 +76,7 @@ def invite(uow: UnitOfWork, caller: Caller, body: Mapping[str, Any]) -> MemberVi
     organization: the new membership's profile comes from the invitation alone.
     """
     _ensure_admin(caller, "invite members")
+    locks.lock_organization(uow.session, caller.org_id)  # one invitation of an email at once
     errors: dict[str, list[str]] = {}
     for key in ("first_name", "last_name"):
         if len(body.get(key) or "") > NAME_MAX:
@@ -148,12 +150,11 @@ def update_profile(
 def set_role(uow: UnitOfWork, caller: Caller, user_id: int, role: str) -> MemberView:
     """Change a member's role; the last active admin keeps theirs."""
     _ensure_admin(caller, "change roles")
+    locks.lock_organization(uow.session, caller.org_id)
     membership = _membership(uow, caller, user_id)
     if membership.role == role:
         return _view(uow, membership)
-    last_admin = membership.role == Role.ADMIN.value and membership.disabled_at is None
-    if last_admin and _active_admins(uow, caller.org_id) <= 1:
-        raise ValidationFailed.one("role", "The organization needs at least one administrator.")
+    _keep_an_active_admin(uow, membership, "role")
     activity.record_changes(uow, caller, "member", str(user_id), [("role", membership.role, role)])
     membership.role = role
     uow.session.flush()
@@ -163,10 +164,12 @@ def set_role(uow: UnitOfWork, caller: Caller, user_id: int, role: str) -> Member
 def disable(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
     """Suspend a member: their token no longer opens this organization."""
     _ensure_admin(caller, "disable members")
+    locks.lock_organization(uow.session, caller.org_id)
     membership = _membership(uow, caller, user_id)
     if user_id == caller.user_id:
         raise ValidationFailed.one("user", "You cannot disable yourself.")
     if membership.disabled_at is None:
+        _keep_an_active_admin(uow, membership, "user")
         membership.disabled_at = utcnow()
         activity.record(uow, caller, "disabled", "member", str(user_id))
         uow.session.flush()
@@ -188,6 +191,18 @@ def approve(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
     so this only checks the caller's right and answers the member unchanged."""
     _ensure_admin(caller, "approve members")
     return _view(uow, _membership(uow, caller, user_id))
+
+
+def _keep_an_active_admin(uow: UnitOfWork, membership: Membership, field: str) -> None:
+    """Refuse to demote or disable the organization's last active admin.
+
+    Call it holding the organization's lock, taken before `membership` was read: two
+    admins who demote or disable each other at once, through any two server processes,
+    are then checked one after the other, and the second sees the first's change.
+    """
+    is_active_admin = membership.role == Role.ADMIN.value and membership.disabled_at is None
+    if is_active_admin and _active_admins(uow, membership.org_id) <= 1:
+        raise ValidationFailed.one(field, "The organization needs at least one administrator.")
 
 
 def _active_admins(uow: UnitOfWork, org_id: str) -> int:

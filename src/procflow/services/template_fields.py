@@ -29,6 +29,7 @@ from procflow.services import activity
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist, FormField, Step
 from procflow.storage.repositories import checklists as repo
+from procflow.storage.repositories import locks
 
 Errors = dict[str, list[str]]
 # Settings shown as top-level keys of a field, with the value shown when unset.
@@ -56,10 +57,17 @@ def require_manager(caller: Caller) -> None:
 def load_checklist(
     uow: UnitOfWork, caller: Caller, checklist_id: str, *, write: bool = False
 ) -> Checklist:
-    """The template, if it is in the caller's organization; writing needs a manager."""
+    """The template, if it is in the caller's organization; writing needs a manager.
+
+    A writer holds the template's row until commit: positions (1..n), aliases and the
+    kick-off form are checked and renumbered over all its steps and fields, so two edits
+    of one template, from any server process, run one after the other.
+    """
     if write:
         require_manager(caller)
     checklist = repo.get(uow.session, caller.org_id, checklist_id)
+    if checklist is not None and write:
+        checklist = locks.lock_checklist(uow.session, checklist.id)
     if checklist is None:
         raise NotFound("Template")
     return checklist

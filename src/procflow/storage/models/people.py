@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from procflow.domain.names import FOLD_GROWTH, fold
 from procflow.storage.models.base import Base, hex_id_column, now_column
 
 
@@ -37,16 +38,27 @@ class GuestToken(Base):
 
 
 class Group(Base):
+    """Its name is unique in the organization ignoring case (`name_key`)."""
+
     __tablename__ = "member_group"
-    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "name"),
+        Index("uq_member_group_org_id_name_key", "org_id", "name_key", unique=True),
+    )
 
     id: Mapped[str] = hex_id_column()
     org_id: Mapped[str] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200 * FOLD_GROWTH))
     description: Mapped[str | None] = mapped_column(Text, default=None)
     logo: Mapped[str | None] = mapped_column(String(2048), default=None)
     created_at: Mapped[datetime] = now_column()
     last_updated: Mapped[datetime] = now_column()
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = fold(name)
+        return name
 
 
 class GroupMember(Base):

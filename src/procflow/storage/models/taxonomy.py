@@ -3,21 +3,33 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from procflow.domain.names import FOLD_GROWTH, fold
 from procflow.storage.models.base import Base, hex_id_column, now_column
 
 
 class Tag(Base):
+    """A label; its title is unique in the organization ignoring case (`title_key`)."""
+
     __tablename__ = "tag"
-    __table_args__ = (UniqueConstraint("org_id", "title"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "title"),
+        Index("uq_tag_org_id_title_key", "org_id", "title_key", unique=True),
+    )
 
     id: Mapped[str] = hex_id_column()
     org_id: Mapped[str] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(30))
+    title_key: Mapped[str] = mapped_column(String(30 * FOLD_GROWTH))
     color: Mapped[str | None] = mapped_column(String(7), default=None)
     auto_generated: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = now_column()
+
+    @validates("title")
+    def _keep_title_key(self, _key: str, title: str) -> str:
+        self.title_key = fold(title)
+        return title
 
 
 class TagLink(Base):

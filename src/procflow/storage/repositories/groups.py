@@ -5,6 +5,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from procflow.domain.names import fold
 from procflow.storage.models import Group, GroupMember, Guest
 
 
@@ -21,7 +22,8 @@ def page(session: Session, org_id: str, offset: int, limit: int | None) -> tuple
 
 
 def name_taken(session: Session, org_id: str, name: str, except_id: str | None) -> bool:
-    query = select(Group.id).where(Group.org_id == org_id, func.lower(Group.name) == name.lower())
+    """Whether another group of the organization has this name, ignoring case (`fold`)."""
+    query = select(Group.id).where(Group.org_id == org_id, Group.name_key == fold(name))
     if except_id is not None:
         query = query.where(Group.id != except_id)
     return session.scalar(query.limit(1)) is not None

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
+from procflow.domain.names import fold
 from procflow.domain.versioning import bump
 from procflow.storage.models import Checklist, Folder, FolderLink, Run, Tag, TagLink, Task
 
@@ -72,18 +73,11 @@ def tag_page(
 
 
 def title_taken(session: Session, org_id: str, title: str, *, other_than: str | None) -> bool:
-    """Whether another tag of the organization has this title, ignoring case.
-
-    Compared in Python so that SQLite (ASCII-only `lower`) and PostgreSQL agree.
-    """
-    query = select(Tag.id, Tag.title).where(
-        Tag.org_id == org_id, func.length(Tag.title) == len(title)
-    )
-    wanted = title.casefold()
-    return any(
-        found.casefold() == wanted and tag_id != other_than
-        for tag_id, found in session.execute(query)
-    )
+    """Whether another tag of the organization has this title, ignoring case (`fold`)."""
+    query = select(Tag.id).where(Tag.org_id == org_id, Tag.title_key == fold(title))
+    if other_than is not None:
+        query = query.where(Tag.id != other_than)
+    return session.scalar(query.limit(1)) is not None
 
 
 def tag_statistics(session: Session, tag_ids: Collection[str]) -> dict[str, dict[str, int]]:
