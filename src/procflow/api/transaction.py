@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 
 from procflow.api import idempotency
 from procflow.api.body import parse_json_body, read_capped
+from procflow.api.parameters import ParameterPlan
 from procflow.errors import PermissionDenied, Unavailable
 from procflow.services import activity
 from procflow.services.unit_of_work import UnitOfWork
@@ -41,12 +42,24 @@ class TransactionalRoute(APIRoute):
         request._body = await read_capped(request, request.app.state.settings.max_body_bytes)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        fastapi_handler = super().get_route_handler()
+        plan = ParameterPlan.of(self) if self.plans_parameters() else None
+
+        async def handler(request: Request) -> Response:
+            if plan is not None:
+                response = await plan.answer(request)
+                if response is not None:
+                    return response
+            return await fastapi_handler(request)
 
         async def transactional(request: Request) -> Response:
             return await self.in_transaction(request, handler)
 
         return transactional
+
+    def plans_parameters(self) -> bool:
+        """Whether `ParameterPlan` may call the endpoint: only when no body is parsed."""
+        return self.body_field is None
 
     async def in_transaction(
         self, request: Request, handler: Callable[[Request], Coroutine[Any, Any, Response]]
@@ -88,6 +101,9 @@ def record_refusal(request: Request, factory: Any, refusal: PermissionDenied) ->
 
 class JsonRoute(TransactionalRoute):
     """A transactional route whose JSON body, if any, has passed the checks above."""
+
+    def plans_parameters(self) -> bool:
+        return True
 
     async def prepare(self, request: Request) -> None:
         if request.method not in BODY_METHODS:
