@@ -216,6 +216,27 @@ def test_me_tasks(world: World, client: Any) -> None:
     assert client.get("/me/tasks").status_code == 401
 
 
+def test_my_tasks_in_an_organization(world: World, other_world: World) -> None:
+    """The path Tallyfy's clients call: only this organization's tasks of the caller."""
+    mine = create(world, owners={"users": [world.light.user_id]})
+    create(world)
+    done = create(world, owners={"users": [world.light.user_id]})
+    world.call("POST", "/completed-tasks", json={"task_id": done["id"]})
+    response = world.call("GET", "/me/tasks", world.light)
+    assert response.status_code == 200
+    body = response.json()
+    assert [t["id"] for t in body["data"]] == [mine["id"]]
+    assert body["meta"]["pagination"]["total"] == 1
+    every = world.call("GET", "/me/tasks?status=all", world.light).json()["data"]
+    assert {t["id"] for t in every} == {mine["id"], done["id"]}
+    admins = world.call("GET", "/me/tasks").json()["data"]
+    assert mine["id"] not in {t["id"] for t in admins}
+    elsewhere = world.client.get(
+        f"/api/organizations/{other_world.org_id}/me/tasks", headers=world.light.headers
+    )
+    assert elsewhere.status_code == 403
+
+
 def test_a_members_tasks(world: World, other_world: World) -> None:
     lights = create(world, owners={"users": [world.light.user_id]})
     standards = create(world)

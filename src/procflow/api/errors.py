@@ -11,6 +11,7 @@ PreconditionRequired  428     PRECONDITION_REQUIRED
 Unavailable           503     SERVICE_UNAVAILABLE (+ Retry-After)
 HttpProblem           400/413/415/429 from the wire checks (+ their headers)
 unknown route         404     ENDPOINT_NOT_FOUND
+unserved Tallyfy route 501     ENDPOINT_NOT_IMPLEMENTED (api/unserved.py)
 anything else         500     INTERNAL_ERROR (logged; never a stack trace on the wire)
 """
 
@@ -25,6 +26,7 @@ from starlette.routing import Match
 
 from procflow.api.problems import HttpProblem
 from procflow.api.responses import JsonResponse
+from procflow.api.unserved import unserved_endpoint
 from procflow.errors import (
     Conflict,
     NotFound,
@@ -115,6 +117,11 @@ async def on_request_validation(_request: Request, exc: Exception) -> JsonRespon
 
 async def on_starlette_http(request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code in (404, 405):
+        endpoint = unserved_endpoint(request.method, request.url.path)
+        if endpoint is not None:
+            message = f"procflow does not serve Tallyfy's {endpoint} (yet)."
+            return JsonResponse(error_body(message, "ENDPOINT_NOT_IMPLEMENTED"), status_code=501)
     if exc.status_code == 404:
         body = error_body("API endpoint not found", "ENDPOINT_NOT_FOUND")
     elif exc.status_code == 405:

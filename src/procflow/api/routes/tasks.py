@@ -224,6 +224,33 @@ async def member_tasks(
     return task_page(request, found, page, include)
 
 
+@router.get(
+    ORG + "/me/tasks",
+    response_model=ListEnvelope,
+    summary="Tasks assigned to the caller in an organization",
+)
+async def my_tasks_in_organization(
+    request: Request,
+    caller: CurrentCaller,
+    uow: Db,
+    page: Paging,
+    include: Includes,
+    status: Text = None,
+    sort: Text = None,
+    sort_by: Text = None,
+) -> Response:
+    found = task_search.tasks_of_caller(
+        uow,
+        caller,
+        _assigned_filter(status, sort, sort_by),
+        offset=0 if page.unpaged else page.offset,
+        limit=None if page.unpaged else page.size,
+        now=utcnow(),
+        with_run="run" in include,
+    )
+    return task_page(request, found, page, include)
+
+
 @router.get("/me/tasks", response_model=ListEnvelope, summary="Tasks assigned to the caller")
 async def my_tasks(
     request: Request,
