@@ -233,3 +233,29 @@ def test_profile_rights_and_validation(world: World, other_world: World) -> None
         assert_invalid(world.call("PUT", standard, json=body), field)
     assert world.call("GET", standard).json()["data"] == before
     assert world.call("PUT", "/users/invite", json={"first_name": "X"}).status_code == 405
+
+
+def test_anyone_edits_their_own_profile_at_organizations_me(
+    world: World, other_world: World
+) -> None:
+    """`PUT /organizations/{org}/me`: this organization's profile of the caller, no other."""
+    email = world.call("GET", f"/users/{world.light.user_id}").json()["data"]["email"]
+    invited = other_world.call("POST", "/users/invite", json={"email": email, "role": "light"})
+    assert invited.status_code == 201, invited.text
+    response = world.call(
+        "PUT", "/me", world.light, json={"first_name": "Lia", "timezone": "Europe/Paris"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()["data"]
+    assert (body["id"], body["first_name"], body["timezone"]) == (
+        world.light.user_id,
+        "Lia",
+        "Europe/Paris",
+    )
+    assert world.call("GET", "/me", world.light).json()["data"] == body
+    elsewhere = other_world.call("GET", f"/users/{world.light.user_id}").json()["data"]
+    assert elsewhere["first_name"] != "Lia"
+    refused = world.call("PUT", "/me", world.light, json={"timezone": "Mars/Olympus"})
+    assert refused.status_code == 422
+    assert set(refused.json()["errors"]) == {"timezone"}
+    assert world.call("GET", "/me", world.light).json()["data"]["timezone"] == "Europe/Paris"

@@ -91,6 +91,7 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("GET", "/me/organizations"): Policy("ASL", scoped=False),
     ("GET", "/me/tasks"): Policy("ASL", scoped=False),
     ("GET", O + "/me"): Policy("ASL"),
+    ("PUT", O + "/me"): Policy("ASL", body=same({})),
     ("GET", O + "/me/tasks"): Policy("ASL"),
     ("GET", O): Policy("ASL"),
     # runs

@@ -22,7 +22,6 @@ UNSERVED: tuple[tuple[str, str, str], ...] = (
     ("DELETE", ORG + "/checklists/{checklist}/automated-actions/{action}", "automations/rules"),
     ("PUT", ORG + "/form-field/value", "form field values"),
     ("POST", ORG + "/guests/{guest}/form-field/value", "form field values"),
-    ("PUT", ORG + "/me", "users"),
     ("DELETE", ORG + "/users/{user}", "users"),
     ("DELETE", ORG + "/users/{user}/delete", "users"),
     ("PUT", ORG + "/users/{user}/to/guest", "users"),

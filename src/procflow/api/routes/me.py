@@ -7,8 +7,9 @@ from procflow.api.presenters import envelope
 from procflow.api.presenters.people import organization_json, user_json
 from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS, Envelope, ListEnvelope
+from procflow.api.schemas.members import MemberUpdate
 from procflow.api.transaction import JsonRoute
-from procflow.services import people
+from procflow.services import members, people
 
 router = APIRouter(tags=["me"], route_class=JsonRoute, responses=ERRORS)
 
@@ -52,6 +53,17 @@ async def me_in_org(caller: CurrentCaller, uow: Db) -> Response:
     user = people.get_user(uow, caller.user_id)
     profile = people.membership_in(uow, caller.user_id, caller.org_id)
     return JsonResponse(envelope.item(user_json(user, profile, caller.role.value)))
+
+
+@router.put(
+    "/organizations/{org_id}/me",
+    response_model=Envelope,
+    summary="Update the caller's own profile in an organization",
+)
+async def update_me_in_org(caller: CurrentCaller, uow: Db, body: MemberUpdate) -> Response:
+    """Names and time zone as this organization shows the caller (any role may)."""
+    members.update_profile(uow, caller, caller.user_id, body.present())
+    return await me_in_org(caller, uow)
 
 
 @router.get("/organizations/{org_id}", response_model=Envelope, summary="An organization")
