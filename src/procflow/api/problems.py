@@ -8,10 +8,16 @@ class HttpProblem(Exception):
     status = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        headers: dict[str, str] | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.headers = headers
+        self.errors = errors  # by parameter name, for a malformed query value
 
 
 class BadRequest(HttpProblem):

@@ -13,6 +13,7 @@ from sqlalchemy import exc as sa_exc
 
 from procflow.domain import permissions
 from procflow.domain.emails import is_email
+from procflow.domain.ids import int_id
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import format_ts, utcnow
 from procflow.domain.versioning import bump
@@ -203,11 +204,8 @@ def tasks_of_guest(
     _require(
         permissions.can_manage_catalog(caller), "You don't have permission to read guests' tasks."
     )
-    guest = (
-        repo.by_id(uow.session, caller.org_id, int(key))
-        if key.isdigit() and len(key) < 16
-        else None
-    )
+    guest_id = int_id(key)
+    guest = repo.by_id(uow.session, caller.org_id, guest_id) if guest_id else None
     guest = guest or get_guest(uow, caller, key)
     if status not in STATUS_FILTERS:
         raise ValidationFailed.one(
