@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_array_items: int = Field(default=1000, ge=1)
     max_string_chars: int = Field(default=100_000, ge=1)
     max_page_size: int = Field(default=100, ge=1)
+    # Whole lists (`without_pagination=true`, `pagination=false`, `/users-list`,
+    # `/guests-list`): at most this many items per request, so no request does unbounded work.
+    max_unpaged_items: int = Field(default=500, ge=1)
     # Bulk update: how many runs one `POST /runs/bulk-update` may change.
     max_bulk_items: int = Field(default=100, ge=1)
 
