@@ -40,3 +40,11 @@ class UnsupportedMediaType(HttpProblem):
 class TooManyRequests(HttpProblem):
     status = 429
     code = "RATE_LIMIT_EXCEEDED"
+
+
+class RequestTimeout(HttpProblem):
+    status = 408
+    code = "REQUEST_TIMEOUT"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"The request body did not arrive within {seconds:g} seconds.")
