@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     # Whole lists (`without_pagination=true`, `pagination=false`, `/users-list`,
     # `/guests-list`): at most this many items per request, so no request does unbounded work.
-    max_unpaged_items: int = Field(default=500, ge=1)
+    max_unpaged_items: int = Field(default=200, ge=1)
     # What one client may hold of `procflow serve` (docs/api.md "Limits and hostile input"):
     # a request head must arrive within header_read_timeout_seconds (408), a body within
     # body_read_timeout_seconds of the request's start (408); an idle keep-alive connection

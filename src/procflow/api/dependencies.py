@@ -92,7 +92,7 @@ async def pagination(
     without_pagination: Annotated[str | None, Query(max_length=5)] = None,
 ) -> Page:
     """`per_page` above the configured `max_page_size` (default 100) is clamped, not refused;
-    `without_pagination=true` asks for everything, up to `max_unpaged_items` (default 500)
+    `without_pagination=true` asks for everything, up to `max_unpaged_items` (default 200)
     per request (see `Page`)."""
     if (without_pagination or "").lower() in ("true", "1", "yes"):
         return whole_list(request, page)
