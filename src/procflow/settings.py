@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     max_array_items: int = Field(default=1000, ge=1)
     max_string_chars: int = Field(default=100_000, ge=1)
     max_page_size: int = Field(default=100, ge=1)
+    # Whole lists (`without_pagination=true`, `pagination=false`, `/users-list`,
+    # `/guests-list`): at most this many items per request, so no request does unbounded work.
+    max_unpaged_items: int = Field(default=200, ge=1)
+    # What one client may hold of `procflow serve` (docs/api.md "Limits and hostile input"):
+    # a request head must arrive within header_read_timeout_seconds (408), a body within
+    # body_read_timeout_seconds of the request's start (408); an idle keep-alive connection
+    # closes after keep_alive_timeout_seconds; a head holds at most max_header_bytes (431);
+    # past max_connections (all clients) or max_connections_per_client (one address), new
+    # connections get 503. 0 turns a connection ceiling off.
+    header_read_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=3600)
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096)
+    max_connections: int = Field(default=1000, ge=0)
+    max_connections_per_client: int = Field(default=100, ge=0)
     # Bulk update: how many runs one `POST /runs/bulk-update` may change.
     max_bulk_items: int = Field(default=100, ge=1)
 

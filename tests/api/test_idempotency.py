@@ -106,6 +106,34 @@ def test_same_key_with_another_body_is_422_and_changes_nothing(org: World) -> No
     assert run_count(org) == 1
 
 
+def test_the_same_json_in_another_key_order_or_spacing_is_the_same_request(org: World) -> None:
+    """Bodies compare as canonical JSON: key order (at every level) and whitespace between
+    tokens do not matter; a different value, a missing key or a nested change does."""
+    checklist = org.extra["checklist"]
+    url = org.url("/runs")
+
+    def post(raw: bytes) -> httpx2.Response:
+        headers = {**org.admin.headers, HEADER: "canonical", "Content-Type": "application/json"}
+        return org.client.post(url, content=raw, headers=headers)
+
+    first = post(orjson.dumps({"checklist_id": checklist, "name": "Same", "prerun": {}}))
+    assert first.status_code == 201, first.text
+    reordered = (
+        b'{ "prerun" : { } ,\n  "name":"Same",\t"checklist_id" : "' + checklist.encode() + b'" }'
+    )
+    again = post(reordered)
+    assert again.status_code == 201
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    for other in (
+        {"checklist_id": checklist, "name": "Other", "prerun": {}},
+        {"checklist_id": checklist, "name": "Same"},
+        {"checklist_id": checklist, "name": "Same", "prerun": {"x": 1}},
+    ):
+        assert post(orjson.dumps(other)).status_code == 422
+    assert run_count(org) == 1
+
+
 def test_keys_are_private_to_a_token_and_to_an_organization(org: World, other_world: World) -> None:
     other_world.extra["checklist"] = other_world.template(title="Elsewhere")
     mine = launch(org, "shared", name="Mine")

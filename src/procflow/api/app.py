@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from procflow import __version__
+from procflow.api.body_deadline import BodyDeadline
 from procflow.api.errors import add_error_handlers
 from procflow.api.ratelimit import install_rate_limiting
 from procflow.api.responses import JsonResponse
@@ -69,5 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    install_rate_limiting(app, settings)  # outermost; nothing at all when "off"
+    install_rate_limiting(app, settings)  # nothing at all when "off"
+    app.add_middleware(BodyDeadline, seconds=settings.body_read_timeout_seconds)  # outermost
     return app

@@ -64,9 +64,9 @@ def is_json_type(content_type: str) -> bool:
 async def read_capped(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise BadRequest("Content-Length is not a number.")
-        if int(declared) > limit:
+        if len(declared) > 19 or int(declared) > limit:
             raise PayloadTooLarge(limit)
     chunks: list[bytes] = []
     size = 0

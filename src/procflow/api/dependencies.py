@@ -67,13 +67,22 @@ CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 @dataclass(frozen=True)
 class Page:
+    """One page of a list. `whole` marks a request for the whole list (`without_pagination`,
+    `pagination=false`): its pages are `max_unpaged_items` long, so one request never
+    reads more than that, and a list that fits is answered as one page, as Tallyfy does."""
+
     number: int
     size: int
-    unpaged: bool = False
+    whole: bool = False
 
     @property
     def offset(self) -> int:
         return (self.number - 1) * self.size
+
+
+def whole_list(request: Request, number: int = 1) -> Page:
+    """The page `number` of a whole-list request, `max_unpaged_items` items at most."""
+    return Page(number=number, size=request.app.state.settings.max_unpaged_items, whole=True)
 
 
 async def pagination(
@@ -82,10 +91,13 @@ async def pagination(
     per_page: Annotated[int, Query(ge=1)] = 10,
     without_pagination: Annotated[str | None, Query(max_length=5)] = None,
 ) -> Page:
-    """`per_page` above the configured `max_page_size` (default 100) is clamped, not refused."""
-    unpaged = (without_pagination or "").lower() in ("true", "1", "yes")
+    """`per_page` above the configured `max_page_size` (default 100) is clamped, not refused;
+    `without_pagination=true` asks for everything, up to `max_unpaged_items` (default 200)
+    per request (see `Page`)."""
+    if (without_pagination or "").lower() in ("true", "1", "yes"):
+        return whole_list(request, page)
     size = min(per_page, request.app.state.settings.max_page_size)
-    return Page(number=page, size=size, unpaged=unpaged)
+    return Page(number=page, size=size)
 
 
 Paging = Annotated[Page, Depends(pagination)]

@@ -95,8 +95,9 @@ async def on_domain_error(_request: Request, exc: Exception) -> JsonResponse:
 
 async def on_http_problem(_request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, HttpProblem)
+    extra = {"errors": exc.errors} if exc.errors else {}
     return JsonResponse(
-        error_body(exc.message, exc.code), status_code=exc.status, headers=exc.headers
+        error_body(exc.message, exc.code, **extra), status_code=exc.status, headers=exc.headers
     )
 
 

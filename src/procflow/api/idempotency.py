@@ -21,6 +21,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
+import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
@@ -57,10 +58,18 @@ def requested_key(request: Request) -> str | None:
 
 
 def fingerprint(request: Request, body: bytes) -> str:
-    """The request's identity; `/api/...` and `/...` name the same route."""
+    """The request's identity; `/api/...` and `/...` name the same route.
+
+    A JSON body counts by its meaning: it is compared as canonical JSON (keys sorted at
+    every level, no insignificant whitespace), so a retry whose client serialised the same
+    object with its keys in another order is the same request.
+    """
     path: str = request.scope["path"]
     if path.startswith("/api/"):
         path = path[4:]
+    parsed = getattr(request, "_json", None)
+    if isinstance(parsed, dict) and body:
+        body = orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
     return idempotency.fingerprint(request.method, path, request.scope["query_string"], body)
 
 

@@ -8,10 +8,16 @@ class HttpProblem(Exception):
     status = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        headers: dict[str, str] | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.headers = headers
+        self.errors = errors  # by parameter name, for a malformed query value
 
 
 class BadRequest(HttpProblem):
@@ -34,3 +40,11 @@ class UnsupportedMediaType(HttpProblem):
 class TooManyRequests(HttpProblem):
     status = 429
     code = "RATE_LIMIT_EXCEEDED"
+
+
+class RequestTimeout(HttpProblem):
+    status = 408
+    code = "REQUEST_TIMEOUT"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"The request body did not arrive within {seconds:g} seconds.")

@@ -70,6 +70,7 @@ def serve(
     import uvicorn
 
     from procflow.api.app import create_app
+    from procflow.api.server_limits import server_limits
 
     settings = get_settings()
     upgrade(make_engine(settings))
@@ -81,7 +82,7 @@ def serve(
         port=port,
         access_log=False,
         log_level="warning",
-        http=http_protocol(),
+        **server_limits(settings, http_protocol()),
         loop="asyncio",  # uvloop served some connections late under load (BENCHMARKS.md)
     )
 

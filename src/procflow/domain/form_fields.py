@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from procflow.domain.emails import is_email
 from procflow.domain.timeutil import format_ts, parse_ts
 
 
@@ -46,7 +47,6 @@ TEXT_LIMITS = {
     FieldType.URL: 2048,
     FieldType.NUMBER: 64,
 }
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 MAX_LIST_ITEMS = 500
@@ -94,7 +94,7 @@ def _text(spec: FieldSpec, value: Any) -> str:
 
 def _email(spec: FieldSpec, value: Any) -> str:
     text = _text(spec, value)
-    if text and not _EMAIL.fullmatch(text):
+    if text and not is_email(text):
         raise FieldValueError(f"{spec.label} must be a valid email address.")
     return text
 
@@ -227,9 +227,7 @@ def _assignees(spec: FieldSpec, value: Any) -> dict[str, list[Any]]:
         isinstance(u, int) and not isinstance(u, bool) for u in users
     ):
         raise FieldValueError(f"{spec.label}: users must be an array of user ids.")
-    if not isinstance(guests, list) or not all(
-        isinstance(g, str) and _EMAIL.fullmatch(g) for g in guests
-    ):
+    if not isinstance(guests, list) or not all(is_email(g) for g in guests):
         raise FieldValueError(f"{spec.label}: guests must be an array of email addresses.")
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise FieldValueError(f"{spec.label}: groups must be an array of group ids.")

@@ -27,14 +27,18 @@ def format_ts(value: datetime | None) -> str | None:
 
 
 def parse_ts(text: str) -> datetime:
-    """Parse a client timestamp; raises ValueError on anything else."""
+    """Parse a client timestamp; raises ValueError on anything else, also on a time that
+    falls outside years 1..9999 once converted to UTC (which Python cannot represent)."""
     raw = text.strip()
     if not raw or len(raw) > 40:
         raise ValueError("not a timestamp")
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
     parsed = datetime.fromisoformat(raw)
-    return to_utc_naive(parsed)
+    try:
+        return to_utc_naive(parsed)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC, which has none
+        raise ValueError("not representable in UTC") from None
 
 
 def parse_date(text: str) -> date:

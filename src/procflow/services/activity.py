@@ -216,4 +216,7 @@ def feed(
 def _midnight(day: date | None, days_later: int) -> datetime | None:
     if day is None:
         return None
-    return datetime.combine(day, time()) + timedelta(days=days_later)
+    try:
+        return datetime.combine(day, time()) + timedelta(days=days_later)
+    except OverflowError:  # the day after 9999-12-31: no bound at all
+        return None

@@ -4,7 +4,6 @@ A guest token reaches only the tasks that name the guest as an owner, and their 
 it is stored as a SHA-256 digest, like a member's token.
 """
 
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +12,8 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 
 from procflow.domain import permissions
+from procflow.domain.emails import is_email
+from procflow.domain.ids import int_id
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import format_ts, utcnow
 from procflow.domain.versioning import bump
@@ -25,8 +26,6 @@ from procflow.storage.repositories import guests as repo
 from procflow.storage.repositories import run_versions
 
 TOKEN_PREFIX = "pg"
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-EMAIL_MAX = 254
 EMAIL_TAKEN = "The email has already been taken."
 NAME_MAX = 100
 DETAIL_MAX = 2000
@@ -205,11 +204,8 @@ def tasks_of_guest(
     _require(
         permissions.can_manage_catalog(caller), "You don't have permission to read guests' tasks."
     )
-    guest = (
-        repo.by_id(uow.session, caller.org_id, int(key))
-        if key.isdigit() and len(key) < 16
-        else None
-    )
+    guest_id = int_id(key)
+    guest = repo.by_id(uow.session, caller.org_id, guest_id) if guest_id else None
     guest = guest or get_guest(uow, caller, key)
     if status not in STATUS_FILTERS:
         raise ValidationFailed.one(
@@ -222,7 +218,7 @@ def tasks_of_guest(
 
 
 def _check_email(email: str) -> dict[str, list[str]]:
-    if len(email) > EMAIL_MAX or not EMAIL.fullmatch(email):
+    if not is_email(email):
         return {"email": ["The email must be a valid email address."]}
     return {}
 

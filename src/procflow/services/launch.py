@@ -16,7 +16,7 @@ from procflow.domain.form_fields import FieldSpec, missing_required, validate_va
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import parse_ts, utcnow
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import activity, organizations, references
+from procflow.services import activity, organizations, references, task_owners
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import (
     Checklist,
@@ -140,24 +140,24 @@ def _check_launch(
         if step_id not in step_ids:
             errors[f"tasks.{step_id}"] = ["No such step in this template."]
             continue
-        errors |= _check_override(uow, org, step_id, override)
+        errors |= _check_override(uow, caller, step_id, override)
     return values, errors
 
 
-def _check_override(uow: UnitOfWork, org: str, step_id: str, override: Any) -> dict[str, list[str]]:
+def _check_override(
+    uow: UnitOfWork, caller: Caller, step_id: str, override: Any
+) -> dict[str, list[str]]:
+    """A task's deadline and owners as sent at launch, checked as a task update checks them
+    (owners that are members, guests' valid e-mails, groups of the organization)."""
     errors: dict[str, list[str]] = {}
     if override.deadline:
         try:
             parse_ts(override.deadline)
         except ValueError:
             errors[f"tasks.{step_id}.deadline"] = ["The deadline is not a valid date."]
-    users = (override.owners or {}).get("users", [])
-    if not all(isinstance(u, int) and not isinstance(u, bool) for u in users):
-        errors[f"tasks.{step_id}.owners.users"] = ["Owners must be user ids."]
-    elif users:
-        bad = set(users) - organizations.member_ids(uow, org, set(users))
-        if bad:
-            errors[f"tasks.{step_id}.owners.users"] = ["An owner is not a member."]
+    if override.owners:
+        problems = task_owners.check_owners(uow, caller, override.owners)
+        errors |= {f"tasks.{step_id}.{path}": found for path, found in problems.items()}
     return errors
 
 
@@ -204,7 +204,7 @@ def _create_tasks(
 def _assign(uow: UnitOfWork, task: Task, step: Step, override: Any, launcher: int) -> None:
     owners = override.owners if override is not None and override.owners else None
     if owners is not None:
-        users, guests, groups = (owners.get(k, []) for k in ("users", "guests", "groups"))
+        users, guests, groups = task_owners.owner_lists(owners)
     else:
         users, guests, groups = step.assignees, step.guests, step.groups
         if not (users or guests or groups) and step.assign_run_starter:

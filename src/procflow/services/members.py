@@ -154,7 +154,7 @@ def set_role(uow: UnitOfWork, caller: Caller, user_id: int, role: str) -> Member
     membership = _membership(uow, caller, user_id)
     if membership.role == role:
         return _view(uow, membership)
-    _keep_an_active_admin(uow, membership, "role")
+    organizations.keep_an_active_admin(uow, membership, "role")
     activity.record_changes(uow, caller, "member", str(user_id), [("role", membership.role, role)])
     membership.role = role
     uow.session.flush()
@@ -169,7 +169,7 @@ def disable(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
     if user_id == caller.user_id:
         raise ValidationFailed.one("user", "You cannot disable yourself.")
     if membership.disabled_at is None:
-        _keep_an_active_admin(uow, membership, "user")
+        organizations.keep_an_active_admin(uow, membership, "user")
         membership.disabled_at = utcnow()
         activity.record(uow, caller, "disabled", "member", str(user_id))
         uow.session.flush()
@@ -191,28 +191,3 @@ def approve(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
     so this only checks the caller's right and answers the member unchanged."""
     _ensure_admin(caller, "approve members")
     return _view(uow, _membership(uow, caller, user_id))
-
-
-def _keep_an_active_admin(uow: UnitOfWork, membership: Membership, field: str) -> None:
-    """Refuse to demote or disable the organization's last active admin.
-
-    Call it holding the organization's lock, taken before `membership` was read: two
-    admins who demote or disable each other at once, through any two server processes,
-    are then checked one after the other, and the second sees the first's change.
-    """
-    is_active_admin = membership.role == Role.ADMIN.value and membership.disabled_at is None
-    if is_active_admin and _active_admins(uow, membership.org_id) <= 1:
-        raise ValidationFailed.one(field, "The organization needs at least one administrator.")
-
-
-def _active_admins(uow: UnitOfWork, org_id: str) -> int:
-    return int(
-        uow.session.scalar(
-            select(func.count()).where(
-                Membership.org_id == org_id,
-                Membership.role == Role.ADMIN.value,
-                Membership.disabled_at.is_(None),
-            )
-        )
-        or 0
-    )

@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from procflow.domain.permissions import Role
 from procflow.domain.timeutil import utcnow
@@ -12,6 +12,7 @@ from procflow.errors import NotFound, ValidationFailed
 from procflow.services.auth import hash_token, issue_token
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import AccessToken, Membership, Organization, User
+from procflow.storage.repositories import locks
 
 MAX_USER_ID = 2**31 - 1  # user ids are 32-bit integers in the database
 MAX_TOKEN_ID = 2**31 - 1
@@ -101,10 +102,35 @@ def add_member(uow: UnitOfWork, *, org_id: str, email: str, role: Role) -> Crede
     )
     if membership is None:
         join(uow, org_id, user, role)
-    else:
+    elif membership.role != role.value:
+        locks.lock_organization(uow.session, org_id)
+        uow.session.refresh(membership)
+        keep_an_active_admin(uow, membership, "role")
         membership.role = role.value
     uow.session.flush()
     return Credentials(org_id, user.id, issue_token(uow, user.id))
+
+
+def keep_an_active_admin(uow: UnitOfWork, membership: Membership, field: str) -> None:
+    """Refuse to demote or disable the organization's last active admin (the API's member
+    routes and `procflow users add` alike).
+
+    Call it holding the organization's lock, taken before `membership` was read: two
+    admins who demote or disable each other at once, through any two server processes,
+    are then checked one after the other, and the second sees the first's change.
+    """
+    is_active_admin = membership.role == Role.ADMIN.value and membership.disabled_at is None
+    if is_active_admin and _active_admins(uow, membership.org_id) <= 1:
+        raise ValidationFailed.one(field, "The organization needs at least one administrator.")
+
+
+def _active_admins(uow: UnitOfWork, org_id: str) -> int:
+    query = select(func.count()).where(
+        Membership.org_id == org_id,
+        Membership.role == Role.ADMIN.value,
+        Membership.disabled_at.is_(None),
+    )
+    return int(uow.session.scalar(query) or 0)
 
 
 def create_token(uow: UnitOfWork, *, email: str) -> tuple[int, str]:

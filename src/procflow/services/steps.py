@@ -4,7 +4,6 @@ Positions stay a dense 1..n sequence. A new step is appended (api-v2 ignores `po
 on create); `PUT` with a position, or the reorder route, moves a step.
 """
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from procflow.domain.deadlines import rule_error
+from procflow.domain.emails import is_email
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
@@ -50,7 +50,6 @@ COLUMNS = (
     "assign_run_starter",
 )
 START_RUN = "start_run"
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def list_steps(
@@ -262,7 +261,7 @@ def _guests(emails: list[str]) -> tuple[list[str], Errors]:
     clean = [email.strip().lower() for email in emails]
     errors: Errors = {}
     for index, email in enumerate(clean):
-        if not _EMAIL.fullmatch(email):
+        if not is_email(email):
             errors[f"guests.{index}"] = ["The guest must be a valid email address."]
         elif email in clean[:index]:
             errors[f"guests.{index}"] = [f"The guest {email} is listed twice."]

@@ -1,16 +1,15 @@
 """A task's owners (members, guests by email, groups): checked, then replaced as a whole."""
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from procflow.domain.emails import is_email
 from procflow.domain.permissions import Caller
 from procflow.services import references
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Task, TaskOwner
 from procflow.storage.repositories import tasks as repo
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OWNER_KINDS = ("users", "guests", "groups")
 
 
@@ -30,7 +29,7 @@ def check_owners(uow: UnitOfWork, caller: Caller, owners: Any) -> dict[str, list
     else:
         errors |= references.check_users(uow, caller.org_id, users, field="owners.users")
     for index, email in enumerate(guests):
-        if not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email):
+        if not is_email(email):
             errors[f"owners.guests.{index}"] = ["A guest must be a valid email address."]
     if not all(isinstance(g, str) for g in groups):
         errors["owners.groups"] = ["Groups must be group ids."]

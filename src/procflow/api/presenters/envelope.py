@@ -13,9 +13,14 @@ def item(data: Any) -> dict[str, Any]:
 
 
 def page_of(data: list[Any], total: int, page: Page, url: URL) -> dict[str, Any]:
-    """A list response whose counts clients can loop on exactly."""
-    per_page = max(total, 1) if page.unpaged else page.size
-    current = 1 if page.unpaged else page.number
+    """A list response whose counts clients can loop on exactly.
+
+    A whole-list request whose list fits in one request is one page of exactly `total`
+    items; a longer one is paged by `max_unpaged_items`, with `links.next` to the rest.
+    """
+    fits = page.whole and page.number == 1 and total <= page.size
+    per_page = max(total, 1) if fits else page.size
+    current = page.number
     total_pages = max(1, math.ceil(total / per_page))
     links: dict[str, str] = {}
     if current < total_pages:

@@ -91,8 +91,8 @@ async def list_checklists(
         uow,
         caller,
         flt,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
         view=_view(include),
     )
     data = [checklist_json(b) for b in bundles]
@@ -230,8 +230,8 @@ async def list_steps(
         uow,
         caller,
         checklist_id,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
     )
     data = [step_json(step, captures) for step, captures in views]
     return JsonResponse(envelope.page_of(data, total, page, request.url))

@@ -72,8 +72,8 @@ async def list_comments(
         uow,
         actor,
         task_id,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
     )
     data = [comment_json(c) for c in found]
     return JsonResponse(envelope.page_of(data, total, page, request.url))

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from procflow.api.dependencies import CurrentCaller, Db, Includes, Page, Paging
+from procflow.api.dependencies import CurrentCaller, Db, Includes, Paging, whole_list
 from procflow.api.presenters import envelope
 from procflow.api.presenters.taxonomy import filing_json, folder_json
 from procflow.api.responses import JsonResponse
@@ -47,7 +47,7 @@ async def list_folders(
     An unknown `folder_type` (Tallyfy's SDK can send the word `None`) filters nothing.
     """
     if (pagination or "").lower() in OFF:
-        page = Page(number=1, size=page.size, unpaged=True)
+        page = whole_list(request, page.number)
     query = FolderQuery(
         q=q, folder_type=folder_type, parent_id=parent_id, sort=sort, children="children" in include
     )
@@ -55,8 +55,8 @@ async def list_folders(
         uow,
         caller,
         query,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
     )
     return JsonResponse(envelope.page_of([folder_json(v) for v in views], total, page, request.url))
 

@@ -24,8 +24,8 @@ async def list_groups(request: Request, caller: CurrentCaller, uow: Db, page: Pa
     views, total = groups.list_groups(
         uow,
         caller,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
     )
     return JsonResponse(envelope.page_of([group_json(v) for v in views], total, page, request.url))
 

@@ -37,15 +37,14 @@ def _one(guest: Guest, status: int = 200) -> Response:
 
 @router.get("/guests", response_model=GuestList, summary="List guests")
 async def list_guests(request: Request, caller: CurrentCaller, uow: Db, page: Paging) -> Response:
-    found, total = guests.list_guests(
-        uow, caller, 0 if page.unpaged else page.offset, None if page.unpaged else page.size
-    )
+    found, total = guests.list_guests(uow, caller, page.offset, page.size)
     return JsonResponse(envelope.page_of([guest_json(g) for g in found], total, page, request.url))
 
 
 @router.get("/guests-list", response_model=GuestAll, summary="Every guest, unpaged")
-async def all_guests(caller: CurrentCaller, uow: Db) -> Response:
-    found, _total = guests.list_guests(uow, caller, 0, None)
+async def all_guests(request: Request, caller: CurrentCaller, uow: Db) -> Response:
+    """At most `max_unpaged_items` guests (the first, by the list's order)."""
+    found, _total = guests.list_guests(uow, caller, 0, request.app.state.settings.max_unpaged_items)
     return JsonResponse({"data": [guest_json(g) for g in found]})
 
 
@@ -104,8 +103,8 @@ async def tasks_of_guest(
         uow,
         caller,
         email,
-        0 if page.unpaged else page.offset,
-        None if page.unpaged else page.size,
+        page.offset,
+        page.size,
         status,
     )
     now = utcnow()
@@ -117,9 +116,7 @@ async def tasks_of_guest(
 async def guest_tasks(request: Request, actor: CurrentActor, uow: Db, page: Paging) -> Response:
     if not isinstance(actor, GuestCaller):
         raise PermissionDenied("This endpoint is for guest tokens.")
-    tasks, owners, total = guests.assigned_tasks(
-        uow, actor, 0 if page.unpaged else page.offset, None if page.unpaged else page.size
-    )
+    tasks, owners, total = guests.assigned_tasks(uow, actor, page.offset, page.size)
     now = utcnow()
     data = [task_json(t, owners[t.id], now) for t in tasks]
     return JsonResponse(envelope.page_of(data, total, page, request.url))

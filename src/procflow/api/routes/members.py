@@ -38,16 +38,18 @@ async def list_members(request: Request, caller: CurrentCaller, uow: Db, page: P
     views, total = members.list_members(
         uow,
         caller,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
     )
     data = [member_json(v.user, v.membership) for v in views]
     return JsonResponse(envelope.page_of(data, total, page, request.url))
 
 
 @router.get("/users-list", response_model=MemberAll, summary="Every member, unpaged")
-async def all_members(caller: CurrentCaller, uow: Db) -> Response:
-    views, _total = members.list_members(uow, caller, offset=0, limit=None)
+async def all_members(request: Request, caller: CurrentCaller, uow: Db) -> Response:
+    """At most `max_unpaged_items` members (the first, by the list's order)."""
+    cap = request.app.state.settings.max_unpaged_items
+    views, _total = members.list_members(uow, caller, offset=0, limit=cap)
     return JsonResponse({"data": [member_json(v.user, v.membership) for v in views]})
 
 

@@ -57,8 +57,8 @@ async def list_run_tasks(
         caller,
         run_id,
         flt,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
         now=utcnow(),
         with_run="run" in include,
     )

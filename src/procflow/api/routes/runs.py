@@ -22,6 +22,7 @@ from procflow.api.dependencies import (
 from procflow.api.presenters import envelope
 from procflow.api.presenters.runs import run_json
 from procflow.api.responses import JsonResponse
+from procflow.api.routes.task_responses import csv_ints
 from procflow.api.schemas.base import ERRORS
 from procflow.api.schemas.runs import RunEnvelope, RunLaunch, RunList, RunUpdate
 from procflow.api.transaction import JsonRoute
@@ -42,17 +43,6 @@ def view_of(include: frozenset[str]) -> runs.View:
         captures="form_fields" in include,
         checklist="checklist" in include,
     )
-
-
-def _csv_ints(raw: str | None) -> list[int] | None:
-    if not raw:
-        return None
-    try:
-        return [int(part) for part in raw.split(",") if part.strip()]
-    except ValueError:
-        from procflow.api.problems import BadRequest
-
-        raise BadRequest("owners must be a comma-separated list of user ids.") from None
 
 
 @router.get("", response_model=RunList, summary="List processes")
@@ -80,7 +70,7 @@ async def list_runs(
     flt = RunFilter(
         q=q,
         status=status,
-        owners=_csv_ints(owners),
+        owners=csv_ints(owners),
         checklist_id=checklist_id or blueprint_id,
         folder=folder,
         tag=tag,
@@ -96,8 +86,8 @@ async def list_runs(
         uow,
         caller,
         flt,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
         now=now,
         with_tasks=bool(include & TASK_INCLUDES),
         with_checklist="checklist" in include,

@@ -51,8 +51,8 @@ async def list_tags(
         include_auto=include_auto,
         auto_generated=auto_generated,
         sort=sort,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
         statistics="statistics" in include,
     )
     return JsonResponse(envelope.page_of([tag_json(v) for v in views], total, page, request.url))

@@ -20,6 +20,7 @@ from procflow.api.presenters.comments import comment_json
 from procflow.api.presenters.task_views import task_view_json
 from procflow.api.problems import BadRequest
 from procflow.api.responses import JsonResponse
+from procflow.domain.ids import INT32_MAX, int_id
 from procflow.domain.timeutil import parse_ts, utcnow
 from procflow.services import comments, tasks
 from procflow.services.task_actors import TaskService, tasks_for
@@ -40,13 +41,15 @@ async def actor_tasks(actor: CurrentActor) -> TaskService:
 ActorTasks = Annotated[TaskService, Depends(actor_tasks)]
 
 
-def csv_ints(raw: str | None) -> list[int] | None:
+def csv_ints(raw: str | None, name: str = "owners") -> list[int] | None:
+    """A comma-separated list of user ids, each one that fits its column; else a 400."""
     if not raw:
         return None
-    try:
-        return [int(part) for part in raw.split(",") if part.strip()]
-    except ValueError:
-        raise BadRequest("owners must be a comma-separated list of user ids.") from None
+    ids = [int_id(part.strip()) for part in raw.split(",") if part.strip()]
+    if None in ids:
+        message = f"{name} must be a comma-separated list of user ids (1 to {INT32_MAX})."
+        raise BadRequest(message, errors={name: [message]})
+    return [i for i in ids if i is not None]
 
 
 def stamp(raw: str | None, name: str) -> datetime | None:
@@ -55,7 +58,8 @@ def stamp(raw: str | None, name: str) -> datetime | None:
     try:
         return parse_ts(raw)
     except ValueError:
-        raise BadRequest(f"{name} is not a valid date.") from None
+        message = f"{name} is not a valid date (ISO 8601, years 1 to 9999 in UTC)."
+        raise BadRequest(message, errors={name: [message]}) from None
 
 
 def flag(raw: str | None) -> bool | None:

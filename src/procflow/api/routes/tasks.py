@@ -76,8 +76,8 @@ async def list_org_tasks(
         uow,
         caller,
         flt,
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
         now=utcnow(),
         with_run="run" in include,
     )
@@ -216,8 +216,8 @@ async def member_tasks(
         caller,
         user_id,
         _assigned_filter(status, sort, sort_by),
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
         now=utcnow(),
         with_run="run" in include,
     )
@@ -266,8 +266,8 @@ async def my_tasks(
         uow,
         user_id,
         _assigned_filter(status, sort, sort_by),
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
         now=utcnow(),
         with_run="run" in include,
     )

@@ -62,8 +62,8 @@ class TaskOverride(Input):
 
     deadline: str | None = None
     owners: dict[str, list[Any]] | None = None
-    position: int | None = None
-    max_assignable: int | None = None
+    position: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    max_assignable: Annotated[int, Field(ge=0, le=10_000)] | None = None
 
 
 class RunLaunch(RunUpdate):

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from procflow.api.schemas.base import NOT_BLANK, HexId, Input, Meta, documented, refuse_null
+from procflow.domain.ids import int_id
 
 Position = Annotated[int, Field(ge=0, le=1_000_000)]
 FolderName = Annotated[str, documented(pattern=NOT_BLANK, maxLength=250)]
@@ -21,7 +22,7 @@ def canonical(value: Any, known: dict[str, str]) -> Any:
 
 def link_id(raw: str) -> int:
     """An association id from a path; anything but a plain number matches nothing (0)."""
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else 0
+    return int_id(raw) or 0
 
 
 class TagCreate(Input):
