@@ -243,8 +243,8 @@ async def my_tasks_in_organization(
         uow,
         caller,
         _assigned_filter(status, sort, sort_by),
-        offset=0 if page.unpaged else page.offset,
-        limit=None if page.unpaged else page.size,
+        offset=page.offset,
+        limit=page.size,
         now=utcnow(),
         with_run="run" in include,
     )
