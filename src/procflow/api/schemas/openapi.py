@@ -10,7 +10,8 @@
   services word the error; their constraints are declared here, from the same constants.
 - Ids in paths are 32 hex digits; no path segment may hold NUL.
 - Every request body passes the wire checks of `api.body` first: no string or key longer
-  than `max_string_chars` or holding NUL, no array longer than `max_array_items`.
+  than `max_string_chars` or holding NUL, no array longer than `max_array_items`; and the
+  JSON parser reads an integer beyond 64 bits as a float, which no integer field takes.
 """
 
 from collections.abc import Callable
@@ -39,6 +40,7 @@ HEX_ID_PARAMETERS = frozenset(
         "comment",
     )
 )
+JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**64 - 1  # what orjson reads as an integer
 NO_NUL: dict[str, Any] = {"not": {"pattern": r"\x00"}}
 ID_LIST: dict[str, Any] = {"type": "string", "pattern": r"^(\s*[+-]?\d+\s*)?(,(\s*[+-]?\d+\s*)?)*$"}
 # An empty value means "no bound".
@@ -144,6 +146,9 @@ def with_body_limits(document: dict[str, Any], settings: Settings) -> dict[str, 
                 seen.add(name)
                 visit(schemas.get(name))
         kind = node.get("type")
+        if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+            node.setdefault("minimum", JSON_INT_MIN)
+            node.setdefault("maximum", JSON_INT_MAX)
         if kind == "string":
             node.setdefault("maxLength", settings.max_string_chars)
             node.update(NO_NUL)
