@@ -88,3 +88,17 @@ def test_deleting_an_archived_process_for_good_answers_200_without_a_body(world:
     assert response.status_code == 200
     assert response.content == b""
     assert "content-type" not in response.headers
+
+
+def test_an_answer_that_creates_something_links_to_the_operations_on_it(
+    client: TestClient,
+) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    links = paths["/organizations/{org_id}/runs"]["post"]["responses"]["201"]["links"]
+    get_run = paths["/organizations/{org_id}/runs/{run_id}"]["get"]["operationId"]
+    assert links[get_run] == {
+        "operationId": get_run,
+        "parameters": {"run_id": "$response.body#/data/id", "org_id": "$request.path.org_id"},
+    }
+    filed = paths["/organizations/{org_id}/folders/add-object"]["post"]["responses"]
+    assert filed["200"]["links"] == filed["201"]["links"] != {}
