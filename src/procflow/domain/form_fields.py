@@ -56,6 +56,23 @@ class FieldValueError(ValueError):
     """A value that its field's type does not accept."""
 
 
+ALIAS_MAX = 64
+ALIAS_SPACE = " \t\n\r"
+# The alias a client may give a field: letters, digits, - and _, spaces around it ignored;
+# blank means "make one from the label". The request schema states this very pattern, so
+# the document and the check cannot differ; its parts match disjoint characters (linear).
+ALIAS_PATTERN = r"^[ \t\n\r]*([A-Za-z0-9_-]+[ \t\n\r]*)?$"
+ALIAS_RULE = "The alias may contain only letters, digits, - and _."
+_ALIAS = re.compile(ALIAS_PATTERN)
+
+
+def requested_alias(raw: str) -> str | None:
+    """The trimmed alias a client asked for, None when blank, or `FieldValueError`."""
+    if _ALIAS.search(raw) is None:
+        raise FieldValueError(ALIAS_RULE)
+    return raw.strip(ALIAS_SPACE) or None
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """What the validator needs to know of a field (kick-off field or capture)."""

@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 
 from procflow.domain import permissions
 from procflow.domain.form_fields import (
+    ALIAS_MAX,
     FieldSpec,
     FieldType,
     FieldValueError,
     normalise_columns,
     normalise_options,
+    requested_alias,
     validate_value,
 )
 from procflow.domain.permissions import Caller
@@ -43,9 +45,7 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "suffix": None,
 }
 FIELD_TYPES = frozenset(t.value for t in FieldType)
-ALIAS_MAX = 64
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-_ALIAS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def require_manager(caller: Caller) -> None:
@@ -203,11 +203,12 @@ def _final(values: Mapping[str, Any], current: FormField | None, key: str, empty
 
 def new_alias(data: Mapping[str, Any], prefix: str, taken: set[str]) -> tuple[str, Errors]:
     """The client's alias if it is well-formed and free, else one made from the label."""
-    wanted = (data.get("alias") or "").strip()
-    if not wanted:
+    try:
+        wanted = requested_alias(data.get("alias") or "")
+    except FieldValueError as exc:
+        return "", {prefix + "alias": [str(exc)]}
+    if wanted is None:
         return unique_alias(slug(str(data.get("label", "")), "field"), taken), {}
-    if not _ALIAS.fullmatch(wanted):
-        return "", {prefix + "alias": ["The alias may contain only letters, digits, - and _."]}
     if wanted in taken:
         return "", {prefix + "alias": ["The alias has already been taken."]}
     taken.add(wanted)

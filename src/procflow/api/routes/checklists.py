@@ -145,7 +145,12 @@ async def activate_checklist(checklist_id: str, caller: CurrentCaller, uow: Db) 
     return JsonResponse(envelope.item(checklist_json(bundle)))
 
 
-@router.delete(TEMPLATE + "/delete", summary="Delete an archived template for good")
+@router.delete(
+    TEMPLATE + "/delete",
+    response_class=Response,
+    response_description="Deleted; as Tallyfy, the answer has no body",
+    summary="Delete an archived template for good",
+)
 async def delete_checklist(checklist_id: str, caller: CurrentCaller, uow: Db) -> Response:
     templates.delete_template(uow, caller, checklist_id)
     return Response(status_code=200)

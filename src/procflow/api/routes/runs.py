@@ -161,7 +161,12 @@ async def activate_run(
     return run_response(runs.activate_run(uow, caller, run_id, precondition=precondition), ())
 
 
-@router.delete("/{run_id}/delete", summary="Delete an archived process for good")
+@router.delete(
+    "/{run_id}/delete",
+    response_class=Response,
+    response_description="Deleted; as Tallyfy, the answer has no body",
+    summary="Delete an archived process for good",
+)
 async def delete_run(
     run_id: str, caller: CurrentCaller, uow: Db, precondition: IfMatch
 ) -> Response:

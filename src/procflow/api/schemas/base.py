@@ -6,12 +6,14 @@ from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, StringC
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-# Python strips \x1c-\x1f as whitespace; other regex engines do not count them as such.
-NOT_BLANK = r"[^\s\x1c-\x1f]"
+# What Python's `str.strip()` and `str.isspace()` count as whitespace, spelled out: `\s`
+# means another set in each regex engine (ECMAScript's lacks U+0085 and U+001C-U+001F).
+SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = rf"[^{SPACE}]"
 
 
-# An address as the services check it, after trimming (\x1c-\x1f: as for NOT_BLANK).
-EMAIL_PATTERN = r"^\s*[^@\s\x1c-\x1f]+@[^@\s\x1c-\x1f]+\.[^@\s\x1c-\x1f]+\s*$"
+# An address as the services check it, after trimming.
+EMAIL_PATTERN = rf"^[{SPACE}]*[^@{SPACE}]+@[^@{SPACE}]+\.[^@{SPACE}]+[{SPACE}]*$"
 
 
 def documented(**schema: Any) -> Any:

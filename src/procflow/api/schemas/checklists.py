@@ -1,5 +1,6 @@
 """Bodies of the template, step and form-field endpoints, and the documented shapes."""
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -14,7 +15,7 @@ from procflow.api.schemas.base import (
     refuse_null,
 )
 from procflow.domain.deadlines import UNITS
-from procflow.domain.form_fields import FieldType
+from procflow.domain.form_fields import ALIAS_MAX, ALIAS_PATTERN, FieldType, requested_alias
 
 Text = Annotated[str, Field(max_length=30_000)]
 # Empty means "none"; leading spaces and control characters are dropped, as urlsplit does.
@@ -39,6 +40,7 @@ Rule = Annotated[
         required=["value"],
     ),
 ]
+Alias = Annotated[str, Field(max_length=ALIAS_MAX), documented(pattern=ALIAS_PATTERN)]
 FieldTypeName = Annotated[str, Field(max_length=32), documented(enum=sorted(FieldType))]
 TemplateType = Literal["procedure", "form", "document"]
 StepType = Literal["task", "approval", "expiring", "email", "expiring_email"]
@@ -79,7 +81,7 @@ class FieldInput(Input):
     id: HexId | None = None
     field_type: FieldTypeName | None = None
     label: Annotated[str, Field(max_length=600), documented(pattern=NOT_BLANK)] | None = None
-    alias: Annotated[str, Field(max_length=64)] | None = None
+    alias: Alias | None = None
     guidance: Text | None = None
     position: Position | None = None
     required: bool | None = None
@@ -112,6 +114,35 @@ class FieldInput(Input):
     @classmethod
     def _label(cls, value: str | None) -> str | None:
         return None if value is None else _required_text(value, "label")
+
+    @field_validator("alias")
+    @classmethod
+    def _alias(cls, value: str | None) -> str | None:
+        """Also where the alias is then ignored (a stored field keeps its own)."""
+        if value is not None:
+            requested_alias(value)
+        return value
+
+
+class KickoffField(FieldInput):
+    """An item of a template's `prerun`: a stored field named by `id`, or a new one, which
+    needs a `field_type` and a `label` (an unknown `id` is refused by the service)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["id"], "properties": {"id": {"type": "string"}}},
+                {"required": ["field_type", "label"]},
+            ]
+        }
+    )
+
+
+class NewKickoffField(KickoffField):
+    """An item of a new template's `prerun`: always a new field (an `id` is ignored), so it
+    needs a `field_type` and a `label` (the service words the error)."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["field_type", "label"]})
 
 
 class CaptureCreate(FieldInput):
@@ -168,7 +199,7 @@ class ChecklistUpdate(Input):
     default_process_name_format: Annotated[str, Field(max_length=550)] | None = None
     users: UserList | None = None
     groups: IdList | None = None
-    prerun: Annotated[list[FieldInput], Field(max_length=200)] | None = None
+    prerun: Annotated[Sequence[KickoffField], Field(max_length=200)] | None = None
 
     @field_validator(*CHECKLIST_NON_NULL, mode="before")
     @classmethod
@@ -192,6 +223,7 @@ class ChecklistCreate(ChecklistUpdate):
     """`POST /checklists`: title is required, everything else has a default."""
 
     title: Annotated[str, Field(max_length=250), documented(pattern=NOT_BLANK)]
+    prerun: Annotated[Sequence[NewKickoffField], Field(max_length=200)] | None = None
 
 
 class ChecklistClone(Input):

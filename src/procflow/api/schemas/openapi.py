@@ -10,7 +10,10 @@
   services word the error; their constraints are declared here, from the same constants.
 - Ids in paths are 32 hex digits; no path segment may hold NUL.
 - Every request body passes the wire checks of `api.body` first: no string or key longer
-  than `max_string_chars` or holding NUL, no array longer than `max_array_items`.
+  than `max_string_chars` or holding NUL, no array longer than `max_array_items`; and the
+  JSON parser reads an integer beyond 64 bits as a float, which no integer field takes.
+- OpenAPI links lead from each answer that names a new object to the operations on it, so
+  that clients and stateful testers can follow them.
 """
 
 from collections.abc import Callable
@@ -23,6 +26,9 @@ from procflow.settings import Settings
 
 BEARER = "bearerAuth"
 ORG = "/organizations/{org_id}"
+TEMPLATE = ORG + "/checklists/{checklist_id}"
+STEP = TEMPLATE + "/steps/{step_id}"
+TASK = ORG + "/tasks/{task_id}"
 HEX_ID: dict[str, Any] = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 HEX_ID_PARAMETERS = frozenset(
     f"{kind}_id"
@@ -39,6 +45,7 @@ HEX_ID_PARAMETERS = frozenset(
         "comment",
     )
 )
+JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**64 - 1  # what orjson reads as an integer
 NO_NUL: dict[str, Any] = {"not": {"pattern": r"\x00"}}
 ID_LIST: dict[str, Any] = {"type": "string", "pattern": r"^(\s*[+-]?\d+\s*)?(,(\s*[+-]?\d+\s*)?)*$"}
 # An empty value means "no bound".
@@ -144,6 +151,9 @@ def with_body_limits(document: dict[str, Any], settings: Settings) -> dict[str, 
                 seen.add(name)
                 visit(schemas.get(name))
         kind = node.get("type")
+        if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+            node.setdefault("minimum", JSON_INT_MIN)
+            node.setdefault("maximum", JSON_INT_MAX)
         if kind == "string":
             node.setdefault("maxLength", settings.max_string_chars)
             node.update(NO_NUL)
@@ -163,6 +173,59 @@ def with_body_limits(document: dict[str, Any], settings: Settings) -> dict[str, 
     return document
 
 
+# Where a success answer names a new object, and the operations it can be used with: every
+# operation under `base + "/{param}"`, its other path parameters taken from the request.
+LINKS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("post", ORG + "/runs", ORG + "/runs", "run_id", "/data/id"),
+    ("get", ORG + "/runs/{run_id}/tasks", ORG + "/runs/{run_id}/tasks", "task_id", "/data/0/id"),
+    ("post", ORG + "/checklists", ORG + "/checklists", "checklist_id", "/data/id"),
+    ("post", TEMPLATE + "/steps", TEMPLATE + "/steps", "step_id", "/data/id"),
+    ("post", STEP + "/clone", TEMPLATE + "/steps", "step_id", "/data/id"),
+    ("post", STEP + "/captures", STEP + "/captures", "capture_id", "/data/id"),
+    ("post", ORG + "/tasks", ORG + "/tasks", "task_id", "/data/id"),
+    ("post", TASK + "/comment", TASK + "/comment", "comment_id", "/data/id"),
+    ("post", ORG + "/tags", ORG + "/tags", "tag_id", "/data/id"),
+    ("post", ORG + "/checklists/tags", ORG + "/checklists/tags", "association_id", "/data/id"),
+    ("post", ORG + "/folders", ORG + "/folders", "folder_id", "/data/id"),
+    ("post", ORG + "/folders/add-object", ORG + "/folders-objects", "relation_id", "/data/id"),
+    ("post", ORG + "/groups", ORG + "/groups", "group_id", "/data/id"),
+    ("post", ORG + "/guests", ORG + "/guests", "email", "/data/email"),
+    ("post", ORG + "/users/invite", ORG + "/users", "user_id", "/data/id"),
+)
+
+
+def with_links(document: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI links from each answer that names a new object to the operations on it."""
+    paths = document["paths"]
+    for method, source, base, param, pointer in LINKS:
+        operation = paths[source][method]
+        given = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        links = {
+            target[method_]["operationId"]: {
+                "operationId": target[method_]["operationId"],
+                "parameters": {
+                    param: f"$response.body#{pointer}",
+                    **{
+                        name: f"$request.path.{name}"
+                        for name in _path_parameters(path) & given
+                        if name != param
+                    },
+                },
+            }
+            for path, target in paths.items()
+            if path.startswith(f"{base}/{{{param}}}")
+            for method_ in target
+        }
+        for status, answer in operation["responses"].items():
+            if status.startswith("2"):
+                answer["links"] = links
+    return document
+
+
+def _path_parameters(path: str) -> set[str]:
+    return {part[1:-1] for part in path.split("/") if part.startswith("{")}
+
+
 def with_setting_limits(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
     bulk = document.get("components", {}).get("schemas", {}).get("BulkUpdate")
     if bulk is not None:
@@ -177,7 +240,7 @@ def describe(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = build()
-            for amend in (with_security, with_optional_bodies, with_parameter_formats):
+            for amend in (with_security, with_optional_bodies, with_parameter_formats, with_links):
                 document = amend(document)
             settings = app.state.settings
             app.openapi_schema = with_setting_limits(with_body_limits(document, settings), settings)
