@@ -21,6 +21,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from procflow.api.schemas.base import SPACE
 from procflow.services import folders, guests, run_search, tags, templates
 from procflow.settings import Settings
 
@@ -47,7 +48,29 @@ HEX_ID_PARAMETERS = frozenset(
 )
 JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**64 - 1  # what orjson reads as an integer
 NO_NUL: dict[str, Any] = {"not": {"pattern": r"\x00"}}
-ID_LIST: dict[str, Any] = {"type": "string", "pattern": r"^(\s*[+-]?\d+\s*)?(,(\s*[+-]?\d+\s*)?)*$"}
+
+
+def _id_at_most(largest: int) -> str:
+    """ASCII digits naming 1..`largest`, at most as many digits as `largest` has (zeros
+    in front included), spelled without lookahead so that every regex engine reads it."""
+    digits = str(largest)
+    width = len(digits)
+    shorter = [f"0{{{k}}}[1-9][0-9]{{0,{width - 2 - k}}}" for k in range(width - 1)]
+    padded = [f"0{{{k}}}[1-9][0-9]{{{width - 1 - k}}}" for k in range(1, width)]
+    full = [
+        f"{digits[:i]}[{int(i == 0)}-{int(digit) - 1}][0-9]{{{width - 1 - i}}}"
+        for i, digit in enumerate(digits)
+        if int(digit) > int(i == 0)
+    ]
+    return "(" + "|".join([*shorter, *padded, *full, digits]) + ")"
+
+
+_ID = _id_at_most(2**31 - 1)
+_SPACE = SPACE
+ID_LIST: dict[str, Any] = {
+    "type": "string",
+    "pattern": rf"^[{_SPACE}]*({_ID}[{_SPACE}]*)?(,[{_SPACE}]*({_ID}[{_SPACE}]*)?)*$",
+}
 # An empty value means "no bound".
 TIMESTAMP: dict[str, Any] = {
     "anyOf": [{"type": "string", "format": "date-time", "maxLength": 40}, {"const": ""}]
