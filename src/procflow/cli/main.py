@@ -13,7 +13,7 @@ from procflow.domain.timeutil import format_ts
 from procflow.errors import ProcflowError
 from procflow.services import organizations
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.settings import get_settings
+from procflow.settings import Settings, get_settings
 from procflow.storage.database import make_engine, make_session_factory
 from procflow.storage.migrate import upgrade
 
@@ -32,6 +32,15 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _migrate(settings: Settings) -> None:
+    """Apply pending migrations on an engine of its own, closed before returning."""
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -72,7 +81,7 @@ def serve(
     from procflow.api.app import create_app
 
     settings = get_settings()
-    upgrade(make_engine(settings))
+    _migrate(settings)
     console.print(f"procflow serving on http://{host}:{port}  (database: {settings.database_url})")
     console.print("No token yet? Run: procflow init --org-name 'My org' --email you@example.com")
     uvicorn.run(
@@ -206,6 +215,5 @@ def tokens_revoke(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    settings = get_settings()
-    upgrade(make_engine(settings))
+    _migrate(get_settings())
     console.print("database is up to date")
