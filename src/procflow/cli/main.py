@@ -62,11 +62,9 @@ def _fail(error: ProcflowError) -> typer.Exit:
 
 
 def http_protocol() -> Any:
-    """uvicorn's httptools protocol, patched for h2c offers; plain h11 if that is unavailable."""
-    try:
-        from procflow.cli.server_protocol import UpgradeTolerantHttpToolsProtocol
-    except ImportError:
-        return "h11"
+    """uvicorn's httptools protocol, patched for h2c offers (`cli/server_protocol.py`)."""
+    from procflow.cli.server_protocol import UpgradeTolerantHttpToolsProtocol
+
     return UpgradeTolerantHttpToolsProtocol
 
 
@@ -91,6 +89,7 @@ def serve(
         access_log=False,
         log_level="warning",
         http=http_protocol(),
+        ws="none",
         loop="asyncio",  # uvloop served some connections late under load (BENCHMARKS.md)
     )
 
