@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from procflow import __version__
 from procflow.api.errors import add_error_handlers
@@ -47,12 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             checkpointer.stop()
         engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from this server, never from a CDN
+    # (fastapi-offline ships them); the online validator badge is off for the same reason.
+    app = FastAPIOffline(
         title="procflow",
         version=__version__,
         description=DESCRIPTION,
         default_response_class=JsonResponse,
         lifespan=lifespan,
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.state.engine = engine
