@@ -5,10 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
 from procflow import __version__
 from procflow.api.errors import add_error_handlers
+from procflow.api.front import add_front
 from procflow.api.ratelimit import install_rate_limiting
 from procflow.api.responses import JsonResponse
 from procflow.api.routes import ROUTERS
@@ -48,15 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             checkpointer.stop()
         engine.dispose()
 
-    # /docs and /redoc load Swagger UI and ReDoc from this server, never from a CDN
-    # (fastapi-offline ships them); the online validator badge is off for the same reason.
-    app = FastAPIOffline(
+    app = FastAPI(
         title="procflow",
         version=__version__,
         description=DESCRIPTION,
         default_response_class=JsonResponse,
         lifespan=lifespan,
-        swagger_ui_parameters={"validatorUrl": None},
+        docs_url=None,  # api.front serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -72,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    add_front(app)
 
     install_rate_limiting(app, settings)  # outermost; nothing at all when "off"
     return app
