@@ -48,6 +48,7 @@ def url(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ("variable", "value"),
     [
         ("PROCFLOW_LOCK_TIMEOUT_MS", "soon"),
+        ("PROCFLOW_SQLITE_BUSY_TIMEOUT_MS", "-1"),  # the deprecated name, named as set
         ("PROCFLOW_SQLITE_CHECKPOINT_MS", "-5"),
         ("PROCFLOW_RATE_LIMIT", "lots"),
     ],

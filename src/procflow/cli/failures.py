@@ -6,13 +6,14 @@ that does not parse, a database URL that is wrong or a server that is down, a po
 taken); it stays for what is a bug.
 """
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
@@ -50,16 +51,27 @@ def shown_url(url: str) -> str:
         return url
 
 
+def _variable(location: str) -> str:
+    """The environment variable(s) behind a setting's error location: the one(s) that are
+    set, when a setting has more than one name (a deprecated one)."""
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names = [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else []
+        names = names or [f"PROCFLOW_{name.upper()}"]
+        if location in (name, *names):
+            return " or ".join(n for n in names if n in os.environ) or names[0]
+    return location
+
+
 def load_settings() -> Settings:
     """The settings, or a `CommandFailed` naming each `PROCFLOW_*` variable that is wrong."""
     try:
         return get_settings()
     except ValidationError as error:
-        problems = []
-        for item in error.errors(include_url=False):
-            name = str(item["loc"][0]) if item["loc"] else "?"
-            variable = name if name.upper().startswith("PROCFLOW_") else f"PROCFLOW_{name}"
-            problems.append(f"{variable.upper()}: {item['msg']}")
+        problems = [
+            f"{_variable(str(item['loc'][0]) if item['loc'] else '?')}: {item['msg']}"
+            for item in error.errors(include_url=False)
+        ]
         raise CommandFailed(
             "invalid setting " + "; ".join(problems),
             "fix or unset that environment variable (README.md, Configuration, lists each "
