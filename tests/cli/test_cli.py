@@ -1,26 +1,14 @@
 """The CLI contract other tooling relies on: commands, flags and JSON output."""
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from procflow.cli.main import app
-from procflow.settings import get_settings
+from tests.cli.conftest import OpenConnections
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("PROCFLOW_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def run_json(*args: str) -> dict[str, object]:
@@ -137,3 +125,19 @@ def test_tokens_revoke_refusals(database: str) -> None:
     assert runner.invoke(app, ["tokens", "revoke"]).exit_code == 2
     both = ["tokens", "revoke", "--id", "1", "--email", "a@b.c"]
     assert runner.invoke(app, both).exit_code == 2
+
+
+def test_no_command_leaves_a_connection_open(database: str, connections: OpenConnections) -> None:
+    first = run_json("init", "--org-name", "Acme", "--email", "admin@example.com", "--json")
+    assert connections.count() == 0
+    commands = [
+        ["db", "upgrade"],
+        ["users", "add", "--org", str(first["org_id"]), "--email", "m@example.com", "--json"],
+        ["tokens", "create", "--email", "m@example.com", "--json"],
+        ["tokens", "list", "--email", "m@example.com", "--json"],
+        ["tokens", "revoke", "--email", "m@example.com", "--json"],
+        ["tokens", "create", "--email", "nobody@example.com"],
+    ]
+    for command in commands:
+        runner.invoke(app, command)
+        assert connections.count() == 0, command

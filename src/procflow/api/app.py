@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from procflow import __version__
 from procflow.api.body_deadline import BodyDeadline
 from procflow.api.errors import add_error_handlers
+from procflow.api.front import add_front
 from procflow.api.ratelimit import install_rate_limiting
 from procflow.api.responses import JsonResponse
 from procflow.api.routes import ROUTERS
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         default_response_class=JsonResponse,
         lifespan=lifespan,
+        docs_url=None,  # api.front serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -69,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    add_front(app)
 
     install_rate_limiting(app, settings)  # nothing at all when "off"
     app.add_middleware(BodyDeadline, seconds=settings.body_read_timeout_seconds)  # outermost

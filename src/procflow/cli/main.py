@@ -1,26 +1,39 @@
-"""The `procflow` command. Every command reads PROCFLOW_DATABASE_URL."""
+"""The `procflow` command. Every command reads PROCFLOW_DATABASE_URL.
+
+A failure the operator can fix (a bad setting, an unusable database, a port in use) is
+one `error:` line and one `hint:` line on standard error, and a non-zero exit
+(`cli.failures`).
+"""
 
 import json
+import os
+import shlex
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
+from procflow import __version__
+from procflow.cli.failures import database_errors, load_settings, report, reported, shown_url
 from procflow.domain.permissions import Role
 from procflow.domain.timeutil import format_ts
-from procflow.errors import ProcflowError
 from procflow.services import organizations
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.settings import get_settings
+from procflow.settings import Settings
 from procflow.storage.database import make_engine, make_session_factory
-from procflow.storage.migrate import upgrade
+from procflow.storage.migrate import Migration, upgrade
 
 app = typer.Typer(
     help="procflow: a self-hosted process server that speaks Tallyfy's API.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold tokens and database passwords
 )
 users_app = typer.Typer(help="Members of an organization.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Personal access tokens.", no_args_is_help=True)
@@ -29,76 +42,117 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")
 console = Console(soft_wrap=True)
-err = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _migrated_engine(settings: Settings) -> tuple[Engine, list[Migration]]:
+    """An engine on the database, brought up to the latest schema, and what that applied."""
+    with database_errors(settings.database_url):
+        engine = make_engine(settings)
+        try:
+            return engine, upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+
+
+def _migrate(settings: Settings) -> list[Migration]:
+    """Apply pending migrations on an engine of its own, closed before returning."""
+    engine, applied = _migrated_engine(settings)
+    engine.dispose()
+    return applied
 
 
 @contextmanager
 def _unit_of_work() -> Iterator[UnitOfWork]:
     """One transaction on a migrated database; the engine's connections close afterwards."""
-    engine = make_engine(get_settings())
+    engine, _ = _migrated_engine(load_settings())
     try:
-        upgrade(engine)
         with UnitOfWork(make_session_factory(engine), write=True) as uow:
             yield uow
     finally:
         engine.dispose()
 
 
-def _fail(error: ProcflowError) -> typer.Exit:
-    detail = getattr(error, "errors", None)
-    err.print(f"[red]error:[/red] {error.message}" + (f" {detail}" if detail else ""))
-    return typer.Exit(code=1)
-
-
 def http_protocol() -> Any:
-    """uvicorn's httptools protocol, patched for h2c offers; plain h11 if that is unavailable."""
-    try:
-        from procflow.cli.server_protocol import UpgradeTolerantHttpToolsProtocol
-    except ImportError:
-        return "h11"
+    """uvicorn's httptools protocol, patched for h2c offers (`cli/server_protocol.py`)."""
+    from procflow.cli.server_protocol import UpgradeTolerantHttpToolsProtocol
+
     return UpgradeTolerantHttpToolsProtocol
 
 
+def _this_command() -> str:
+    """How to run this same `procflow` from the current directory."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name != "procflow":
+        return "procflow"
+    on_path = shutil.which("procflow")
+    if on_path and Path(on_path).resolve() == argv0.resolve():
+        return "procflow"
+    try:
+        return str(argv0.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(argv0.absolute())
+
+
+def _token_hint(settings: Settings) -> str:
+    command = f"{_this_command()} init --org-name 'My org' --email you@example.com"
+    if "PROCFLOW_DATABASE_URL" not in os.environ:
+        return f"No token yet? In another terminal, run: {command}"
+    if settings.database_url.startswith("sqlite"):
+        variable = f"PROCFLOW_DATABASE_URL={shlex.quote(settings.database_url)}"
+        return f"No token yet? In another terminal, run: {variable} {command}"
+    return f"No token yet? In another terminal, with the same PROCFLOW_DATABASE_URL: {command}"
+
+
+def _migrations_summary(applied: list[Migration]) -> str:
+    if not applied:
+        return "up to date"
+    first, last = applied[0].revision, applied[-1].revision
+    return f"applied migration {first}" if first == last else f"applied migrations {first}-{last}"
+
+
 @app.command()
+@reported
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8000,
 ) -> None:
     """Apply migrations, then serve the API (at / and under /api)."""
-    import uvicorn
-
     from procflow.api.app import create_app
     from procflow.api.server_limits import server_limits
+    from procflow.cli import serving
 
-    settings = get_settings()
-    upgrade(make_engine(settings))
-    console.print(f"procflow serving on http://{host}:{port}  (database: {settings.database_url})")
-    console.print("No token yet? Run: procflow init --org-name 'My org' --email you@example.com")
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        access_log=False,
-        log_level="warning",
-        **server_limits(settings, http_protocol()),
-        loop="asyncio",  # uvloop served some connections late under load (BENCHMARKS.md)
-    )
+    settings = load_settings()
+    sock = serving.listening_socket(host, port)
+    try:
+        database = shown_url(settings.database_url)
+        typer.echo(f"database {database}: {_migrations_summary(_migrate(settings))}")
+        base = serving.base_url(sock)
+
+        def ready() -> None:
+            typer.echo(f"procflow {__version__} is serving {base} (the API at / and under /api)")
+            typer.echo(f"Documentation: {base}/docs")
+            typer.echo(_token_hint(settings))
+            typer.echo("Press Ctrl+C to stop.")
+
+        limits = server_limits(settings, http_protocol())
+        serving.run(create_app(settings), sock, ready, limits)
+    finally:
+        sock.close()
 
 
 @app.command()
+@reported
 def init(
     org_name: Annotated[str, typer.Option("--org-name", help="Organization name.")],
     email: Annotated[str, typer.Option(help="Email of the first administrator.")],
     as_json: JsonFlag = False,
 ) -> None:
     """Create an organization, its admin member, and a token for that admin."""
-    try:
-        with _unit_of_work() as uow:
-            creds = organizations.create_organization(uow, name=org_name, admin_email=email)
-    except ProcflowError as error:
-        raise _fail(error) from error
+    with _unit_of_work() as uow:
+        creds = organizations.create_organization(uow, name=org_name, admin_email=email)
     if as_json:
         typer.echo(
             json.dumps({"org_id": creds.org_id, "user_id": creds.user_id, "token": creds.token})
@@ -109,6 +163,7 @@ def init(
 
 
 @users_app.command("add")
+@reported
 def users_add(
     org: Annotated[str, typer.Option(help="Organization id.")],
     email: Annotated[str, typer.Option(help="The member's email.")],
@@ -116,11 +171,8 @@ def users_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add a member (or change an existing member's role) and issue them a token."""
-    try:
-        with _unit_of_work() as uow:
-            creds = organizations.add_member(uow, org_id=org, email=email, role=role)
-    except ProcflowError as error:
-        raise _fail(error) from error
+    with _unit_of_work() as uow:
+        creds = organizations.add_member(uow, org_id=org, email=email, role=role)
     if as_json:
         typer.echo(json.dumps({"user_id": creds.user_id, "token": creds.token}))
         return
@@ -128,16 +180,14 @@ def users_add(
 
 
 @tokens_app.command("create")
+@reported
 def tokens_create(
     email: Annotated[str, typer.Option(help="Email of an existing member.")],
     as_json: JsonFlag = False,
 ) -> None:
     """Issue a new token for an existing member."""
-    try:
-        with _unit_of_work() as uow:
-            user_id, token = organizations.create_token(uow, email=email)
-    except ProcflowError as error:
-        raise _fail(error) from error
+    with _unit_of_work() as uow:
+        user_id, token = organizations.create_token(uow, email=email)
     if as_json:
         typer.echo(json.dumps({"user_id": user_id, "token": token}))
         return
@@ -145,16 +195,14 @@ def tokens_create(
 
 
 @tokens_app.command("list")
+@reported
 def tokens_list(
     email: Annotated[str, typer.Option(help="Email of the person whose tokens to list.")],
     as_json: JsonFlag = False,
 ) -> None:
     """List a person's tokens (their first characters only) and whether each is revoked."""
-    try:
-        with _unit_of_work() as uow:
-            user_id, found = organizations.tokens_of(uow, email=email)
-    except ProcflowError as error:
-        raise _fail(error) from error
+    with _unit_of_work() as uow:
+        user_id, found = organizations.tokens_of(uow, email=email)
     rows = [
         {
             "id": t.id,
@@ -175,6 +223,7 @@ def tokens_list(
 
 
 @tokens_app.command("revoke")
+@reported
 def tokens_revoke(
     token: Annotated[
         str | None, typer.Option(help="The token itself; '-' reads it from standard input.")
@@ -189,15 +238,11 @@ def tokens_revoke(
 ) -> None:
     """Revoke a token at once: by its value, by its id, or all of a person's by email."""
     if sum(option is not None for option in (token, token_id, email)) != 1:
-        err.print("[red]error:[/red] give exactly one of --token, --id and --email")
-        raise typer.Exit(code=2)
+        raise report("give exactly one of --token, --id and --email", code=2)
     if token == "-":
         token = typer.get_text_stream("stdin").read().strip()
-    try:
-        with _unit_of_work() as uow:
-            revoked = organizations.revoke_tokens(uow, token=token, token_id=token_id, email=email)
-    except ProcflowError as error:
-        raise _fail(error) from error
+    with _unit_of_work() as uow:
+        revoked = organizations.revoke_tokens(uow, token=token, token_id=token_id, email=email)
     if as_json:
         typer.echo(json.dumps({"revoked": revoked}))
         return
@@ -205,8 +250,12 @@ def tokens_revoke(
 
 
 @db_app.command("upgrade")
+@reported
 def db_upgrade() -> None:
-    """Apply every pending migration."""
-    settings = get_settings()
-    upgrade(make_engine(settings))
-    console.print("database is up to date")
+    """Apply every pending migration, and say which."""
+    settings = load_settings()
+    applied = _migrate(settings)
+    for migration in applied:
+        typer.echo(f"applied {migration.revision}: {migration.title.splitlines()[0]}")
+    done = f"{len(applied)} migration(s) applied" if applied else "no migration to apply"
+    typer.echo(f"database {shown_url(settings.database_url)} is up to date ({done})")

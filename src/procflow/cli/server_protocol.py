@@ -1,55 +1,7 @@
-"""uvicorn's fast httptools protocol, made to answer an h2c upgrade offer in plain HTTP/1.1
-and to send a response's head and body in one write."""
-
-import asyncio
-from typing import Any
+"""uvicorn's fast httptools protocol, made to answer an h2c upgrade offer in plain HTTP/1.1."""
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
-
-
-class HeadHoldingTransport:
-    """A request cycle's view of the connection: the response head waits for the body.
-
-    uvicorn writes an ASGI response's head and its body as two writes, so every response
-    costs two `send` system calls and two TCP segments, and on loopback each send also
-    runs the receiving side's network stack. This holds the head (the first write after
-    the response has started) and sends it with the next write. It never holds it past
-    the current turn of the event loop, so a streamed response that is slow to produce
-    its first chunk still gets its head at once; `close` sends what is held first.
-    Anything else (an early `100 Continue`, later chunks) passes straight through.
-    """
-
-    __slots__ = ("_cycle", "_head_seen", "_held", "_transport")
-
-    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
-        self._transport = transport
-        self._cycle = cycle
-        self._held: bytes | None = None
-        self._head_seen = False
-
-    def write(self, data: bytes) -> None:
-        if self._held is not None:
-            held, self._held = self._held, None
-            self._transport.write(held + data)
-        elif not self._head_seen and self._cycle.response_started:
-            self._head_seen = True
-            self._held = bytes(data)
-            asyncio.get_running_loop().call_soon(self.flush)
-        else:
-            self._transport.write(data)
-
-    def flush(self) -> None:
-        held, self._held = self._held, None
-        if held is not None and not self._transport.is_closing():
-            self._transport.write(held)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 class UpgradeTolerantHttpToolsProtocol(HttpToolsProtocol):
@@ -113,7 +65,6 @@ class UpgradeTolerantHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         if not self._replaying_head:
             super().on_headers_complete()
-            self.cycle.transport = HeadHoldingTransport(self.transport, self.cycle)  # type: ignore[assignment]
             return
         self._replaying_head = False
         self.cycle.keep_alive = self.parser.should_keep_alive()

@@ -1,10 +1,13 @@
 """Apply Alembic migrations from inside the installed package (no alembic.ini needed)."""
 
 from pathlib import Path
+from typing import NamedTuple
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,12 +23,28 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database at `engine` up to `revision`, in one connection."""
+class Migration(NamedTuple):
+    revision: str
+    title: str
+
+
+def _heads(connection: Connection) -> tuple[str, ...]:
+    return MigrationContext.configure(connection).get_current_heads()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> list[Migration]:
+    """Bring the database at `engine` up to `revision`, in one connection; return the
+    migrations that this applied, oldest first (none when it was up to date)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        before = _heads(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        after = _heads(connection)
+    if after == before:
+        return []
+    scripts = ScriptDirectory.from_config(config).iterate_revisions(after, before or None)
+    return [Migration(s.revision, (s.doc or "").strip()) for s in reversed(list(scripts))]
 
 
 def downgrade(engine: Engine, revision: str) -> None:
