@@ -60,7 +60,7 @@ def test_a_held_write_lock_is_503_and_nothing_changes(
     assert ok.json()["data"]["name"] == "free again"
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="dropping server connections is PostgreSQL's fault")
+@pytest.mark.pg  # dropping server connections is a PostgreSQL fault
 def test_dropped_postgres_connections_are_503_then_recover(
     world: World, settings: Settings
 ) -> None:
