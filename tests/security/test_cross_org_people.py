@@ -276,9 +276,10 @@ def test_the_reported_defacement_changes_only_the_editing_organization(pair: Pai
     a, b = pair.sides["A"], pair.sides["B"]
     victim = a.world.admin.user_id
     before = a.ok("GET", f"/users/{victim}")
-    body = {"first_name": "Defaced", "timezone": "Pacific/Kiritimati"}
+    # a zone neither side marks with: B's own trail keeps it, and A's must not show it
+    body = {"first_name": "Defaced", "timezone": "Asia/Kathmandu"}
     edited = b.ok("PUT", f"/users/{victim}", json=body)
-    assert (edited["first_name"], edited["timezone"]) == ("Defaced", "Pacific/Kiritimati")
+    assert (edited["first_name"], edited["timezone"]) == ("Defaced", "Asia/Kathmandu")
     assert a.ok("GET", f"/users/{victim}") == before
     mine = a.ok("GET", "/me")
     assert (mine["first_name"], mine["timezone"]) == (before["first_name"], ZONES["A"])
