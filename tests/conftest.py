@@ -1,9 +1,16 @@
 """Test fixtures: a real database built by the migrations, and an HTTP client.
 
 `PROCFLOW_TEST_DB=sqlite` (default) uses a fresh SQLite file per session;
-`PROCFLOW_TEST_DB=postgres` creates a database `procflow_test_<pid>` on the server named by
-`PROCFLOW_TEST_PG_URL` (default: local PostgreSQL, user postgres). Tests isolate
-themselves by creating their own organization, so nothing is rolled back between them.
+`PROCFLOW_TEST_DB=postgres` creates a database `procflow_test_<worker>_<pid>` on the server
+named by `PROCFLOW_TEST_PG_URL` (default: local PostgreSQL, user postgres) and drops it at
+the end. Under pytest-xdist every worker is a session of its own, with its own database.
+Tests isolate themselves by creating their own organization, so nothing is rolled back
+between them, and they pass in any order.
+
+Markers, set here by folder so a new test file gets them without anyone remembering:
+`slow` (real server processes: tests/races, tests/stress), `stress` (tests/stress),
+`conformance` (Tallyfy's published contract and client: tests/contract, tests/sdk), and
+`pg` (PostgreSQL only; set by hand, skipped on SQLite).
 """
 
 import os
@@ -12,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
 from procflow.api.app import create_app
@@ -23,6 +32,49 @@ from tests.factories import World
 PG_ADMIN_URL = os.environ.get(
     "PROCFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+ON_POSTGRES = os.environ.get("PROCFLOW_TEST_DB", "sqlite") == "postgres"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+# Both of these measure wall-clock time per example, which a loaded machine stretches at
+# random: a property either holds or not, however long an example takes. Examples are still
+# drawn at random (Schemathesis's generation is derandomized by its own configuration).
+hypothesis_settings.register_profile(
+    "procflow", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("procflow")
+
+FOLDER_MARKS = {
+    "races": ("slow",),
+    "stress": ("slow", "stress"),
+    "contract": ("conformance",),
+    "sdk": ("conformance",),
+}
+# Unit tests of the stress checker's own logic: no server, no reason to be slow.
+UNMARKED = {"tests/stress/test_checks.py"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = item.path.resolve().relative_to(ROOT).as_posix()
+        parts = relative.split("/")
+        if len(parts) > 2 and relative not in UNMARKED:
+            for name in FOLDER_MARKS.get(parts[1], ()):
+                item.add_marker(name)
+            if "slow" in FOLDER_MARKS.get(parts[1], ()):
+                # one pytest-xdist worker per module (`--dist loadgroup`): its servers start once
+                item.add_marker(pytest.mark.xdist_group(relative))
+        if item.get_closest_marker("pg") and not ON_POSTGRES:
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL only (PROCFLOW_TEST_DB=postgres)"))
+
+
+def database_name(purpose: str = "test") -> str:
+    """A PostgreSQL database name of this worker and process alone."""
+    return f"procflow_{purpose}_{WORKER}_{os.getpid()}"
+
+
+def pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
 def _recreate_postgres(name: str, create: bool) -> None:
@@ -38,10 +90,12 @@ def _recreate_postgres(name: str, create: bool) -> None:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     kind = os.environ.get("PROCFLOW_TEST_DB", "sqlite")
     if kind == "postgres":
-        name = f"procflow_test_{os.getpid()}"
+        name = database_name()
         _recreate_postgres(name, create=True)
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        _recreate_postgres(name, create=False)
+        try:
+            yield pg_url(name)
+        finally:
+            _recreate_postgres(name, create=False)
         return
     if kind != "sqlite":
         raise pytest.UsageError(f"PROCFLOW_TEST_DB must be sqlite or postgres, not {kind!r}")

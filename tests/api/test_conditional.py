@@ -1,5 +1,6 @@
 """Conditional requests: `ETag` on runs and tasks, `If-Match` (412/428), `If-None-Match` (304)."""
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -357,17 +358,21 @@ def test_if_none_match_does_not_hide_errors(world: World) -> None:
 
 
 def test_a_passed_deadline_moves_the_etag(world: World) -> None:
+    """The ETags are read once before the deadline and once after it, whatever the load:
+    a deadline the first reads did not beat is set again, further out."""
     run, task, _capture = setup(world)
-    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
-    assert (
-        world.call("PUT", f"/runs/{run['id']}/tasks/{task}", json={"deadline": soon}).status_code
-        == 200
-    )
-    before = run_etag(world, run["id"])
-    task_before = task_etag(world, task, run["id"])
-    import time
-
-    time.sleep(1.2)
+    margin = 1.0
+    while True:
+        deadline = datetime.now(UTC) + timedelta(seconds=margin)
+        path = f"/runs/{run['id']}/tasks/{task}"
+        assert world.call("PUT", path, json={"deadline": deadline.isoformat()}).status_code == 200
+        before = run_etag(world, run["id"])
+        task_before = task_etag(world, task, run["id"])
+        if datetime.now(UTC) < deadline:
+            break
+        margin *= 2
+        assert margin < 60, "the reads never beat the deadline"
+    time.sleep((deadline - datetime.now(UTC)).total_seconds() + 0.1)
     assert run_etag(world, run["id"]) != before
     assert task_etag(world, task, run["id"]) != task_before
 

@@ -60,7 +60,7 @@ def test_a_held_write_lock_is_503_and_nothing_changes(
     assert ok.json()["data"]["name"] == "free again"
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="dropping server connections is PostgreSQL's fault")
+@pytest.mark.pg  # dropping server connections is a PostgreSQL fault
 def test_dropped_postgres_connections_are_503_then_recover(
     world: World, settings: Settings
 ) -> None:
@@ -135,7 +135,9 @@ def test_a_failing_statement_anywhere_in_a_write_rolls_back(
 
         probe = world.launch(template)["id"]
         total = _statements_of(app.state.engine, lambda: put(probe, "probe"))
-        assert total >= 5
+        # A fault at the first statement has nothing before it to undo: the write needs more
+        # than one statement for some fault to strike after others of its transaction ran.
+        assert total >= 2, f"the run update took {total} statement(s)"
         for nth in range(1, total + 1):
             run_id = world.launch(template)["id"]
             url = world.url(f"/runs/{run_id}")

@@ -50,6 +50,12 @@ def old_database(tmp_path: Path) -> Iterator[Engine]:
 
 
 def insert(engine: Engine, table: str, **values: Any) -> None:
+    if engine.dialect.name == "sqlite":
+        # as SQLAlchemy's DateTime stores them: sqlite3's own adapter is deprecated (3.12)
+        values = {
+            key: value.isoformat(" ", "microseconds") if isinstance(value, datetime) else value
+            for key, value in values.items()
+        }
     columns = ", ".join(values)
     marks = ", ".join(f":{key}" for key in values)
     with engine.begin() as connection:

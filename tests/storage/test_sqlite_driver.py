@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects import sqlite
@@ -57,6 +57,8 @@ def test_json_values_are_written_as_sqlalchemy_does(value: Any) -> None:
 
 
 @given(JSON_VALUES)
+@example(-(2**63) - 1)  # 19 digits, below orjson's 64-bit range: read as a float by orjson
+@example(2**64)  # 20 digits, above it
 def test_json_text_is_read_as_sqlalchemy_does(value: Any) -> None:
     text = json.dumps(value)
     assert repr(READ_JSON(text)) == repr(SQLA_READ_JSON(text))

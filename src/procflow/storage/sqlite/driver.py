@@ -65,7 +65,7 @@ def datetime_writer(fallback: Processor) -> Processor:
 
 
 _JSON_SCALARS = frozenset({str, int, float, bool})
-_LONG_NUMBER = re.compile(r"\d{20}")
+_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 def json_writer(fallback: Processor) -> Processor:
@@ -84,11 +84,12 @@ def json_reader(fallback: Processor) -> Processor:
     """SQLAlchemy's JSON reader (`json.loads`), by orjson where the two agree.
 
     orjson refuses what `json.loads` accepts beyond JSON (NaN, lone surrogates): the
-    fallback reads those. It also reads integers beyond 64 bits as floats, so text with
-    twenty digits in a row goes to the fallback too."""
+    fallback reads those. It also reads integers outside its 64-bit range as floats, and
+    that starts at 19 digits (-9223372036854775809), so text with nineteen digits in a row
+    goes to the fallback too."""
 
     def read(value: Any) -> Any:
-        if type(value) is str and (len(value) < 20 or _LONG_NUMBER.search(value) is None):
+        if type(value) is str and (len(value) < 19 or _LONG_NUMBER.search(value) is None):
             try:
                 return orjson.loads(value)
             except orjson.JSONDecodeError:
