@@ -35,7 +35,7 @@ HUGE = 100_000
 # Patterns of unbounded width, each with the longest input it may ever be given.
 CAPS = {
     "procflow.domain.form_fields:_NUMBER": form_fields.TEXT_LIMITS[form_fields.FieldType.NUMBER],
-    "procflow.services.template_fields:_ALIAS": 64,  # StepCapture.alias: max_length
+    "procflow.domain.form_fields:_ALIAS": 64,  # StepCapture.alias: max_length
     "procflow.services.template_fields:_NOT_SLUG": 600,  # a capture's label: max_length
     # The rate limiter reads the request path, which is part of the request head.
     "procflow.api.ratelimit:ORG_PATH": Settings().max_header_bytes,
