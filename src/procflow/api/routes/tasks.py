@@ -1,11 +1,21 @@
 """Tasks of the organization (`/tasks`, one-off tasks among them), of a member, of the caller."""
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from procflow.api.conditional import CREATED_TAGGED, READ_TAGGED, TAGGED, IfMatch, IfNoneMatch
-from procflow.api.dependencies import CurrentCaller, CurrentUser, Db, Includes, Paging, strict_for
+from procflow.api.dependencies import (
+    CurrentCaller,
+    CurrentUser,
+    Db,
+    Includes,
+    Page,
+    Paging,
+    strict_for,
+)
 from procflow.api.routes.task_responses import (
     ORG,
     ActorTasks,
@@ -24,6 +34,7 @@ from procflow.api.transaction import JsonRoute
 from procflow.domain.timeutil import utcnow
 from procflow.services import oneoff_tasks, task_search, tasks
 from procflow.services.task_search import TaskFilter
+from procflow.services.tasks import TaskView
 
 router = APIRouter(tags=["tasks"], route_class=JsonRoute, responses=ERRORS)
 
@@ -190,9 +201,24 @@ async def reopen_task(
 # ---- a member's tasks, the caller's own tasks -----------------------------------------
 
 
-def _assigned_filter(status: str | None, sort: str | None, sort_by: str | None) -> TaskFilter:
-    """Assigned-task lists: open tasks by deadline unless the query says otherwise."""
-    return TaskFilter(status=status or "active", sort=sort or sort_by or "deadline")
+def _assigned_page(
+    request: Request,
+    page: Page,
+    include: frozenset[str],
+    query: tuple[str | None, str | None, str | None],
+    search: Callable[..., tuple[list[TaskView], int]],
+) -> Response:
+    """One page of an assigned-task list; `query` is (`status`, `sort`, `sort_by`): open
+    tasks by deadline unless it says otherwise."""
+    status, sort, sort_by = query
+    found = search(
+        TaskFilter(status=status or "active", sort=sort or sort_by or "deadline"),
+        offset=page.offset,
+        limit=page.size,
+        now=utcnow(),
+        with_run="run" in include,
+    )
+    return task_page(request, found, page, include)
 
 
 @router.get(
@@ -211,17 +237,8 @@ async def member_tasks(
     sort: Text = None,
     sort_by: Text = None,
 ) -> Response:
-    found = task_search.member_tasks(
-        uow,
-        caller,
-        user_id,
-        _assigned_filter(status, sort, sort_by),
-        offset=page.offset,
-        limit=page.size,
-        now=utcnow(),
-        with_run="run" in include,
-    )
-    return task_page(request, found, page, include)
+    search = partial(task_search.member_tasks, uow, caller, user_id)
+    return _assigned_page(request, page, include, (status, sort, sort_by), search)
 
 
 @router.get(
@@ -239,16 +256,8 @@ async def my_tasks_in_organization(
     sort: Text = None,
     sort_by: Text = None,
 ) -> Response:
-    found = task_search.tasks_of_caller(
-        uow,
-        caller,
-        _assigned_filter(status, sort, sort_by),
-        offset=page.offset,
-        limit=page.size,
-        now=utcnow(),
-        with_run="run" in include,
-    )
-    return task_page(request, found, page, include)
+    search = partial(task_search.tasks_of_caller, uow, caller)
+    return _assigned_page(request, page, include, (status, sort, sort_by), search)
 
 
 @router.get("/me/tasks", response_model=ListEnvelope, summary="Tasks assigned to the caller")
@@ -262,13 +271,5 @@ async def my_tasks(
     sort: Text = None,
     sort_by: Text = None,
 ) -> Response:
-    found = task_search.my_tasks(
-        uow,
-        user_id,
-        _assigned_filter(status, sort, sort_by),
-        offset=page.offset,
-        limit=page.size,
-        now=utcnow(),
-        with_run="run" in include,
-    )
-    return task_page(request, found, page, include)
+    search = partial(task_search.my_tasks, uow, user_id)
+    return _assigned_page(request, page, include, (status, sort, sort_by), search)
