@@ -85,30 +85,6 @@ def member_tasks(
     )
 
 
-def tasks_of_caller(
-    uow: UnitOfWork,
-    caller: Caller,
-    flt: TaskFilter,
-    *,
-    offset: int,
-    limit: int | None,
-    now: datetime,
-    with_run: bool = False,
-) -> tuple[list[TaskView], int]:
-    """Tasks of the caller's organization assigned to the caller (directly or through a
-    group): `/organizations/{org}/me/tasks`, the path Tallyfy's clients call."""
-    return list_org_tasks(
-        uow,
-        caller,
-        flt,
-        offset=offset,
-        limit=limit,
-        now=now,
-        with_run=with_run,
-        assignee=caller.user_id,
-    )
-
-
 def my_tasks(
     uow: UnitOfWork,
     user_id: int,

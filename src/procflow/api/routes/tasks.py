@@ -256,7 +256,7 @@ async def my_tasks_in_organization(
     sort: Text = None,
     sort_by: Text = None,
 ) -> Response:
-    search = partial(task_search.tasks_of_caller, uow, caller)
+    search = partial(task_search.list_org_tasks, uow, caller, assignee=caller.user_id)
     return _assigned_page(request, page, include, (status, sort, sort_by), search)
 
 
