@@ -318,7 +318,7 @@ def test_a_deleted_guests_comments_stay_without_an_author(world: World) -> None:
     tags = [
         world.call("GET", path).headers["etag"] for path in (f"/runs/{run['id']}", f"/tasks/{own}")
     ]
-    assert world.call("DELETE", f"/guests/{GUEST}").status_code == 204
+    assert world.call("DELETE", f"/guests/{GUEST}").status_code == 200
     moved = [
         world.call("GET", path).headers["etag"] for path in (f"/runs/{run['id']}", f"/tasks/{own}")
     ]

@@ -2,14 +2,14 @@
 
 from typing import Any
 
+from tests.api.feed import flat_all
 from tests.factories import Member, World
 
 
 def denials(world: World) -> list[dict[str, Any]]:
     response = world.call("GET", "/activity-feeds?verb=denied")
     assert response.status_code == 200, response.text
-    data: list[dict[str, Any]] = response.json()["data"]
-    return data
+    return flat_all(response.json()["data"])
 
 
 def test_refused_run_update_is_recorded(world: World) -> None:

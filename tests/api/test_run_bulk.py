@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from procflow.api.app import create_app
 from procflow.settings import Settings
+from tests.api.feed import flat_all
 from tests.factories import World
 
 NOT_APPLIED = {
@@ -45,7 +46,7 @@ def changes(world: World, run_id: str) -> list[tuple[Any, ...]]:
         params={"entity_type": "run", "entity_id": run_id, "verb": "updated", "per_page": 100},
     )
     assert response.status_code == 200, response.text
-    return [(r["field"], r["old_value"], r["new_value"]) for r in response.json()["data"]]
+    return [(r["field"], r["old_value"], r["new_value"]) for r in flat_all(response.json()["data"])]
 
 
 def test_every_item_is_applied_as_its_put_would_be(world: World) -> None:

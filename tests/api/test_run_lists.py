@@ -15,6 +15,7 @@ from procflow.domain.permissions import Caller, Role
 from procflow.services import run_labels
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.settings import Settings
+from tests.api.feed import flat_all
 from tests.factories import World
 
 LISTS = ("tags", "folders", "users", "groups")
@@ -70,7 +71,7 @@ def records(world: World, run_id: str) -> list[tuple[Any, ...]]:
     assert response.status_code == 200, response.text
     return [
         (r["verb"], r["field"], r["old_value"], r["new_value"])
-        for r in response.json()["data"]
+        for r in flat_all(response.json()["data"])
         if r["field"] in LISTS
     ]
 
@@ -340,7 +341,7 @@ def test_a_refusal_is_recorded(world: World) -> None:
     run = run_of(world)
     add(world, run["id"], "tags", world.tag(), world.light)
     response = world.call("GET", "/activity-feeds", params={"verb": "denied", "per_page": 100})
-    denied = [r for r in response.json()["data"] if r["run_id"] == run["id"]]
+    denied = [r for r in flat_all(response.json()["data"]) if r["run_id"] == run["id"]]
     assert len(denied) == 1
     assert denied[0]["actor_id"] == world.light.user_id
 
@@ -352,7 +353,7 @@ def test_the_activity_record_names_actor_field_and_lists(world: World) -> None:
     response = world.call(
         "GET", "/activity-feeds", params={"entity_type": "run", "entity_id": run["id"]}
     )
-    (record,) = [r for r in response.json()["data"] if r["field"] == "folders"]
+    (record,) = [r for r in flat_all(response.json()["data"]) if r["field"] == "folders"]
     assert record["actor_id"] == world.standard.user_id
     assert record["verb"] == "updated"
     assert (record["old_value"], record["new_value"]) == ([], [folder])

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from procflow.api.app import create_app
 from procflow.services import runs as run_service
 from procflow.settings import Settings
+from tests.api.feed import flat_all
 from tests.factories import World
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
@@ -180,7 +181,8 @@ def _records(world: World, run_id: str) -> list[tuple[str, str | None, Any, Any]
     feed = world.call("GET", "/activity-feeds", params={"run_id": run_id, "verb": "updated"})
     assert feed.status_code == 200, feed.text
     return sorted(
-        (r["verb"], r["field"], r["old_value"], r["new_value"]) for r in feed.json()["data"]
+        (r["verb"], r["field"], r["old_value"], r["new_value"])
+        for r in flat_all(feed.json()["data"])
     )
 
 

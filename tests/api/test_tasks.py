@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Activity, Group
+from tests.api.feed import flat_all
 from tests.api.test_run_form_values import CASES
 from tests.factories import Member, World
 
@@ -46,6 +47,14 @@ TASK_KEYS = {
     "archived_at",
     "run_status",
     "taskdata",
+    "stage_id",
+    "everyone_must_complete",
+    "can_complete_only_assignees",
+    "top_secret",
+    "allow_guest_owners",
+    "is_soft_start_date",
+    "send_chromeless",
+    "webhook",
 }
 
 
@@ -387,8 +396,7 @@ def feed(world: World, run_id: str) -> list[dict[str, Any]]:
     """The run's activity feed as a client reads it, newest first."""
     response = world.call("GET", f"/activity-feeds?entity_type=run&entity_id={run_id}&per_page=100")
     assert response.status_code == 200, response.text
-    data: list[dict[str, Any]] = response.json()["data"]
-    return data
+    return flat_all(response.json()["data"])
 
 
 def _run_state(world: World, run_id: str) -> dict[str, Any]:

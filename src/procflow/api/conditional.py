@@ -103,7 +103,9 @@ def tagged(data: dict[str, Any], etag: str, status_code: int = 200) -> Response:
 EMBEDDED_RUN_INCLUDES = frozenset({"checklist"})
 """Includes that embed another object as it is now (the template), outside the run's tag:
 a read with one of them is never answered 304, which would declare that copy fresh."""
-EMBEDDED_TASK_INCLUDES = frozenset({"step"})
+EMBEDDED_TASK_INCLUDES = frozenset({"step", "run.checklist", "activities"})
+"""The same for a task: its step and its run's template, and its activity records (a
+refused request is recorded without changing the task)."""
 
 
 def fresh_copy_wanted(

@@ -12,11 +12,14 @@ from typing import Any
 from procflow.domain.permissions import Caller, Role
 from procflow.domain.timeutil import utcnow
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import Activity, Membership, User
+from procflow.storage.models import Activity, Membership, Task, User
 from procflow.storage.repositories import activity as repo
 
 MEMBER = "member"
 GUEST = "guest"
+ACTOR_TYPES = {"user": MEMBER, MEMBER: MEMBER, GUEST: GUEST}
+"""`actor_type` (or `source`) filter values: Tallyfy's `user`, and procflow's `member`."""
+TASK_ACTIVITY_LIMIT = 100
 
 
 def record(
@@ -184,7 +187,7 @@ def feed(
         object_id=None if kind == "run" else query.entity_id,
         run_id=query.entity_id if kind == "run" else None,
         verb=query.verb,
-        actor_type=(query.actor_type or query.source or "").lower() or None,
+        actor_type=_actor_type(query.actor_type or query.source),
         actor_id=query.actor_id,
         field=query.field,
         after=_midnight(query.created_after, 0),
@@ -201,16 +204,46 @@ def feed(
         offset=offset,
         limit=limit,
     )
+    return _items(uow, caller.org_id, records), total
+
+
+def of_tasks(
+    uow: UnitOfWork, tasks: Iterable[Task], *, limit: int = TASK_ACTIVITY_LIMIT
+) -> dict[str, list[FeedItem]]:
+    """The newest records of each task's own changes (its `?with=activities`), for a
+    caller who may read the tasks; one query per task, so only when asked for."""
+    found: dict[str, list[FeedItem]] = {}
+    for task in tasks:
+        records, _total = repo.page(
+            uow.session,
+            task.org_id,
+            repo.ActivityFilter(object_type="task", object_id=task.id),
+            newest_first=True,
+            offset=0,
+            limit=limit,
+        )
+        found[task.id] = _items(uow, task.org_id, records)
+    return found
+
+
+def _items(uow: UnitOfWork, org_id: str, records: list[Activity]) -> list[FeedItem]:
     actors = repo.actors_by_id(
         uow.session,
-        caller.org_id,
+        org_id,
         {r.actor_id for r in records if r.actor_type == MEMBER and r.actor_id},
     )
     items = []
     for r in records:
         actor, profile = actors.get(r.actor_id or 0, (None, None))
         items.append(FeedItem(r, actor, profile) if r.actor_type == MEMBER else FeedItem(r, None))
-    return items, total
+    return items
+
+
+def _actor_type(name: str | None) -> str | None:
+    """The stored actor type a filter names; an unknown name matches nothing."""
+    if not name:
+        return None
+    return ACTOR_TYPES.get(name.strip().lower(), name.strip().lower())
 
 
 def _midnight(day: date | None, days_later: int) -> datetime | None:

@@ -136,14 +136,16 @@ def update_guest(uow: UnitOfWork, caller: Caller, email: str, data: Mapping[str,
     return guest
 
 
-def delete_guest(uow: UnitOfWork, caller: Caller, email: str) -> None:
-    """Remove a guest for good (its tokens go with it; task assignments by email stay)."""
+def delete_guest(uow: UnitOfWork, caller: Caller, email: str) -> Guest:
+    """Remove a guest for good (its tokens go with it; task assignments by email stay);
+    the guest as it was, which Tallyfy's answer shows."""
     _require(caller.is_admin, "Only administrators may delete guests.")
     guest = get_guest(uow, caller, email)
     activity.record(uow, caller, "deleted", "guest", str(guest.id), old=guest.email)
     run_versions.bump_commented_by_guest(uow.session, guest.id, utcnow())
     uow.session.delete(guest)
     uow.session.flush()
+    return guest
 
 
 def set_disabled(uow: UnitOfWork, caller: Caller, email: str, disabled: bool) -> Guest:

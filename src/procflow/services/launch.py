@@ -34,6 +34,15 @@ from procflow.storage.models import (
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories.runs import RunBundle
 
+INHERITED_FLAGS = (
+    "everyone_must_complete",
+    "can_complete_only_assignees",
+    "top_secret",
+    "allow_guest_owners",
+    "is_soft_start_date",
+    "send_chromeless",
+)
+
 
 def spec_of(field: FormField) -> FieldSpec:
     return FieldSpec(
@@ -190,6 +199,7 @@ def _create_tasks(
             deadline=deadline,
             max_assignable=step.max_assignable,
             prevent_guest_comment=bool(step.flags.get("prevent_guest_comment", False)),
+            flags=step_settings(step),
             created_at=now,
             last_updated=now,
         )
@@ -199,6 +209,15 @@ def _create_tasks(
     for step in steps:
         _assign(uow, tasks[step.id], step, overrides.get(step.id), caller.user_id)
     return tasks
+
+
+def step_settings(step: Step) -> dict[str, Any]:
+    """What a task shows of its step's settings, as they were at launch (like its title)."""
+    flags = step.flags or {}
+    settings: dict[str, Any] = {key: True for key in INHERITED_FLAGS if flags.get(key)}
+    if step.webhook:
+        settings["webhook"] = step.webhook
+    return settings
 
 
 def _assign(uow: UnitOfWork, task: Task, step: Step, override: Any, launcher: int) -> None:

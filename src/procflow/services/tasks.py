@@ -33,7 +33,7 @@ from procflow.services import (
     task_owners,
 )
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import Run, RunField, Step, Task, TaskOwner
+from procflow.storage.models import Checklist, Run, RunField, Step, Task, TaskOwner
 from procflow.storage.repositories import runs as run_repo
 from procflow.storage.repositories import tasks as repo
 from procflow.storage.repositories.runs import RunBundle
@@ -157,6 +157,14 @@ def get_task(
 ) -> TaskView:
     task, _run = find_task(uow, caller, task_id, run_id)
     return views(uow, [task], steps=True, bundles=with_run)[0]
+
+
+def add_run_checklists(uow: UnitOfWork, views: Sequence[TaskView]) -> None:
+    """Put each embedded run's template in its bundle, for `?with=run.checklist`."""
+    for view in views:
+        bundle = view.bundle
+        if bundle is not None and bundle.run.checklist_id and "checklist" not in bundle.extra:
+            bundle.extra["checklist"] = uow.session.get(Checklist, bundle.run.checklist_id)
 
 
 # ---- entity tags ---------------------------------------------------------------------

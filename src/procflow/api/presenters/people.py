@@ -7,7 +7,8 @@ time zone, role and state are the membership's, i.e. what one organization sees 
 from typing import Any
 
 from procflow.domain.timeutil import format_ts
-from procflow.services.records import Membership, Organization, User
+from procflow.services.people import OrganizationView
+from procflow.services.records import Membership, User
 
 
 def user_json(user: User, profile: Membership | None, role: str | None) -> dict[str, Any]:
@@ -46,5 +47,83 @@ def member_json(user: User, membership: Membership) -> dict[str, Any]:
     }
 
 
-def organization_json(org: Organization) -> dict[str, Any]:
-    return {"id": org.id, "name": org.name, "created_at": format_ts(org.created_at)}
+def organization_json(view: OrganizationView) -> dict[str, Any]:
+    """Every key of the organization that Tallyfy's SDK model reads: what procflow knows,
+    and for the rest the value that describes procflow (no trial, billing, SSO, analytics,
+    automatic completion or archiving, generative AI), else the SDK's own default."""
+    org = view.organization
+    created = format_ts(org.created_at)
+    return (
+        {"id": org.id, "name": org.name, "created_at": created, "created_on": created}
+        | ORGANIZATION_DEFAULTS
+        | {
+            "users_count": view.users_count,
+            "user_role": view.user_role,
+            "timezone": "UTC",
+            "last_updated": created,
+        }
+    )
+
+
+ORGANIZATION_DEFAULTS: dict[str, Any] = {
+    "industry": None,
+    "description": None,
+    "address1": None,
+    "address2": None,
+    "country": None,
+    "state": None,
+    "city": None,
+    "zipcode": None,
+    "org_logo": None,
+    "home_bg": None,
+    "settings": None,
+    "live_support_enabled": 0,
+    "payment_state": None,
+    "plan_code": None,
+    "preferred_trial_plan": None,
+    "team_size": [],
+    "signup_survey": None,
+    "purpose": None,
+    "in_trial": False,
+    "limit_trial_features": False,
+    "real_time_billing": False,
+    "disable_min_members_billing": False,
+    "enable_light_users_billing": False,
+    "analytics_enabled": False,
+    "google_analytics_id": None,
+    "mixpanel_token": None,
+    "saml_enabled": False,
+    "saml_login_url": None,
+    "sso_default_role": None,
+    "auto_join_signups": False,
+    "allow_user_invite": True,
+    "allow_manage_groups": True,
+    "maximum_group_assignment_limit": 0,
+    "restrict_blueprint_permissions": False,
+    "working_days": None,
+    "deadline_setting": None,
+    "default_deadline": None,
+    "cadence_days": [],
+    "guest_cadence_days": [],
+    "auto_archive": False,
+    "auto_archive_processes_after": None,
+    "auto_complete_tasks": False,
+    "auto_complete_task_months": 0,
+    "wyiwyg": True,
+    "global_css": None,
+    "error_404_template": None,
+    "enable_custom_404_error": False,
+    "enable_custom_smtp": False,
+    "light_role_error_snippet": None,
+    "guest_onboarding_snippet": None,
+    "homepage_snippet": None,
+    "onboarding_snippet": None,
+    "onboarding_template_id": None,
+    "enable_onboarding_template": False,
+    "azure_cognitive_service": None,
+    "use_generative_ai": False,
+    "webhook_date_field_format": "yyyy-MM-ddTHH:mm:ssZ",
+    "process_today": None,
+    "disabled_on": None,
+    "last_accessed": None,
+}

@@ -97,6 +97,8 @@ def run_json(
     else:
         data["folders"] = [folder.id for _, folder in bundle.folders]
     _add_task_includes(data, bundle, includes, now)
+    if includes:
+        _add_unheld_includes(data, includes, figures)
     if "ko_form_fields" in includes:
         data["ko_form_fields"] = {"data": [field_json(f) for f in bundle.kickoff]}
     if "form_fields" in includes and bundle.captures is not None:
@@ -117,6 +119,30 @@ def run_json(
             }
         }
     return data
+
+
+EMPTY_INCLUDES = ("assets", "stages", "member_watchers", "guest_watchers", "permissions")
+"""Includes of things procflow does not hold for a run (files, stages, watchers, per-run
+permissions beyond the roles): each is present, as an empty collection, when asked for."""
+
+
+def _add_unheld_includes(
+    data: dict[str, Any], includes: Collection[str], figures: rules.RunFigures
+) -> None:
+    for name in EMPTY_INCLUDES:
+        if name in includes:
+            data[name] = {"data": []}
+    if "tasks_meta" in includes:
+        progress = figures.progress
+        data["tasks_meta"] = {
+            "data": {
+                "total": progress.total,
+                "completed": progress.complete,
+                "incomplete": progress.total - progress.complete,
+                "late": figures.late_tasks,
+                "has_open_issue": figures.has_open_issue,
+            }
+        }
 
 
 def _add_task_includes(

@@ -8,6 +8,18 @@ from procflow.domain.runs import DONE
 from procflow.domain.timeutil import format_ts
 from procflow.services.records import RunField, Step, Task, TaskOwner
 
+STEP_SETTINGS = {
+    "everyone_must_complete": False,
+    "can_complete_only_assignees": False,
+    "top_secret": False,
+    "allow_guest_owners": False,
+    "is_soft_start_date": False,
+    "send_chromeless": False,
+    "webhook": None,
+}
+"""What a task takes over from its step at launch (in `flags`), with the value a one-off
+task, or a task launched before procflow kept them, shows."""
+
 STATUS_LABELS = {
     "not-started": "Not started",
     "in-progress": "In progress",
@@ -34,7 +46,8 @@ def task_json(
 ) -> dict[str, Any]:
     """The task; `fields` (its form fields) adds `taskdata`, the values keyed by field id."""
     finished = task.status in DONE
-    starter = (task.flags or {}).get("starter_id")
+    flags = task.flags or {}
+    starter = flags.get("starter_id")
     data = {
         "id": task.id,
         "increment_id": task.increment_id,
@@ -67,9 +80,12 @@ def task_json(
         "linked_step_id": None,
         "blueprint_position": task.position,
         "starter_id": starter if isinstance(starter, int) else None,
-        "completer_guest": (task.flags or {}).get("completer_guest_id"),
+        "completer_guest": flags.get("completer_guest_id"),
         "run_status": None,
+        "stage_id": None,
     }
+    for key, unset in STEP_SETTINGS.items():
+        data[key] = flags.get(key, unset)
     if fields is not None:
         data["taskdata"] = {f.field_id: f.value for f in fields}
     return data

@@ -63,10 +63,10 @@ async def update_guest(email: str, caller: CurrentCaller, uow: Db, body: GuestUp
     return _one(guests.update_guest(uow, caller, email, body.present()))
 
 
-@router.delete("/guests/{email}", status_code=204, summary="Delete a guest")
+@router.delete("/guests/{email}", response_model=GuestEnvelope, summary="Delete a guest")
 async def delete_guest(email: str, caller: CurrentCaller, uow: Db) -> Response:
-    guests.delete_guest(uow, caller, email)
-    return Response(status_code=204)
+    """200 with the guest as it was, as Tallyfy answers."""
+    return _one(guests.delete_guest(uow, caller, email))
 
 
 @router.delete("/guests/{email}/disable", response_model=GuestEnvelope, summary="Disable a guest")

@@ -9,6 +9,7 @@ from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS, Envelope, ListEnvelope
 from procflow.api.schemas.members import MemberUpdate
 from procflow.api.transaction import JsonRoute
+from procflow.errors import NotFound
 from procflow.services import members, people
 
 router = APIRouter(tags=["me"], route_class=JsonRoute, responses=ERRORS)
@@ -25,8 +26,7 @@ async def me(user_id: CurrentUser, uow: Db) -> Response:
     "/me/organizations", response_model=ListEnvelope, summary="Organizations the caller belongs to"
 )
 async def my_organizations(user_id: CurrentUser, uow: Db) -> Response:
-    orgs = people.organizations_of(uow, user_id)
-    data = [organization_json(org) for org in orgs]
+    data = [organization_json(view) for view in people.organization_views(uow, user_id)]
     return JsonResponse(
         {
             "data": data,
@@ -68,6 +68,7 @@ async def update_me_in_org(caller: CurrentCaller, uow: Db, body: MemberUpdate) -
 
 @router.get("/organizations/{org_id}", response_model=Envelope, summary="An organization")
 async def organization(caller: CurrentCaller, uow: Db) -> Response:
-    return JsonResponse(
-        envelope.item(organization_json(people.get_organization(uow, caller.org_id)))
-    )
+    views = people.organization_views(uow, caller.user_id, caller.org_id)
+    if not views:
+        raise NotFound("Organization")
+    return JsonResponse(envelope.item(organization_json(views[0])))

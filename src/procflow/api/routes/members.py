@@ -53,11 +53,10 @@ async def all_members(request: Request, caller: CurrentCaller, uow: Db) -> Respo
     return JsonResponse({"data": [member_json(v.user, v.membership) for v in views]})
 
 
-@router.post(
-    "/users/invite", status_code=201, response_model=MemberEnvelope, summary="Invite a member"
-)
+@router.post("/users/invite", response_model=MemberEnvelope, summary="Invite a member")
 async def invite_member(caller: CurrentCaller, uow: Db, body: MemberInvite) -> Response:
-    return _item(members.invite(uow, caller, body.present()), 201)
+    """200 with the member, as Tallyfy answers (not 201)."""
+    return _item(members.invite(uow, caller, body.present()))
 
 
 @router.get("/users/{user_id:int}", response_model=MemberEnvelope, summary="Get a member")

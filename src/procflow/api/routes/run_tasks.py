@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from procflow.api.conditional import READ_TAGGED, TAGGED, IfMatch, IfNoneMatch
 from procflow.api.dependencies import CurrentCaller, Db, Includes, Paging, strict_for
+from procflow.api.presenters.task_views import wants
 from procflow.api.routes.task_responses import (
     ORG,
     ActorTasks,
@@ -60,9 +61,9 @@ async def list_run_tasks(
         offset=page.offset,
         limit=page.size,
         now=utcnow(),
-        with_run="run" in include,
+        with_run=wants(include, "run"),
     )
-    return task_page(request, found, page, include)
+    return task_page(request, found, page, include, uow)
 
 
 @router.get(
@@ -79,7 +80,7 @@ async def get_run_task(
     include: Includes,
     if_none_match: IfNoneMatch,
 ) -> Response:
-    view = service.get_task(uow, task_id, run_id, with_run="run" in include)
+    view = service.get_task(uow, task_id, run_id, with_run=wants(include, "run"))
     guest = service.for_guest
     return task_item(view, include, uow, for_guest=guest, if_none_match=if_none_match)
 

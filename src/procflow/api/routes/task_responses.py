@@ -2,7 +2,7 @@
 their answers (one task with its `ETag`, or a page of tasks)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 
@@ -16,13 +16,14 @@ from procflow.api.conditional import (
 from procflow.api.dependencies import Page
 from procflow.api.guest_auth import CurrentActor
 from procflow.api.presenters import envelope
+from procflow.api.presenters.activity import activity_json
 from procflow.api.presenters.comments import comment_json
 from procflow.api.presenters.task_views import task_view_json
 from procflow.api.problems import BadRequest
 from procflow.api.responses import JsonResponse
 from procflow.domain.ids import INT32_MAX, int_id
 from procflow.domain.timeutil import parse_ts, utcnow
-from procflow.services import comments, tasks
+from procflow.services import activity, comments, tasks
 from procflow.services.task_actors import TaskService, tasks_for
 from procflow.services.tasks import TaskView
 from procflow.services.unit_of_work import UnitOfWork
@@ -84,19 +85,65 @@ def task_item(
     etag = tasks.etag_of(uow, view.task, view.run, now, facts)
     if matches_none(fresh_copy_wanted(if_none_match, include, EMBEDDED_TASK_INCLUDES), etag):
         return not_modified(etag)
+    if "run.checklist" in include:
+        tasks.add_run_checklists(uow, [view])
     data = task_view_json(view, include, now)
     if rules and view.task.run_id is not None:
         data["tasks_changed_by_rules"] = {}
-    if "threads" in include:
-        threads = comments.threads_of(uow, [view.task.id], for_guest=for_guest)[view.task.id]
-        data["threads"] = {"data": [comment_json(c) for c in threads]}
+    if include & QUERIED_INCLUDES:
+        data |= included_records(uow, [view], include, for_guest)[view.task.id]
     return tagged(data, etag, status_code)
 
 
+COMMENT_INCLUDES = frozenset({"threads", "comments", "issues", "threads_count"})
+QUERIED_INCLUDES = COMMENT_INCLUDES | {"activities"}
+"""Task includes read from other tables, and only when asked for."""
+
+
+def included_records(
+    uow: UnitOfWork, views: list[TaskView], include: frozenset[str], for_guest: bool
+) -> dict[str, dict[str, Any]]:
+    """Each task's comment and activity includes: `threads` and `comments` (its live
+    comments), `issues` (the problems among them), `threads_count`, `activities` (the
+    newest records of its changes; none for a guest)."""
+    ids = [v.task.id for v in views]
+    found: dict[str, dict[str, Any]] = {task_id: {} for task_id in ids}
+    if include & COMMENT_INCLUDES:
+        for task_id, threads in comments.threads_of(uow, ids, for_guest=for_guest).items():
+            shown = [comment_json(c) for c in threads]
+            extra = found[task_id]
+            for name in ("threads", "comments"):
+                if name in include:
+                    extra[name] = {"data": shown}
+            if "issues" in include:
+                extra["issues"] = {"data": [c for c in shown if c["label"] == "problem"]}
+            if "threads_count" in include:
+                extra["threads_count"] = len(shown)
+    if "activities" in include:
+        records = {} if for_guest else activity.of_tasks(uow, [v.task for v in views])
+        for task_id in ids:
+            found[task_id]["activities"] = {
+                "data": [activity_json(item) for item in records.get(task_id, [])]
+            }
+    return found
+
+
 def task_page(
-    request: Request, found: tuple[list[TaskView], int], page: Page, include: frozenset[str]
+    request: Request,
+    found: tuple[list[TaskView], int],
+    page: Page,
+    include: frozenset[str],
+    uow: UnitOfWork,
+    *,
+    for_guest: bool = False,
 ) -> Response:
     views, total = found
     now = utcnow()
+    if "run.checklist" in include:
+        tasks.add_run_checklists(uow, views)
     data = [task_view_json(v, include, now) for v in views]
+    if include & QUERIED_INCLUDES:
+        extras = included_records(uow, views, include, for_guest)
+        for item, view in zip(data, views, strict=True):
+            item |= extras[view.task.id]
     return JsonResponse(envelope.page_of(data, total, page, request.url))

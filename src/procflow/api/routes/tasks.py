@@ -16,6 +16,7 @@ from procflow.api.dependencies import (
     Paging,
     strict_for,
 )
+from procflow.api.presenters.task_views import wants
 from procflow.api.routes.task_responses import (
     ORG,
     ActorTasks,
@@ -35,6 +36,7 @@ from procflow.domain.timeutil import utcnow
 from procflow.services import oneoff_tasks, task_search, tasks
 from procflow.services.task_search import TaskFilter
 from procflow.services.tasks import TaskView
+from procflow.services.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["tasks"], route_class=JsonRoute, responses=ERRORS)
 
@@ -90,9 +92,9 @@ async def list_org_tasks(
         offset=page.offset,
         limit=page.size,
         now=utcnow(),
-        with_run="run" in include,
+        with_run=wants(include, "run"),
     )
-    return task_page(request, found, page, include)
+    return task_page(request, found, page, include, uow)
 
 
 @router.post(
@@ -116,7 +118,7 @@ async def create_task(caller: CurrentCaller, uow: Db, body: TaskCreate) -> Respo
 async def get_task(
     task_id: str, service: ActorTasks, uow: Db, include: Includes, if_none_match: IfNoneMatch
 ) -> Response:
-    view = service.get_task(uow, task_id, with_run="run" in include)
+    view = service.get_task(uow, task_id, with_run=wants(include, "run"))
     guest = service.for_guest
     return task_item(view, include, uow, for_guest=guest, if_none_match=if_none_match)
 
@@ -203,6 +205,7 @@ async def reopen_task(
 
 def _assigned_page(
     request: Request,
+    uow: UnitOfWork,
     page: Page,
     include: frozenset[str],
     query: tuple[str | None, str | None, str | None],
@@ -216,9 +219,9 @@ def _assigned_page(
         offset=page.offset,
         limit=page.size,
         now=utcnow(),
-        with_run="run" in include,
+        with_run=wants(include, "run"),
     )
-    return task_page(request, found, page, include)
+    return task_page(request, found, page, include, uow)
 
 
 @router.get(
@@ -238,7 +241,7 @@ async def member_tasks(
     sort_by: Text = None,
 ) -> Response:
     search = partial(task_search.member_tasks, uow, caller, user_id)
-    return _assigned_page(request, page, include, (status, sort, sort_by), search)
+    return _assigned_page(request, uow, page, include, (status, sort, sort_by), search)
 
 
 @router.get(
@@ -257,7 +260,7 @@ async def my_tasks_in_organization(
     sort_by: Text = None,
 ) -> Response:
     search = partial(task_search.list_org_tasks, uow, caller, assignee=caller.user_id)
-    return _assigned_page(request, page, include, (status, sort, sort_by), search)
+    return _assigned_page(request, uow, page, include, (status, sort, sort_by), search)
 
 
 @router.get("/me/tasks", response_model=ListEnvelope, summary="Tasks assigned to the caller")
@@ -272,4 +275,4 @@ async def my_tasks(
     sort_by: Text = None,
 ) -> Response:
     search = partial(task_search.my_tasks, uow, user_id)
-    return _assigned_page(request, page, include, (status, sort, sort_by), search)
+    return _assigned_page(request, uow, page, include, (status, sort, sort_by), search)

@@ -1,4 +1,5 @@
-"""The documented shape of an activity feed item."""
+"""The documented shape of an activity feed item (Tallyfy's example: most values are
+one-element lists)."""
 
 from typing import Any
 
@@ -18,27 +19,43 @@ class ActorOut(BaseModel):
     resize_profile_pic: str | None
 
 
+class Reference(BaseModel):
+    """What an `audit` or `parent` include names: the object's id and type."""
+
+    id: str
+    type: str
+
+
+class ReferenceItem(BaseModel):
+    data: Reference | None
+
+
 class ActivityOut(BaseModel):
     id: int
     organization_id: str
-    verb: str
-    source: str
-    actor_type: str
-    actor_id: int | None
-    actor: ActorOut | None
-    type: str
+    verb: list[str]
+    source: list[str]
+    actor_type: list[str]
+    actor_id: list[int | None]
+    actor: list[ActorOut]
+    type: list[str]
     auditable_type: str
     auditable_id: str
-    object_type: str
-    object_id: str
     parentable_type: str | None
     parentable_id: str | None
+    field: list[str] | None
+    old_value: list[Any] | None
+    new_value: list[Any] | None
+    description: list[str]
+    text: list[str]
+    references: list[Any] | None
+    undoable: bool
+    audit: ReferenceItem
+    parent: ReferenceItem
+    origin: dict[str, Any] | None
+    object_type: str
+    object_id: str
     run_id: str | None
-    field: str | None
-    old_value: Any
-    new_value: Any
-    description: str
-    text: str
     created_at: str
 
 
