@@ -17,6 +17,12 @@ def ok(response: Any, status: int = 200) -> dict[str, Any]:
     return data
 
 
+def items(response: Any) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
+
+
 def flagged_run(world: World) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A run of two steps: the first with every inherited setting on, the second plain."""
     flags = {
@@ -32,8 +38,7 @@ def flagged_run(world: World) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         steps=[{"title": "Flagged", "flags": flags, "webhook": HOOK}, {"title": "Plain"}]
     )
     run = world.launch(template)
-    tasks = ok(world.call("GET", f"/runs/{run['id']}/tasks"))
-    return run, list(tasks)
+    return run, items(world.call("GET", f"/runs/{run['id']}/tasks"))
 
 
 def one_off_task(world: World) -> dict[str, Any]:
@@ -122,12 +127,12 @@ def test_nested_includes_and_lists(world: World) -> None:
     assert embedded["checklist"]["data"]["id"] == run["checklist_id"]
     assert data["member_watchers"] == {"data": []}
     listed = world.call("GET", f"/runs/{run['id']}/tasks?with=threads_count,comments,run.checklist")
-    counts = {t["id"]: t["threads_count"] for t in ok(listed)}
+    counts = {t["id"]: t["threads_count"] for t in items(listed)}
     assert counts == {task["id"]: 0, plain["id"]: 1}
-    assert all(t["run"]["data"]["checklist"]["data"] for t in ok(listed))
+    assert all(t["run"]["data"]["checklist"]["data"] for t in items(listed))
     mine = world.call("GET", "/me/tasks?with=threads_count,tags,activities&status=all")
-    assert all(t["threads_count"] == 0 or t["id"] == plain["id"] for t in ok(mine))
-    assert all(t["tags"] == {"data": []} and "data" in t["activities"] for t in ok(mine))
+    assert all(t["threads_count"] == 0 or t["id"] == plain["id"] for t in items(mine))
+    assert all(t["tags"] == {"data": []} and "data" in t["activities"] for t in items(mine))
 
 
 def test_run_includes_tallyfy_lists(world: World) -> None:
@@ -148,7 +153,7 @@ def test_activity_item_is_tallyfys_documented_shape(world: World) -> None:
     run, (task, _plain) = flagged_run(world)
     ok(world.call("PUT", f"/runs/{run['id']}/tasks/{task['id']}", json={"title": "Renamed"}))
     response = world.call("GET", "/activity-feeds", params={"entity_type": "task"})
-    item = ok(response)[0]
+    item = items(response)[0]
     assert item == {
         "id": ANY,
         "organization_id": world.org_id,
