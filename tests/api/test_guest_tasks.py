@@ -185,3 +185,20 @@ def test_guest_includes_hide_what_guests_may_not_see(world: World) -> None:
     full = world.call("GET", path).json()["data"]
     assert [c["content"] for c in full["threads"]["data"]] == ["open", "hide-for-guests"]
     assert full["run"]["data"]["id"] == run_id
+
+
+def test_guest_task_includes_leave_out_activities_and_hidden_comments(world: World) -> None:
+    run_id, _, (own, _, _) = setup(world)
+    pat = guest(world, PAT)
+    for state in ("open", "hide-for-guests"):
+        body = {"content": state, "state": state}
+        assert world.call("POST", f"/tasks/{own}/comment", json=body).status_code == 201
+    query = "comments,threads_count,issues,activities,run.checklist,tags"
+    mine = world.call("GET", f"/runs/{run_id}/tasks/{own}?with={query}", pat).json()["data"]
+    assert [c["content"] for c in mine["comments"]["data"]] == ["open"]
+    assert (mine["threads_count"], mine["issues"], mine["tags"]) == (1, {"data": []}, {"data": []})
+    assert mine["activities"] == {"data": []}
+    assert mine["run"] == {"data": None}
+    full = world.call("GET", f"/runs/{run_id}/tasks/{own}?with={query}").json()["data"]
+    assert full["threads_count"] == 2
+    assert full["run"]["data"]["checklist"]["data"]["id"]

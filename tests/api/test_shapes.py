@@ -217,3 +217,19 @@ def test_invite_answers_200_and_guest_deletion_the_guest(world: World) -> None:
     assert gone.status_code == 200
     assert gone.json() == {"data": guest}
     assert world.call("DELETE", "/guests/g@example.com").status_code == 404
+
+
+def test_included_records_and_the_entity_tag(world: World) -> None:
+    """Comments move the task's tag, so `comments` may be answered 304; activity records
+    (a refused request writes one without changing the task) never are."""
+    _run, (task, _plain) = flagged_run(world)
+    path = f"/tasks/{task['id']}"
+    etag = world.call("GET", path).headers["ETag"]
+    fresh = {"If-None-Match": etag}
+    assert world.call("GET", f"{path}?with=comments", headers=fresh).status_code == 304
+    assert world.call("GET", f"{path}?with=activities", headers=fresh).status_code == 200
+    assert world.call("GET", f"{path}?with=run.checklist", headers=fresh).status_code == 200
+    ok(world.call("POST", f"{path}/comment", json={"content": "New"}), 201)
+    again = world.call("GET", f"{path}?with=comments", headers=fresh)
+    assert again.status_code == 200
+    assert [c["content"] for c in again.json()["data"]["comments"]["data"]] == ["New"]
