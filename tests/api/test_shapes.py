@@ -5,6 +5,8 @@ statuses of invite and guest deletion."""
 from typing import Any
 from unittest.mock import ANY
 
+from procflow.api.schemas.activity import ActivityList
+from procflow.api.schemas.guests import GuestEnvelope
 from tests.api.feed import flat
 from tests.factories import World
 
@@ -153,6 +155,7 @@ def test_activity_item_is_tallyfys_documented_shape(world: World) -> None:
     run, (task, _plain) = flagged_run(world)
     ok(world.call("PUT", f"/runs/{run['id']}/tasks/{task['id']}", json={"title": "Renamed"}))
     response = world.call("GET", "/activity-feeds", params={"entity_type": "task"})
+    ActivityList.model_validate(response.json())  # the OpenAPI document's model holds
     item = items(response)[0]
     assert item == {
         "id": ANY,
@@ -215,6 +218,7 @@ def test_invite_answers_200_and_guest_deletion_the_guest(world: World) -> None:
     guest = ok(world.call("POST", "/guests", json={"email": "g@example.com"}), 201)
     gone = world.call("DELETE", "/guests/g@example.com")
     assert gone.status_code == 200
+    GuestEnvelope.model_validate(gone.json())
     assert gone.json() == {"data": guest}
     assert world.call("DELETE", "/guests/g@example.com").status_code == 404
 
