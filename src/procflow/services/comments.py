@@ -264,6 +264,8 @@ def _finish(
     _bump(task, run)
     uow.session.flush()
     _record(uow, actor, verb, "comment", comment.id, run=run, new=_snapshot(comment))
+    if verb not in COMMENT_EVENTS:
+        return
     events.emit(
         uow,
         task.org_id,

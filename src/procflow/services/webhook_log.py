@@ -3,6 +3,7 @@ and manual redelivery. Administrators only: payloads carry the whole run.
 
 A redelivery adds a fresh delivery (attempt budget and all) for each URL the event went
 to, leaving the old ones in the log as they were; receivers see the same event id again.
+An event not sent out yet (it will be), or that had nowhere to go, is left as it is.
 """
 
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
-from procflow.errors import NotFound, PermissionDenied, ValidationFailed
+from procflow.errors import NotFound, PermissionDenied
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Event, WebhookAttempt, WebhookDelivery
 from procflow.storage.repositories import outbox
@@ -66,11 +67,9 @@ def get_event(uow: UnitOfWork, caller: Caller, event_id: str) -> EventView:
 
 def redeliver(uow: UnitOfWork, caller: Caller, event_id: str) -> EventView:
     view = get_event(uow, caller, event_id)
-    if view.event.fanned_out_at is None:
-        raise ValidationFailed.one("event", "The event has not been sent yet; it will be.")
     urls = {d.delivery.url: d.delivery.source for d in view.deliveries}
-    if not urls:
-        raise ValidationFailed.one("event", "The event had no webhook to go to.")
+    if view.event.fanned_out_at is None or not urls:
+        return view  # not sent yet (it will be), or there was nowhere to send it
     now = utcnow()
     outbox.add_deliveries(
         uow.connection,
