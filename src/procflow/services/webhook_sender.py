@@ -31,7 +31,11 @@ class SendResult:
 
 
 class Refused(Exception):
-    """The URL may not be reached from this server."""
+    """The URL may not be reached from this server (retrying will not change that)."""
+
+
+class Unresolved(Exception):
+    """The URL's name does not resolve now (it may later: retried like a network error)."""
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -58,9 +62,9 @@ def pin(url: str, allow_private: bool, resolver: Resolver = resolve) -> Target:
     try:
         addresses = resolver(host, port)
     except (OSError, UnicodeError) as error:
-        raise Refused(f"cannot resolve {host}: {error}") from None
+        raise Unresolved(f"cannot resolve {host}: {error}") from None
     if not addresses:
-        raise Refused(f"{host} resolves to no address")
+        raise Unresolved(f"{host} resolves to no address")
     if not allow_private and any(forbidden_address(a) for a in addresses):
         raise Refused(f"{host} resolves to an address that is not public")
     address = addresses[0]
@@ -94,6 +98,8 @@ class HttpSender:
             target = pin(url, self.allow_private, self.resolver)
         except Refused as refusal:
             return SendResult(None, 0.0, f"refused: {refusal}", refused=True)
+        except Unresolved as failure:
+            return SendResult(None, _since(began), str(failure))
         try:
             response = self.client.post(
                 target.url,
