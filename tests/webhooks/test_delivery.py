@@ -49,10 +49,13 @@ def test_launch_completion_and_process_completion_arrive_once_each_signed(
         assert request.json["event_id"] == request.event_id
     launched = next(r.json for r in got if r.json["event"] == "process.launched")
     done = next(r.json for r in got if r.json.get("this_task", {}).get("id") == first)
-    assert launched["id"] == run["id"] and launched["launcher"]["id"] == hooks.admin.user_id
+    assert launched["id"] == run["id"]
+    assert launched["launcher"]["id"] == hooks.admin.user_id
     assert set(launched) >= {"process-tasks", "ko-form-fields", "guest-links", "prerun"}
-    assert done["this_task"]["id"] == first and done["process"]["id"] == run["id"]
-    assert done["next_task"]["id"] == second and done["completer"]["id"] == hooks.admin.user_id
+    assert done["this_task"]["id"] == first
+    assert done["process"]["id"] == run["id"]
+    assert done["next_task"]["id"] == second
+    assert done["completer"]["id"] == hooks.admin.user_id
     drain(worker)
     clock.advance(days=1)
     drain(worker)
@@ -93,9 +96,11 @@ def test_every_event_arrives_after_the_receiver_was_down(
     log = hooks.call("GET", "/webhook-events").json()["data"]
     for item in log:
         (sent,) = item["deliveries"]
-        assert sent["state"] == "delivered" and sent["attempts_made"] == 3
+        assert sent["state"] == "delivered"
+        assert sent["attempts_made"] == 3
         assert [a["outcome"] for a in sent["attempts"]] == ["retry", "retry", "delivered"]
-        assert sent["attempts"][0]["error"] and sent["attempts"][2]["status_code"] == 200
+        assert sent["attempts"][0]["error"]
+        assert sent["attempts"][2]["status_code"] == 200
         assert all(a["latency_ms"] >= 0 for a in sent["attempts"])
 
 
@@ -124,7 +129,8 @@ def test_5xx_408_and_429_are_retried_other_4xx_are_not(
     }
     (launch,) = hooks.call("GET", "/webhook-events").json()["data"]
     states = {d["url"].rsplit("/", 1)[1]: d for d in launch["deliveries"]}
-    assert states["404"]["state"] == "failed" and states["404"]["last_status"] == 404
+    assert states["404"]["state"] == "failed"
+    assert states["404"]["last_status"] == 404
     assert states["500"]["state"] == "delivered"
 
 
@@ -162,7 +168,8 @@ def test_redelivery_sends_the_same_event_again(
     clock.advance(seconds=1)
     drain(worker)
     first, second = receiver.at("/again")
-    assert first.event_id == second.event_id == event["id"] and first.body == second.body
+    assert first.event_id == second.event_id == event["id"]
+    assert first.body == second.body
     detail = hooks.call("GET", f"/webhook-events/{event['id']}").json()["data"]
     assert detail["payload"]["event_id"] == event["id"]
     assert [d["state"] for d in detail["deliveries"]] == ["delivered", "delivered"]
@@ -175,13 +182,15 @@ def test_a_rotated_secret_signs_alongside_the_old_one_for_a_while(
     rotated = hooks.call("POST", "/webhook-secret/rotate")
     assert rotated.status_code == 200, rotated.text
     new = rotated.json()["data"]["secret"]
-    assert new != old and new == secret_of(hooks)
+    assert new != old
+    assert new == secret_of(hooks)
     hooks.launch(with_template_webhook(hooks, receiver.url("/rotated")))
     drain(worker)
     (got,) = receiver.at("/rotated")
     header, now = got.headers["x-procflow-signature"], int(clock.now.timestamp())
     assert header.count("v1=") == 2
-    assert verify(new, header, got.body, now) and verify(old, header, got.body, now)
+    assert verify(new, header, got.body, now)
+    assert verify(old, header, got.body, now)
     assert not verify(new, header, got.body, now + 3600)  # a stale timestamp is refused
 
 
@@ -223,7 +232,8 @@ def test_claims_of_two_workers_are_disjoint(
     one.fan_out(clock.now)
     first = [job for job in one.claim(clock.now) if job.url.endswith("/claims")]
     second = two.claim(clock.now)
-    assert len(first) == 4 and second == []
+    assert len(first) == 4
+    assert second == []
     clock.advance(hours=1)  # the first worker's lease has run out: another may retake them
     retaken = {j.delivery_id for j in two.claim(clock.now)}
     assert retaken >= {j.delivery_id for j in first}

@@ -40,7 +40,8 @@ def test_each_notifying_change_writes_one_event(hooks: World) -> None:
     stored = events_of(hooks)
     assert all(e.run_id == run["id"] and e.fanned_out_at is None for e in stored)
     assert stored[2].comment_id == comment.json()["data"]["id"]
-    assert stored[1].task_id == first and stored[1].actor_id == hooks.admin.user_id
+    assert stored[1].task_id == first
+    assert stored[1].actor_id == hooks.admin.user_id
 
 
 def test_changes_that_notify_nobody_write_no_event(hooks: World) -> None:
