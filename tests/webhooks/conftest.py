@@ -83,6 +83,9 @@ class Clock:
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
 
+    def catch_up(self) -> None:
+        self.now = max(self.now, utcnow())
+
 
 @pytest.fixture
 def clock() -> Clock:
