@@ -228,14 +228,24 @@ def targets(uow: UnitOfWork, event: Event) -> dict[str, str]:
         "run": event.run_id,
         "task": event.task_id,
     }
-    for watcher in session.scalars(
-        select(Watcher).where(
-            Watcher.org_id == event.org_id, Watcher.notification_type == "webhook"
-        )
-    ):
+    for watcher in _webhook_watchers(uow, event.org_id):
         if watcher.webhook and watched.get(watcher.object_type) == watcher.object_id:
             found.setdefault(watcher.webhook, "watcher")
     return found
+
+
+def _webhook_watchers(uow: UnitOfWork, org_id: str) -> list[Watcher]:
+    """An organization's webhook watchers, read once per fan-out transaction."""
+    known: dict[str, list[Watcher]] = uow.session.info.setdefault("webhook_watchers", {})
+    if org_id not in known:
+        known[org_id] = list(
+            uow.session.scalars(
+                select(Watcher).where(
+                    Watcher.org_id == org_id, Watcher.notification_type == "webhook"
+                )
+            )
+        )
+    return known[org_id]
 
 
 def run(worker: Worker, stop: threading.Event, poll_seconds: float) -> None:

@@ -53,8 +53,17 @@ def build(session: Session, event: Event) -> dict[str, Any]:
 
 
 def _person(session: Session, org_id: str, user_id: int | None) -> dict[str, Any] | None:
+    """A member as payloads name them; looked up once per transaction (a batch of events
+    mostly names the same few people)."""
     if user_id is None:
         return None
+    known: dict[tuple[str, int], dict[str, Any]] = session.info.setdefault("webhook_people", {})
+    if (org_id, user_id) not in known:
+        known[org_id, user_id] = _look_up(session, org_id, user_id)
+    return known[org_id, user_id]
+
+
+def _look_up(session: Session, org_id: str, user_id: int) -> dict[str, Any]:
     row = session.execute(
         select(User.email, Membership.first_name, Membership.last_name)
         .join(Membership, Membership.user_id == User.id)
