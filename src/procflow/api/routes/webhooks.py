@@ -85,13 +85,12 @@ async def get_event(event_id: PathId, caller: CurrentCaller, uow: Db) -> Respons
 
 @router.post(
     "/webhook-events/{event_id}/redeliver",
-    status_code=202,
     response_model=EventEnvelope,
     summary="Send an event again",
 )
 async def redeliver(event_id: PathId, caller: CurrentCaller, uow: Db) -> Response:
     view = webhook_log.redeliver(uow, caller, event_id)
-    return JsonResponse(envelope.item(event_json(view)), status_code=202)
+    return JsonResponse(envelope.item(event_json(view)))
 
 
 @router.get("/webhook-secret", response_model=SecretEnvelope, summary="Get the signing secret")
