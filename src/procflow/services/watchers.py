@@ -38,9 +38,8 @@ def list_watchers(
     return list(uow.session.scalars(query.order_by(Watcher.id)))
 
 
-def add_watcher(uow: UnitOfWork, caller: Caller, user_id: str, data: Mapping[str, Any]) -> Watcher:
-    member = int_id(user_id)
-    if member is None or not organizations.member_ids(uow, caller.org_id, {member}):
+def add_watcher(uow: UnitOfWork, caller: Caller, member: int, data: Mapping[str, Any]) -> Watcher:
+    if not organizations.member_ids(uow, caller.org_id, {member}):
         raise NotFound("User")
     kind = data.get("notification_type") or "email"
     if not caller.is_admin and (kind == "webhook" or member != caller.user_id):

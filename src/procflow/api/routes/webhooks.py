@@ -25,6 +25,7 @@ router = APIRouter(
     prefix="/organizations/{org_id}", tags=["webhooks"], route_class=JsonRoute, responses=ERRORS
 )
 PathId = Annotated[str, Path(max_length=64)]
+UserPath = Annotated[int, Path(ge=1, le=2**53)]
 
 
 @router.get("/watchers", response_model=WatcherList, summary="List watchers")
@@ -45,7 +46,7 @@ async def list_watchers(
     summary="Add a watcher",
 )
 async def add_watcher(
-    user_id: PathId, caller: CurrentCaller, uow: Db, body: WatcherCreate
+    user_id: UserPath, caller: CurrentCaller, uow: Db, body: WatcherCreate
 ) -> Response:
     watcher = watchers.add_watcher(uow, caller, user_id, body.present())
     return JsonResponse(envelope.item(watcher_json(watcher)), status_code=201)
