@@ -161,7 +161,7 @@ def populate(world: World) -> Objects:
     the run, a group, a guest with a token, and a comment by the admin on `task_id`."""
     from sqlalchemy import select
 
-    from procflow.storage.models import Task
+    from procflow.storage.models import Event, Task
 
     suffix = uuid4().hex[:10]
     guest_email = f"guest-{suffix}@example.com"
@@ -191,6 +191,7 @@ def populate(world: World) -> Objects:
                 select(Step.id).where(Step.checklist_id == checklist).order_by(Step.position)
             )
         )
+        launched = uow.session.scalar(select(Event.id).where(Event.run_id == run["id"]))
 
     def created(method: str, path: str, body: dict[str, Any]) -> Any:
         response = world.call(method, path, json=body)
@@ -233,5 +234,6 @@ def populate(world: World) -> Objects:
         "relation_id": str(relation),
         "user_id": str(world.standard.user_id),
         "email": guest_email,
+        "event_id": launched,
     }
     return Objects(ids, Member(0, guest_token), guest_email, names)

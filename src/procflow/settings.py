@@ -62,6 +62,17 @@ class Settings(BaseSettings):
     max_connections_per_client: int = Field(default=100, ge=0)
     # Bulk update: how many runs one `POST /runs/bulk-update` may change.
     max_bulk_items: int = Field(default=100, ge=1)
+    # Webhooks (docs/webhooks.md): `procflow serve` runs a delivery worker unless
+    # webhook_worker is false (then run `procflow worker` elsewhere). Outbound requests never
+    # reach loopback, link-local or private addresses unless webhook_allow_private is true.
+    webhook_worker: bool = True
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0, le=3600)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
+    webhook_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    webhook_concurrency: int = Field(default=16, ge=1, le=256)
 
     @field_validator("rate_limit")
     @classmethod

@@ -82,6 +82,20 @@ REPORT_PROBLEM = admin_call(
 )
 
 
+WATCHER = {
+    "object_type": "organization",
+    "notification_type": "webhook",
+    "frequency": "electric",
+    "webhook": "https://hooks.example.com/n8n",
+}
+
+
+def admins_watcher(world: World, ids: dict[str, str]) -> dict[str, str]:
+    response = world.call("POST", f"/users/{world.admin.user_id}/add-watcher", json=WATCHER)
+    assert response.status_code == 201, response.text
+    return {"watcher_id": str(response.json()["data"]["id"])}
+
+
 RUN_TASK = {"task_id": "task_id"}
 ONEOFF = {"task_id": "oneoff_task_id"}
 ROUTES: dict[tuple[str, str], Policy] = {
@@ -265,6 +279,15 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("POST", O + "/guests/{email}/token"): Policy("AS"),
     ("GET", O + "/guests/{email}/tasks"): Policy("AS"),
     ("GET", O + "/guest-tasks"): Policy("G"),
+    # watchers, the webhook delivery log and the signing secret
+    ("GET", O + "/watchers"): Policy("ASL"),
+    ("POST", O + "/users/{user_id}/add-watcher"): Policy("A", body=same(WATCHER)),
+    ("DELETE", O + "/remove-watcher/{watcher_id}"): Policy("A", prepare=admins_watcher),
+    ("GET", O + "/webhook-events"): Policy("A"),
+    ("GET", O + "/webhook-events/{event_id}"): Policy("A"),
+    ("POST", O + "/webhook-events/{event_id}/redeliver"): Policy("A"),
+    ("GET", O + "/webhook-secret"): Policy("A"),
+    ("POST", O + "/webhook-secret/rotate"): Policy("A"),
 }
 
 APP = create_app(Settings(database_url="sqlite://"))

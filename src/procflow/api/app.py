@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings)
     sessions = make_session_factory(engine)
+    sessions.allow_private_webhooks = settings.webhook_allow_private
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

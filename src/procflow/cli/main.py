@@ -23,7 +23,7 @@ from procflow import __version__
 from procflow.cli.failures import database_errors, load_settings, report, reported, shown_url
 from procflow.domain.permissions import Role
 from procflow.domain.timeutil import format_ts
-from procflow.services import organizations
+from procflow.services import organizations, webhook_secrets
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.settings import Settings
 from procflow.storage.database import make_engine, make_session_factory
@@ -38,9 +38,11 @@ app = typer.Typer(
 users_app = typer.Typer(help="Members of an organization.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Personal access tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Webhooks: the signing secret.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console(soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -122,7 +124,7 @@ def serve(
     """Apply migrations, then serve the API (at / and under /api)."""
     from procflow.api.app import create_app
     from procflow.api.server_limits import server_limits
-    from procflow.cli import serving
+    from procflow.cli import serving, webhook_worker
 
     settings = load_settings()
     sock = serving.listening_socket(host, port)
@@ -138,7 +140,9 @@ def serve(
             typer.echo("Press Ctrl+C to stop.")
 
         limits = server_limits(settings, http_protocol())
-        serving.run(create_app(settings), sock, ready, limits)
+        api = create_app(settings)
+        with webhook_worker.running(api.state.session_factory, settings):
+            serving.run(api, sock, ready, limits)
     finally:
         sock.close()
 
@@ -259,3 +263,38 @@ def db_upgrade() -> None:
         typer.echo(f"applied {migration.revision}: {migration.title.splitlines()[0]}")
     done = f"{len(applied)} migration(s) applied" if applied else "no migration to apply"
     typer.echo(f"database {shown_url(settings.database_url)} is up to date ({done})")
+
+
+@app.command()
+@reported
+def worker() -> None:
+    """Deliver webhooks until stopped (for nodes that run `serve` with
+    PROCFLOW_WEBHOOK_WORKER=false). Several workers may run at once: each delivery
+    attempt is claimed by one."""
+    from procflow.cli import webhook_worker
+
+    settings = load_settings()
+    engine, _ = _migrated_engine(settings)
+    try:
+        typer.echo(
+            f"procflow {__version__} delivers webhooks from {shown_url(settings.database_url)}"
+        )
+        webhook_worker.run_until_signalled(make_session_factory(engine), settings)
+    finally:
+        engine.dispose()
+
+
+@webhooks_app.command("rotate-secret")
+@reported
+def webhooks_rotate_secret(
+    org: Annotated[str, typer.Option(help="Organization id.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Give the organization a new signing secret (the previous one signs for 24 hours more)."""
+    with _unit_of_work() as uow:
+        row = webhook_secrets.rotate_for_org(uow, org)
+        secret = row.secret
+    if as_json:
+        typer.echo(json.dumps({"org_id": org, "secret": secret}))
+        return
+    console.print(f"secret: {secret}\n(the previous one is valid for 24 hours more)")

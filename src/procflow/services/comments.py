@@ -12,8 +12,9 @@ from procflow.domain import permissions
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import advance, bump
+from procflow.domain.webhooks import EventType
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
-from procflow.services import activity, references
+from procflow.services import activity, events, references
 from procflow.services.guests import GuestCaller
 from procflow.services.runs import stake_in
 from procflow.services.unit_of_work import UnitOfWork
@@ -28,6 +29,11 @@ STATES = ("open", "hide-for-guests", "collapsed")
 PLAIN_LABELS = ("comment", "improvement", "advice")
 PROBLEM, RESOLVE = "problem", "resolve"
 LABELS = (*PLAIN_LABELS, PROBLEM, RESOLVE)
+COMMENT_EVENTS = {
+    "commented": EventType.COMMENT_ADDED,
+    "issue-reported": EventType.ISSUE_RAISED,
+    "issue-resolved": EventType.ISSUE_RESOLVED,
+}
 
 
 class GuestCommentRefused(PermissionDenied):
@@ -258,6 +264,17 @@ def _finish(
     _bump(task, run)
     uow.session.flush()
     _record(uow, actor, verb, "comment", comment.id, run=run, new=_snapshot(comment))
+    if verb not in COMMENT_EVENTS:
+        return
+    events.emit(
+        uow,
+        task.org_id,
+        COMMENT_EVENTS[verb],
+        run_id=task.run_id,
+        task_id=task.id,
+        comment_id=comment.id,
+        actor_id=actor.user_id if isinstance(actor, Caller) else None,
+    )
 
 
 def _bump(task: Task, run: Run | None) -> None:

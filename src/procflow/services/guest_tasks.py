@@ -13,8 +13,9 @@ from procflow.domain.etags import Precondition
 from procflow.domain.runs import DONE
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
+from procflow.domain.webhooks import EventType as E
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
-from procflow.services import activity, run_fields
+from procflow.services import activity, events, run_fields
 from procflow.services import tasks as member_tasks
 from procflow.services.guests import GuestCaller
 from procflow.services.tasks import TaskView
@@ -85,9 +86,11 @@ def complete_task(
     member_tasks.mark_completed(task, run, now, is_approved, completer_id=None)
     task.flags = {**(task.flags or {}), "completer_guest_id": guest.guest_id}
     _record(uow, guest, "completed", task, [("status", old_status, task.status)])
+    events.emit(uow, task.org_id, E.TASK_COMPLETED, run_id=task.run_id, task_id=task.id)
     uow.session.flush()
     if run is not None and member_tasks.complete_run_if_done(uow, run, now):
         _record_run(uow, guest, "completed", run)
+        events.emit(uow, run.org_id, E.PROCESS_COMPLETED, run_id=run.id)
     return member_tasks.views(uow, [task], steps=True)[0]
 
 
@@ -108,6 +111,7 @@ def reopen_task(
     _record(uow, guest, "re-opened", task, [("status", old_status, task.status)])
     if run is not None and run_reopened:
         _record_run(uow, guest, "re-opened", run)
+    events.emit(uow, task.org_id, E.TASK_REOPENED, run_id=task.run_id, task_id=task.id)
     uow.session.flush()
     return member_tasks.views(uow, [task], steps=True)[0]
 

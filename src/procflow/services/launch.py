@@ -15,8 +15,9 @@ from procflow.domain.deadlines import apply_rule
 from procflow.domain.form_fields import FieldSpec, missing_required, validate_values
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import parse_ts, utcnow
+from procflow.domain.webhooks import EventType
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import activity, organizations, references, task_owners
+from procflow.services import activity, events, organizations, references, task_owners
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import (
     Checklist,
@@ -114,6 +115,7 @@ def launch_run(
     for position, group_id in enumerate(request.get("groups") or []):
         session.add(RunGroup(run_id=run.id, group_id=group_id, position=position))
     activity.record(uow, caller, "created", "run", run.id, run_id=run.id, new=run.name)
+    events.emit(uow, run.org_id, EventType.PROCESS_LAUNCHED, run_id=run.id, actor_id=caller.user_id)
     session.flush()
     return run_repo.bundle(session, run)
 

@@ -18,8 +18,9 @@ from procflow.domain.permissions import Caller, RunStake
 from procflow.domain.runs import RunStatus
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
+from procflow.domain.webhooks import EventType
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
-from procflow.services import activity, references, run_fields
+from procflow.services import activity, events, references, run_fields
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import FolderLink, Run, RunField, RunGroup, RunMember, TagLink
 from procflow.storage.repositories import run_versions
@@ -339,6 +340,10 @@ def set_prerun_complete(
         activity.record(
             uow, caller, verb, "run", run.id, run_id=run.id, field="prerun", old=was_done, new=done
         )
+        if done:
+            events.emit(
+                uow, run.org_id, EventType.KICKOFF_COMPLETED, run_id=run.id, actor_id=caller.user_id
+            )
     return current
 
 

@@ -247,7 +247,7 @@ def _check(
         if data.get(key) is not None:
             values[key], problems = _rule(uow, checklist, step, key, data[key])
             errors |= problems
-    errors |= base.url_error(data.get("webhook"), "webhook")
+    errors |= base.url_error(data.get("webhook"), "webhook", uow.allow_private_webhooks)
     current = dict(step.flags or {}) if step is not None else {}
     flags = {
         key: data[key] for key in FLAGS if key in data and data[key] != current.get(key, False)

@@ -25,9 +25,11 @@ from procflow.domain.permissions import Caller, TaskStake
 from procflow.domain.runs import DONE
 from procflow.domain.timeutil import parse_ts, utcnow
 from procflow.domain.versioning import bump
+from procflow.domain.webhooks import EventType as E
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import (
     activity,
+    events,
     run_fields,
     runs,
     task_owners,
@@ -311,9 +313,12 @@ def complete_task(
         uow, caller, "completed", "task", task.id,
         run_id=task.run_id, field="status", old=old_status, new=task.status,
     )  # fmt: skip
+    events.emit(uow, task.org_id, E.TASK_COMPLETED, run_id=task.run_id, task_id=task.id,
+                actor_id=caller.user_id)  # fmt: skip
     uow.session.flush()
     if run is not None and complete_run_if_done(uow, run, now):
         activity.record(uow, caller, "completed", "run", run.id, run_id=run.id)
+        events.emit(uow, run.org_id, E.PROCESS_COMPLETED, run_id=run.id, actor_id=caller.user_id)
     return views(uow, [task], steps=True)[0]
 
 
@@ -372,6 +377,8 @@ def reopen_task(
     )  # fmt: skip
     if run is not None and run_reopened:
         activity.record(uow, caller, "re-opened", "run", run.id, run_id=run.id)
+    events.emit(uow, task.org_id, E.TASK_REOPENED, run_id=task.run_id, task_id=task.id,
+                actor_id=caller.user_id)  # fmt: skip
     uow.session.flush()
     return views(uow, [task], steps=True)[0]
 

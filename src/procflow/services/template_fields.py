@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from procflow.domain import permissions
 from procflow.domain.form_fields import (
@@ -29,6 +28,7 @@ from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity
 from procflow.services.unit_of_work import UnitOfWork
+from procflow.services.webhook_urls import url_error as url_error
 from procflow.storage.models import Checklist, FormField, Step
 from procflow.storage.repositories import checklists as repo
 from procflow.storage.repositories import locks
@@ -98,19 +98,6 @@ def unique_alias(base: str, taken: set[str]) -> str:
         alias = base[: ALIAS_MAX - len(suffix)] + suffix
     taken.add(alias)
     return alias
-
-
-def url_error(value: str | None, name: str) -> Errors:
-    """Webhooks are called by the server, so only absolute http(s) URLs make sense."""
-    if not value:
-        return {}
-    try:
-        parts = urlsplit(value)
-    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://["
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        return {name: [f"The {name} must be a valid http(s) URL."]}
-    return {}
 
 
 def arrange(siblings: Sequence[Any], moving: Any | None, position: int | None) -> None:

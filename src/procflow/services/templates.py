@@ -260,5 +260,5 @@ def _check(uow: UnitOfWork, caller: Caller, data: Mapping[str, Any]) -> dict[str
         errors |= references.check_users(uow, org, data["users"])
     if data.get("groups"):
         errors |= references.check_groups(uow, org, data["groups"])
-    errors |= base.url_error(data.get("webhook"), "webhook")
+    errors |= base.url_error(data.get("webhook"), "webhook", uow.allow_private_webhooks)
     return errors

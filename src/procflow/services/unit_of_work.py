@@ -68,6 +68,10 @@ class UnitOfWork:
             self._session = session
         return self._session
 
+    @property
+    def allow_private_webhooks(self) -> bool:
+        return self._factory.allow_private_webhooks
+
     def flush(self) -> None:
         """Send the session's pending changes, if a session was made."""
         if self._session is not None:

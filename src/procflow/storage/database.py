@@ -67,6 +67,9 @@ class SessionFactory(sessionmaker[Session]):
         self.engine = engine
         self.connections = ConnectionLender(engine)
         self.write_gate = write_gate
+        # Whether webhook URLs may aim at private addresses (PROCFLOW_WEBHOOK_ALLOW_PRIVATE):
+        # the services that save and send them read it through their unit of work.
+        self.allow_private_webhooks = False
 
     def keep_connection(self) -> None:
         self.connections.keep()

@@ -20,6 +20,7 @@ from procflow.api.routes import (
     runs,
     tags,
     tasks,
+    webhooks,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -38,6 +39,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         members,
         activity,
         comments,
+        webhooks,
         guests,
     )
 )

@@ -3,6 +3,13 @@
 from procflow.storage.models.activity import Activity, Comment
 from procflow.storage.models.base import Base
 from procflow.storage.models.catalog import Checklist, FormField, Step
+from procflow.storage.models.events import (
+    Event,
+    Watcher,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSecret,
+)
 from procflow.storage.models.idempotency import IdempotencyKey
 from procflow.storage.models.organization import AccessToken, Membership, Organization, User
 from procflow.storage.models.people import Group, GroupMember, Guest, GuestToken, RunGroup
@@ -15,6 +22,7 @@ __all__ = [
     "Base",
     "Checklist",
     "Comment",
+    "Event",
     "Folder",
     "FolderLink",
     "FormField",
@@ -35,4 +43,8 @@ __all__ = [
     "Task",
     "TaskOwner",
     "User",
+    "Watcher",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSecret",
 ]

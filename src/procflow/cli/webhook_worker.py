@@ -1,0 +1,61 @@
+"""The webhook delivery worker as `procflow serve` and `procflow worker` run it."""
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from types import FrameType
+
+from procflow.domain.webhooks import RetryPolicy
+from procflow.services import delivery
+from procflow.services.webhook_sender import HttpSender
+from procflow.settings import Settings
+from procflow.storage.database import SessionFactory
+
+
+def make_worker(factory: SessionFactory, settings: Settings) -> delivery.Worker:
+    factory.allow_private_webhooks = settings.webhook_allow_private
+    config = delivery.WorkerConfig(
+        worker_id=delivery.worker_id(),
+        policy=RetryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            base_seconds=settings.webhook_retry_base_seconds,
+            max_seconds=settings.webhook_retry_max_seconds,
+        ),
+        concurrency=settings.webhook_concurrency,
+        # Long enough that a batch sent at the timeout is recorded before anyone retakes it.
+        lease=timedelta(seconds=3 * settings.webhook_timeout_seconds + 30),
+    )
+    sender = HttpSender(settings.webhook_timeout_seconds, settings.webhook_allow_private)
+    return delivery.Worker(factory, config, sender)
+
+
+@contextmanager
+def running(factory: SessionFactory, settings: Settings) -> Iterator[None]:
+    """A worker on a thread of its own while the block runs (unless turned off)."""
+    if not settings.webhook_worker:
+        yield
+        return
+    worker = make_worker(factory, settings)
+    thread, stop = delivery.start_thread(worker, settings.webhook_poll_seconds)
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=settings.webhook_timeout_seconds + 5)
+
+
+def run_until_signalled(factory: SessionFactory, settings: Settings) -> None:
+    """`procflow worker`: deliver until SIGINT or SIGTERM, then finish the current step."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    worker = make_worker(factory, settings)
+    stop = threading.Event()
+
+    def ask_to_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, ask_to_stop)
+    signal.signal(signal.SIGTERM, ask_to_stop)
+    delivery.run(worker, stop, settings.webhook_poll_seconds)

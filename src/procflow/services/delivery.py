@@ -1,0 +1,279 @@
+"""The delivery worker: events out of the outbox, onto the wire, into the delivery log.
+
+One `step` does all of it once, at the time its clock says: fan new events out (build
+each payload once, one delivery per distinct target URL), claim the deliveries that are
+due (a lease, so that no other worker sends the same attempt), send them concurrently,
+and record each attempt and what follows (delivered, retried later with backoff and
+jitter, or failed). Tests drive `step` with their own clock; `run` loops it for
+`procflow serve` and `procflow worker`. No transaction is open while a request is on the
+wire.
+
+Delivery is at least once: a worker that dies after sending and before recording leaves
+its lease to expire, and the attempt is made again. Receivers de-duplicate on the event
+id header (the same on every attempt).
+"""
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy import select
+
+from procflow.domain import webhooks as rules
+from procflow.domain.timeutil import utcnow
+from procflow.domain.webhooks import EventType, Outcome, RetryPolicy
+from procflow.services import webhook_payloads, webhook_secrets
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.services.webhook_sender import SendResult
+from procflow.storage.database import SessionFactory
+from procflow.storage.models import (
+    Checklist,
+    Event,
+    Run,
+    Step,
+    Task,
+    Watcher,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+from procflow.storage.repositories import outbox
+
+log = logging.getLogger("procflow.webhooks")
+
+# What a template's or a step's own `webhook` is called for, as in Tallyfy.
+TEMPLATE_EVENTS = {
+    EventType.PROCESS_LAUNCHED,
+    EventType.TASK_COMPLETED,
+    EventType.PROCESS_COMPLETED,
+}
+STEP_EVENTS = {EventType.TASK_COMPLETED}
+
+
+class Sender(Protocol):
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    worker_id: str
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    batch: int = 100
+    concurrency: int = 16
+    lease: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Job:
+    delivery_id: int
+    number: int
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Worker:
+    factory: SessionFactory
+    config: WorkerConfig
+    sender: Sender
+    clock: Callable[[], datetime] = utcnow
+    draw: Callable[[], float] = random.random
+    _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def step(self) -> int:
+        """Fan out, claim, send, record, once; how much work it found (0: idle)."""
+        now = self.clock()
+        fanned = self.fan_out(now)
+        jobs = self.claim(now)
+        if jobs:
+            self.record(jobs, self.send(jobs), self.clock())
+        return fanned + len(jobs)
+
+    def fan_out(self, now: datetime) -> int:
+        with UnitOfWork(self.factory, write=True) as uow:
+            ids = outbox.claim_events(uow.connection, now, self.config.batch)
+            rows: list[dict[str, Any]] = []
+            for event in uow.session.scalars(select(Event).where(Event.id.in_(ids))):
+                event.payload = webhook_payloads.build(uow.session, event)
+                rows += [
+                    {
+                        "event_id": event.id,
+                        "org_id": event.org_id,
+                        "url": url,
+                        "source": source,
+                        "state": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for url, source in targets(uow, event).items()
+                ]
+            uow.session.flush()
+            outbox.add_deliveries(uow.connection, rows)
+        return len(ids)
+
+    def claim(self, now: datetime) -> list[Job]:
+        with UnitOfWork(self.factory, write=True) as uow:
+            ids = outbox.claim_deliveries(
+                uow.connection,
+                self.config.worker_id,
+                now,
+                now + self.config.lease,
+                self.config.batch,
+            )
+            if not ids:
+                return []
+            rows = uow.session.execute(
+                select(WebhookDelivery, Event)
+                .join(Event, Event.id == WebhookDelivery.event_id)
+                .where(WebhookDelivery.id.in_(ids))
+                .order_by(WebhookDelivery.id)
+            ).all()
+            secrets: dict[str, list[str]] = {}
+            jobs = []
+            for delivery, event in rows:
+                if event.org_id not in secrets:
+                    row = webhook_secrets.secret_row(uow.session, event.org_id)
+                    secrets[event.org_id] = webhook_secrets.signing_secrets(row, now)
+                body = orjson.dumps(event.payload)
+                number = delivery.attempts + 1
+                headers = {
+                    "Content-Type": "application/json",
+                    "User-Agent": "procflow-webhooks",
+                    rules.EVENT_ID_HEADER: event.id,
+                    rules.EVENT_TYPE_HEADER: event.type,
+                    rules.ATTEMPT_HEADER: str(number),
+                    rules.TALLYFY_ORG_HEADER: event.org_id,
+                    rules.SIGNATURE_HEADER: rules.signature_header(
+                        secrets[event.org_id], int(now.timestamp()), body
+                    ),
+                }
+                jobs.append(Job(delivery.id, number, delivery.url, body, headers))
+            return jobs
+
+    def send(self, jobs: Sequence[Job]) -> list[tuple[datetime, SendResult]]:
+        def one(job: Job) -> tuple[datetime, SendResult]:
+            return self.clock(), self.sender.send(job.url, job.body, job.headers)
+
+        if len(jobs) == 1 or self.config.concurrency == 1:
+            return [one(job) for job in jobs]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.config.concurrency, "procflow-webhook")
+        return list(self._pool.map(one, jobs))
+
+    def record(
+        self, jobs: Sequence[Job], results: Sequence[tuple[datetime, SendResult]], now: datetime
+    ) -> None:
+        policy = self.config.policy
+        with UnitOfWork(self.factory, write=True) as uow:
+            attempts = []
+            for job, (started, result) in zip(jobs, results, strict=True):
+                outcome = Outcome.FAILED if result.refused else rules.outcome_of(result.status)
+                if outcome is Outcome.RETRY and policy.gives_up(job.number):
+                    outcome = Outcome.FAILED
+                values: dict[str, Any] = {"attempts": job.number, "last_status": result.status}
+                if outcome is Outcome.DELIVERED:
+                    values |= {"state": "delivered", "delivered_at": now}
+                elif outcome is Outcome.FAILED:
+                    values |= {"state": "failed"}
+                else:
+                    wait = policy.delay(job.number, self.draw)
+                    values |= {"next_attempt_at": now + timedelta(seconds=wait)}
+                outbox.release(uow.connection, self.config.worker_id, job.delivery_id, values)
+                attempts.append(
+                    WebhookAttempt(
+                        delivery_id=job.delivery_id,
+                        number=job.number,
+                        started_at=started,
+                        latency_ms=result.latency_ms,
+                        status_code=result.status,
+                        error=result.error,
+                        outcome=outcome.value,
+                    )
+                )
+            uow.session.add_all(attempts)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def targets(uow: UnitOfWork, event: Event) -> dict[str, str]:
+    """Distinct URLs to post `event` to, each with where it came from: the template's and
+    the step's `webhook` (for the events Tallyfy calls them for) and webhook watchers."""
+    session = uow.session
+    kind = EventType(event.type)
+    found: dict[str, str] = {}
+    run = session.get(Run, event.run_id) if event.run_id else None
+    task = session.get(Task, event.task_id) if event.task_id else None
+    if run is not None and run.checklist_id and kind in TEMPLATE_EVENTS:
+        checklist = session.get(Checklist, run.checklist_id)
+        if checklist is not None and checklist.webhook:
+            found.setdefault(checklist.webhook, "template")
+    if task is not None and task.step_id and kind in STEP_EVENTS:
+        step = session.get(Step, task.step_id)
+        if step is not None and step.webhook:
+            found.setdefault(step.webhook, "step")
+    watched = {
+        "organization": event.org_id,
+        "checklist": run.checklist_id if run is not None else None,
+        "run": event.run_id,
+        "task": event.task_id,
+    }
+    for watcher in _webhook_watchers(uow, event.org_id):
+        if watcher.webhook and watched.get(watcher.object_type) == watcher.object_id:
+            found.setdefault(watcher.webhook, "watcher")
+    return found
+
+
+def _webhook_watchers(uow: UnitOfWork, org_id: str) -> list[Watcher]:
+    """An organization's webhook watchers, read once per fan-out transaction."""
+    known: dict[str, list[Watcher]] = uow.session.info.setdefault("webhook_watchers", {})
+    if org_id not in known:
+        known[org_id] = list(
+            uow.session.scalars(
+                select(Watcher).where(
+                    Watcher.org_id == org_id, Watcher.notification_type == "webhook"
+                )
+            )
+        )
+    return known[org_id]
+
+
+def run(worker: Worker, stop: threading.Event, poll_seconds: float) -> None:
+    """Step until `stop` is set, pausing `poll_seconds` whenever a step found nothing to do
+    or failed (a database that is briefly unavailable, say): the failure is logged and the
+    step tried again, since everything it did not finish is still in the database."""
+    while not stop.is_set():
+        try:
+            busy = worker.step()
+        except Exception:
+            log.exception("webhook delivery step failed; retrying")
+            busy = 0
+        if not busy:
+            stop.wait(poll_seconds)
+    worker.close()
+
+
+def start_thread(worker: Worker, poll_seconds: float) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run, args=(worker, stop, poll_seconds), name="procflow-webhooks", daemon=True
+    )
+    thread.start()
+    return thread, stop
+
+
+def worker_id() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{time.monotonic_ns() % 10**6}"

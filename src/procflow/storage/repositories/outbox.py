@@ -1,0 +1,89 @@
+"""The outbox's SQL: writing an event, and claiming work so two workers never share it.
+
+A claim is one UPDATE over the rows its subquery picks. On PostgreSQL the subquery takes
+them `FOR UPDATE SKIP LOCKED`, so a second worker passes over rows the first holds rather
+than waiting for them; on SQLite the UPDATE runs under the database's single write lock,
+so it is atomic as it stands. Either way a row is claimed by one worker at a time: events
+until fanned out (in the claiming transaction), deliveries until their lease ends.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from procflow.domain.ids import new_id
+from procflow.storage.models import Event, WebhookDelivery
+
+
+def add_event(connection: Connection, row: dict[str, Any]) -> str:
+    event_id = new_id()
+    connection.execute(insert(Event), [{"id": event_id, **row}])
+    return event_id
+
+
+def _locking(connection: Connection, query: Any) -> Any:
+    if connection.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def claim_events(connection: Connection, now: datetime, limit: int) -> list[str]:
+    """Events not yet fanned out, marked fanned out by this transaction: it must create
+    their deliveries before it commits."""
+    pick = _locking(
+        connection,
+        select(Event.id)
+        .where(Event.fanned_out_at.is_(None))
+        .order_by(Event.created_at, Event.id)
+        .limit(limit),
+    )
+    claimed = connection.execute(
+        update(Event)
+        .where(Event.id.in_(pick.scalar_subquery()), Event.fanned_out_at.is_(None))
+        .values(fanned_out_at=now)
+        .returning(Event.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(claimed.scalars())
+
+
+def claim_deliveries(
+    connection: Connection, worker: str, now: datetime, lease_until: datetime, limit: int
+) -> list[int]:
+    """Pending deliveries that are due and not leased to a live worker, leased to `worker`."""
+    free = or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now)
+    due = and_(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now, free)
+    pick = _locking(
+        connection,
+        select(WebhookDelivery.id)
+        .where(due)
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit),
+    )
+    claimed = connection.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(pick.scalar_subquery()), due)
+        .values(lease_until=lease_until, claimed_by=worker)
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars())
+
+
+def release(connection: Connection, worker: str, delivery_id: int, values: dict[str, Any]) -> bool:
+    """Write an attempt's result onto a delivery still leased to `worker`; False if the
+    lease was lost (then its result is not this worker's to write)."""
+    done = connection.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claimed_by == worker)
+        .values(lease_until=None, claimed_by=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)
+
+
+def add_deliveries(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(insert(WebhookDelivery), list(rows))
