@@ -2,13 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from procflow.api.dependencies import CurrentCaller, Db, Paging
 from procflow.api.presenters import envelope
+from procflow.api.presenters.guests import guest_json
 from procflow.api.presenters.people import member_json
 from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
+from procflow.api.schemas.guests import GuestEnvelope
 from procflow.api.schemas.members import (
     MemberAll,
     MemberEnvelope,
@@ -18,13 +20,15 @@ from procflow.api.schemas.members import (
     RoleChange,
 )
 from procflow.api.transaction import JsonRoute
-from procflow.services import members
+from procflow.services import member_conversion, member_removal, members
 from procflow.services.members import MemberView
 
 router = APIRouter(
     prefix="/organizations/{org_id}", tags=["members"], route_class=JsonRoute, responses=ERRORS
 )
 UserPath = Annotated[int, Path(ge=1, le=2**53)]
+Flag = Annotated[str | None, Query(max_length=10)]
+TargetId = Annotated[str | None, Query(max_length=20)]
 
 
 def _item(view: MemberView, status_code: int = 200) -> Response:
@@ -96,3 +100,34 @@ async def approve_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> R
 @router.put("/users/{user_id}/enable", response_model=MemberEnvelope, summary="Enable a member")
 async def enable_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> Response:
     return _item(members.enable(uow, caller, user_id))
+
+
+@router.delete(
+    "/users/{user_id:int}", response_model=MemberEnvelope, summary="Remove (deactivate) a member"
+)
+async def remove_member(
+    user_id: UserPath,
+    caller: CurrentCaller,
+    uow: Db,
+    request: Request,
+    with_reassignment: Flag = None,
+    to: TargetId = None,
+) -> Response:
+    """Tallyfy's removal: the member is deactivated here at once; with
+    `with_reassignment=true&to=<user id>` their open tasks, step assignments and the
+    processes and templates they own move to that member. Administrators only."""
+    plan = member_removal.parse_reassignment(with_reassignment, to)
+    view = member_removal.remove(uow, caller, user_id, plan)
+    request.app.state.caller_cache.forget(caller.org_id, user_id)
+    return _item(view)
+
+
+@router.put(
+    "/users/{user_id}/to/guest", response_model=GuestEnvelope, summary="Convert a member to a guest"
+)
+async def member_to_guest(
+    user_id: UserPath, caller: CurrentCaller, uow: Db, request: Request
+) -> Response:
+    guest = member_conversion.member_to_guest(uow, caller, user_id)
+    request.app.state.caller_cache.forget(caller.org_id, user_id)
+    return JsonResponse(envelope.item(guest_json(guest)))
