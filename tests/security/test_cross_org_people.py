@@ -118,9 +118,9 @@ def pair(engine: Engine, client: TestClient) -> Pair:
 
 @pytest.fixture(scope="module")
 def pair_to_delete_from(engine: Engine, client: TestClient) -> Callable[[tuple[str, str]], Pair]:
-    """A pair of its own for each deleting (or member/guest converting) route, so that in any order of the tests no other
-    test finds its objects gone; both sides of one route share it, as each deletes only in
-    its own organization."""
+    """A pair of its own for each deleting (or member/guest converting) route, so that in
+    any order of the tests no other test finds its objects gone; both sides of one route
+    share it, as each deletes only in its own organization."""
     made: dict[tuple[str, str], Pair] = {}
 
     def get(key: tuple[str, str]) -> Pair:
