@@ -49,6 +49,7 @@ def test_member_becomes_a_guest_keeping_open_tasks_by_email(world: World) -> Non
         assert (step.assignees, step.guests) == ([], [email])
     refused = world.call("GET", "/runs", world.standard)
     assert refused.status_code == 403
+    assert world.call("GET", "/activity-feeds?per_page=100").status_code == 200
 
 
 def test_member_to_guest_refusals(world: World) -> None:

@@ -116,6 +116,9 @@ def test_removal_with_reassignment_moves_open_work_to_the_target(world: World) -
     assert {"owners", "owner_id", "assignees"} <= verbs
     assert removed is not None
     assert removed.object_id == str(std)
+    feed = world.call("GET", "/activity-feeds?per_page=100")
+    assert feed.status_code == 200
+    assert "removed" in feed.text
     light_tasks = world.call("GET", "/me/tasks", world.light).json()["data"]
     assert len([t for t in light_tasks if t["run_id"] == work["run"]]) == 2
 

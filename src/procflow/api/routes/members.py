@@ -80,16 +80,22 @@ async def update_member(
 
 @router.put("/users/{user_id}/role", response_model=MemberEnvelope, summary="Change a role")
 async def change_role(
-    user_id: UserPath, caller: CurrentCaller, uow: Db, body: RoleChange
+    user_id: UserPath, caller: CurrentCaller, uow: Db, body: RoleChange, request: Request
 ) -> Response:
-    return _item(members.set_role(uow, caller, user_id, body.role))
+    view = members.set_role(uow, caller, user_id, body.role)
+    request.app.state.caller_cache.forget(caller.org_id, user_id)
+    return _item(view)
 
 
 @router.delete(
     "/users/{user_id}/disable", response_model=MemberEnvelope, summary="Disable a member"
 )
-async def disable_member(user_id: UserPath, caller: CurrentCaller, uow: Db) -> Response:
-    return _item(members.disable(uow, caller, user_id))
+async def disable_member(
+    user_id: UserPath, caller: CurrentCaller, uow: Db, request: Request
+) -> Response:
+    view = members.disable(uow, caller, user_id)
+    request.app.state.caller_cache.forget(caller.org_id, user_id)
+    return _item(view)
 
 
 @router.put("/users/{user_id}/approve", response_model=MemberEnvelope, summary="Approve a member")
