@@ -135,6 +135,7 @@ def test_reassignment_to_an_unusable_member_is_refused_and_changes_nothing(
         ("?with_reassignment=true&to=", "to"),
         ("?with_reassignment=true&to=abc", "to"),
         ("?with_reassignment=true&to=-3", "to"),
+        ("?with_reassignment=true&to=%D9%A1", "to"),
         ("?with_reassignment=true&to=99999999999999", "to"),
         (f"?with_reassignment=true&to={std}", "to"),
         (f"?with_reassignment=true&to={world.light.user_id}", "to"),
@@ -159,6 +160,8 @@ def test_only_admins_remove_and_nobody_removes_themselves(world: World) -> None:
     for member in (world.standard, world.light):
         refused = world.call("DELETE", f"/users/{world.light.user_id}", member)
         assert refused.status_code == 403
+        garbled = f"/users/{world.light.user_id}?with_reassignment=maybe"
+        assert world.call("DELETE", garbled, member).status_code == 403
     assert_invalid(world.call("DELETE", f"/users/{world.admin.user_id}"), "user")
     missing = world.call("DELETE", "/users/2147483000")
     assert missing.status_code == 404

@@ -51,18 +51,26 @@ def parse_reassignment(with_reassignment: str | None, to: str | None) -> Reassig
     if to is None or not to.strip():
         raise ValidationFailed.one("to", "The to field is required when with reassignment is true.")
     text = to.strip()
-    if not text.isdigit() or int(text) > members.MAX_USER_ID or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= members.MAX_USER_ID:
         raise ValidationFailed.one("to", "The to field must be a member's user id.")
     return Reassignment(int(text))
 
 
-def remove(uow: UnitOfWork, caller: Caller, user_id: int, plan: Reassignment) -> MemberView:
-    """Deactivate a member of the caller's organization, moving their work if asked.
+def remove(
+    uow: UnitOfWork,
+    caller: Caller,
+    user_id: int,
+    with_reassignment: str | None = None,
+    to: str | None = None,
+) -> MemberView:
+    """Deactivate a member of the caller's organization, moving their work if asked
+    (Tallyfy's `with_reassignment` and `to` query parameters, as sent).
 
     Administrators only. Refused (422, nothing changed): removing oneself, the last active
     administrator, and a reassignment target that is not another active member.
     """
     members.ensure_admin(caller, "remove members")
+    plan = parse_reassignment(with_reassignment, to)
     locks.lock_organization(uow.session, caller.org_id)
     membership = members.find_membership(uow, caller, user_id)
     if user_id == caller.user_id:

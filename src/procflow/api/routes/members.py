@@ -122,8 +122,7 @@ async def remove_member(
     """Tallyfy's removal: the member is deactivated here at once; with
     `with_reassignment=true&to=<user id>` their open tasks, step assignments and the
     processes and templates they own move to that member. Administrators only."""
-    plan = member_removal.parse_reassignment(with_reassignment, to)
-    view = member_removal.remove(uow, caller, user_id, plan)
+    view = member_removal.remove(uow, caller, user_id, with_reassignment, to)
     request.app.state.caller_cache.forget(caller.org_id, user_id)
     return _item(view)
 
