@@ -27,8 +27,8 @@ from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist, Run, Step, Task, TaskOwner
 from procflow.storage.repositories import locks, run_versions
 
-TRUE_WORDS = ("true", "1", "yes")
-FALSE_WORDS = ("false", "0", "no", "")
+TRUE_WORDS = ("true", "1")
+FALSE_WORDS = ("false", "0", "")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Reassignment:
     to: int | None
 
 
-def parse_reassignment(with_reassignment: str | None, to: str | None) -> Reassignment:
+def parse_reassignment(with_reassignment: str | None, to: int | None) -> Reassignment:
     """Read Tallyfy's two query parameters; `to` is required (and only used) with
     `with_reassignment=true`."""
     flag = (with_reassignment or "").strip().lower()
@@ -48,12 +48,9 @@ def parse_reassignment(with_reassignment: str | None, to: str | None) -> Reassig
         )
     if flag in FALSE_WORDS:
         return Reassignment(None)
-    if to is None or not to.strip():
-        raise ValidationFailed.one("to", "The to field is required when with reassignment is true.")
-    text = to.strip()
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= members.MAX_USER_ID:
-        raise ValidationFailed.one("to", "The to field must be a member's user id.")
-    return Reassignment(int(text))
+    if to is None:
+        raise ValidationFailed.one("to", "The to field is required when with_reassignment is true.")
+    return Reassignment(to)
 
 
 def remove(
@@ -61,7 +58,7 @@ def remove(
     caller: Caller,
     user_id: int,
     with_reassignment: str | None = None,
-    to: str | None = None,
+    to: int | None = None,
 ) -> MemberView:
     """Deactivate a member of the caller's organization, moving their work if asked
     (Tallyfy's `with_reassignment` and `to` query parameters, as sent).
@@ -78,7 +75,9 @@ def remove(
     if plan.to is not None and (
         plan.to == user_id or not organizations.member_ids(uow, caller.org_id, {plan.to})
     ):
-        raise ValidationFailed.one("to", "The to field must name another active member.")
+        raise ValidationFailed.one(
+            "to", f"The selected user {plan.to} is not another active member of the organization."
+        )
     if membership.disabled_at is None:
         organizations.keep_an_active_admin(uow, membership, "user")
         membership.disabled_at = utcnow()

@@ -27,8 +27,8 @@ router = APIRouter(
     prefix="/organizations/{org_id}", tags=["members"], route_class=JsonRoute, responses=ERRORS
 )
 UserPath = Annotated[int, Path(ge=1, le=2**53)]
-Flag = Annotated[str | None, Query(max_length=10)]
-TargetId = Annotated[str | None, Query(max_length=20)]
+Flag = Annotated[str | None, Query(pattern="^(true|false|1|0)$")]
+TargetId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 def _item(view: MemberView, status_code: int = 200) -> Response:
