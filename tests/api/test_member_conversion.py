@@ -73,10 +73,10 @@ def test_guest_becomes_a_member_with_their_tasks(world: World) -> None:
     template = world.template(steps=[{"title": "Guest's", "guests": [email]}])
     run = world.launch(template)
     assert task_owners(world, run["id"])[0]["guests"] == [email]
-    response = world.call("POST", f"/guests/{email}/to/member", json={"role": "standard"})
+    response = world.call("POST", f"/guests/{email}/to/member")
     assert response.status_code == 200, response.text
     member = response.json()["data"]
-    assert (member["email"], member["role"], member["first_name"]) == (email, "standard", "Pat")
+    assert (member["email"], member["role"], member["first_name"]) == (email, "light", "Pat")
     assert member["status"] == "active"
     first = task_owners(world, run["id"])[0]
     assert first["guests"] == []
@@ -89,12 +89,12 @@ def test_guest_becomes_a_member_with_their_tasks(world: World) -> None:
         assert (step.assignees, step.guests) == ([member["id"]], [])
 
 
-def test_guest_to_member_is_light_by_default_and_admin_only(world: World) -> None:
+def test_guest_to_member_is_admin_only(world: World) -> None:
     email = f"sam-{uuid4().hex[:8]}@example.com"
     world.call("POST", "/guests", json={"email": email})
-    assert world.call("POST", f"/guests/{email}/to/member", world.standard).status_code == 403
-    bad = world.call("POST", f"/guests/{email}/to/member", json={"role": "owner"})
-    assert bad.status_code == 422
+    for member in (world.standard, world.light):
+        refused = world.call("POST", f"/guests/{email}/to/member", member)
+        assert refused.status_code == 403
     assert world.call("GET", f"/guests/{email}").status_code == 200
     response = world.call("POST", f"/guests/{email}/to/member")
     assert response.status_code == 200, response.text
@@ -106,7 +106,8 @@ def test_round_trip_member_guest_member(world: World) -> None:
     std = world.standard.user_id
     email = email_of(world, std)
     assert world.call("PUT", f"/users/{std}/to/guest").status_code == 200
-    back = world.call("POST", f"/guests/{email}/to/member", json={"role": "standard"})
+    back = world.call("POST", f"/guests/{email}/to/member")
     assert back.status_code == 200, back.text
     assert back.json()["data"]["id"] == std  # the same person, with the same tokens
+    assert world.call("PUT", f"/users/{std}/role", json={"role": "standard"}).status_code == 200
     assert world.call("GET", "/runs", world.standard).status_code == 200

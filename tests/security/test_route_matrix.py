@@ -264,7 +264,7 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("DELETE", O + "/guests/{email}"): Policy("A"),
     ("DELETE", O + "/guests/{email}/disable"): Policy("A"),
     ("PUT", O + "/guests/{email}/enable"): Policy("A"),
-    ("POST", O + "/guests/{email}/to/member"): Policy("A", body=same({})),
+    ("POST", O + "/guests/{email}/to/member"): Policy("A"),
     ("POST", O + "/guests/{email}/token"): Policy("AS"),
     ("GET", O + "/guests/{email}/tasks"): Policy("AS"),
     ("GET", O + "/guest-tasks"): Policy("G"),

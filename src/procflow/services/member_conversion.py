@@ -4,12 +4,11 @@
 Tallyfy documents the first: the person stops being a member at once (their seat frees,
 they leave every group, they lose member rights) and works from then on only through guest
 links; their open tasks stay theirs, now held as a guest by e-mail; the last administrator
-cannot be converted. The second is its mirror: the guest becomes a member (light unless a
-role is given) and their open tasks, template step assignments and groups follow them.
+cannot be converted. The second is its mirror: the guest becomes a `light` member and
+their open tasks, template step assignments and groups follow them.
 Both keep completed tasks, comments and the activity trail as they were.
 """
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -68,15 +67,13 @@ def member_to_guest(uow: UnitOfWork, caller: Caller, user_id: int) -> Guest:
     return guest
 
 
-def guest_to_member(
-    uow: UnitOfWork, caller: Caller, email: str, body: Mapping[str, Any]
-) -> MemberView:
-    """Make a guest of the caller's organization a member of it (administrators only),
-    `light` unless the body names a `role`; the guest, and its tokens, are gone after."""
+def guest_to_member(uow: UnitOfWork, caller: Caller, email: str) -> MemberView:
+    """Make a guest of the caller's organization a `light` member of it (administrators
+    only; Tallyfy's clients send no body, and invitations are light by default); the
+    guest, and its tokens, are gone after."""
     members.ensure_admin(caller, "convert guests")
     locks.lock_organization(uow.session, caller.org_id)
     guest = guests.get_guest(uow, caller, email)
-    role = Role(body.get("role") or Role.LIGHT.value)
     user = uow.session.scalar(select(User).where(User.email == guest.email))
     if user is not None and members.has_membership(uow, caller.org_id, user.id):
         raise ValidationFailed.one("email", "This person is already a member of the organization.")
@@ -96,7 +93,7 @@ def guest_to_member(
         uow,
         caller.org_id,
         user,
-        role,
+        Role.LIGHT,
         first_name=guest.first_name or None,
         last_name=guest.last_name or None,
     )

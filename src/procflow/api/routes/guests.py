@@ -20,7 +20,7 @@ from procflow.api.schemas.guests import (
     GuestTokenEnvelope,
     GuestUpdate,
 )
-from procflow.api.schemas.members import GuestToMember, MemberEnvelope
+from procflow.api.schemas.members import MemberEnvelope
 from procflow.api.transaction import JsonRoute
 from procflow.domain.timeutil import utcnow
 from procflow.errors import PermissionDenied
@@ -86,10 +86,9 @@ async def enable_guest(email: str, caller: CurrentCaller, uow: Db) -> Response:
     response_model=MemberEnvelope,
     summary="Convert a guest to a member",
 )
-async def guest_to_member(
-    email: str, caller: CurrentCaller, uow: Db, body: GuestToMember
-) -> Response:
-    view = member_conversion.guest_to_member(uow, caller, email, body.present())
+async def guest_to_member(email: str, caller: CurrentCaller, uow: Db) -> Response:
+    """The guest becomes a `light` member (change the role with `PUT /users/{id}/role`)."""
+    view = member_conversion.guest_to_member(uow, caller, email)
     return JsonResponse(envelope.item(member_json(view.user, view.membership)))
 
 

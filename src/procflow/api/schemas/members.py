@@ -66,9 +66,3 @@ class MemberList(BaseModel):
 
 class MemberAll(BaseModel):
     data: list[MemberOut]
-
-
-class GuestToMember(Input):
-    """`POST /guests/{email}/to/member`: the new member's role (light when left out)."""
-
-    role: RoleName | None = None
