@@ -17,8 +17,8 @@ Every check Schemathesis has is enabled; what is adjusted, and why:
   integers, which is the same value to every schema in the document.
 - `DELETE` on a process, a template or a one-off task archives it, as in Tallyfy: reading
   it afterwards is meant to work, so `use_after_free` does not apply.
-- A method that Tallyfy serves on a documented path and procflow does not (e.g. `DELETE
-  /users/{id}`) answers 501 naming the endpoint (`api/unserved.py`), not 405.
+- A method that Tallyfy serves on a documented path and procflow does not answers 501
+  naming the endpoint (`api/unserved.py`), not 405.
 """
 
 import itertools
@@ -51,8 +51,9 @@ STATE_RULES = (
     "is not a member of",
     "is disabled",  # inviting a disabled member: enable them instead
 )
-# A form field's default value is checked against its field type, a rule between two keys.
-CROSS_FIELD = ("default_value",)
+# A form field's default value is checked against its field type, a rule between two keys;
+# removing a member with `with_reassignment=true` needs `to`.
+CROSS_FIELD = ("default_value", "to")
 ORG = "/organizations/{org_id}"
 # `DELETE` here archives; the object stays readable.
 ARCHIVING = frozenset(

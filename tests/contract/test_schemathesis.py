@@ -30,9 +30,10 @@ def seeded_for(engine: Engine, client: TestClient) -> Callable[[str], Seeded]:
     cache: dict[str, Seeded] = {}
 
     def get(label: str) -> Seeded:
-        # A deleting operation gets an organization of its own, so that the objects the
-        # other operations name stay in place.
-        key = label if label.startswith("DELETE ") else "shared"
+        # A deleting (or member/guest converting) operation gets an organization of its
+        # own, so that the objects the other operations name stay in place.
+        removes = label.startswith("DELETE ") or label.endswith(("/to/guest", "/to/member"))
+        key = label if removes else "shared"
         if key not in cache:
             cache[key] = seed(factory, client)
         return cache[key]

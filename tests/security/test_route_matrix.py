@@ -263,6 +263,8 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("DELETE", O + "/users/{user_id}/disable"): Policy("A"),
     ("PUT", O + "/users/{user_id}/enable"): Policy("A"),
     ("PUT", O + "/users/{user_id}/approve"): Policy("A"),
+    ("DELETE", O + "/users/{user_id}"): Policy("A"),
+    ("PUT", O + "/users/{user_id}/to/guest"): Policy("A"),
     # activity
     ("GET", O + "/activity-feeds"): Policy("ASL"),
     # guests
@@ -276,6 +278,7 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("DELETE", O + "/guests/{email}"): Policy("A"),
     ("DELETE", O + "/guests/{email}/disable"): Policy("A"),
     ("PUT", O + "/guests/{email}/enable"): Policy("A"),
+    ("POST", O + "/guests/{email}/to/member"): Policy("A"),
     ("POST", O + "/guests/{email}/token"): Policy("AS"),
     ("GET", O + "/guests/{email}/tasks"): Policy("AS"),
     ("GET", O + "/guest-tasks"): Policy("G"),

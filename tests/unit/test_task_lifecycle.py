@@ -22,10 +22,17 @@ def test_an_open_task_may_be_completed(status: str) -> None:
     lifecycle.refuse_completed(status)
 
 
-@pytest.mark.parametrize("verdict", [None, "yes", 1, 0])
+def test_an_approval_without_verdict_is_refused_in_tallyfys_words() -> None:
+    """Tallyfy's API: 422 "The is approved field is required." (see docs/compatibility.md)."""
+    assert lifecycle.verdict_errors("approval", None) == {
+        "is_approved": ["The is approved field is required."]
+    }
+
+
+@pytest.mark.parametrize("verdict", ["yes", 1, 0])
 def test_an_approval_needs_a_boolean_verdict(verdict: object) -> None:
     assert lifecycle.verdict_errors("approval", verdict) == {
-        "is_approved": ["An approval task needs is_approved (true or false)."]
+        "is_approved": ["The is approved field must be true or false."]
     }
 
 

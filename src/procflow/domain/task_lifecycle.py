@@ -24,10 +24,17 @@ def refuse_completed(status: str) -> None:
 
 
 def verdict_errors(task_type: str, is_approved: Any) -> dict[str, list[str]]:
-    """An approval is completed with a verdict: `is_approved`, true or false."""
-    if task_type == APPROVAL and not isinstance(is_approved, bool):
-        return {"is_approved": ["An approval task needs is_approved (true or false)."]}
-    return {}
+    """An approval is completed with a verdict: `is_approved`, true or false.
+
+    Tallyfy's API answers 422 "The is approved field is required." when an approval task
+    is completed without one (gated on the task's own `task_type`); other task types
+    ignore the key. procflow does the same, in the same words.
+    """
+    if task_type != APPROVAL or isinstance(is_approved, bool):
+        return {}
+    if is_approved is None:
+        return {"is_approved": ["The is approved field is required."]}
+    return {"is_approved": ["The is approved field must be true or false."]}
 
 
 def completed(

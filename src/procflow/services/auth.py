@@ -55,6 +55,15 @@ class CallerCache:
             return None
         return entry[1]
 
+    def forget(self, org_id: str, user_id: int) -> None:
+        """Drop what is remembered of a person in an organization they were just removed
+        from, so that this process refuses their tokens there from the next request on."""
+        stale = [
+            k for k, (_, c) in self._entries.items() if k[1] == org_id and c.user_id == user_id
+        ]
+        for key in stale:
+            self._entries.pop(key, None)
+
     def put(self, digest: str, caller: Caller) -> None:
         if self.seconds <= 0:
             return

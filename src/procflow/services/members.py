@@ -32,12 +32,12 @@ class MemberView:
     membership: Membership
 
 
-def _ensure_admin(caller: Caller, action: str) -> None:
+def ensure_admin(caller: Caller, action: str) -> None:
     if not caller.is_admin:
         raise PermissionDenied(f"Only administrators can {action}.")
 
 
-def _membership(uow: UnitOfWork, caller: Caller, user_id: int) -> Membership:
+def find_membership(uow: UnitOfWork, caller: Caller, user_id: int) -> Membership:
     if user_id > MAX_USER_ID:
         raise NotFound("User")
     membership = uow.session.scalar(
@@ -48,7 +48,13 @@ def _membership(uow: UnitOfWork, caller: Caller, user_id: int) -> Membership:
     return membership
 
 
-def _view(uow: UnitOfWork, membership: Membership) -> MemberView:
+def has_membership(uow: UnitOfWork, org_id: str, user_id: int) -> bool:
+    """Whether the person is a member of the organization, active or disabled."""
+    query = select(Membership.id).where(Membership.org_id == org_id, Membership.user_id == user_id)
+    return uow.session.scalar(query) is not None
+
+
+def view(uow: UnitOfWork, membership: Membership) -> MemberView:
     return MemberView(uow.session.get_one(User, membership.user_id), membership)
 
 
@@ -66,7 +72,7 @@ def list_members(
 
 
 def get_member(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
-    return _view(uow, _membership(uow, caller, user_id))
+    return view(uow, find_membership(uow, caller, user_id))
 
 
 def invite(uow: UnitOfWork, caller: Caller, body: Mapping[str, Any]) -> MemberView:
@@ -75,7 +81,7 @@ def invite(uow: UnitOfWork, caller: Caller, body: Mapping[str, Any]) -> MemberVi
     The answer is the same whether or not the e-mail already belongs to someone in another
     organization: the new membership's profile comes from the invitation alone.
     """
-    _ensure_admin(caller, "invite members")
+    ensure_admin(caller, "invite members")
     locks.lock_organization(uow.session, caller.org_id)  # one invitation of an email at once
     errors: dict[str, list[str]] = {}
     for key in ("first_name", "last_name"):
@@ -118,9 +124,9 @@ def update_profile(
     belongs to keep theirs. The change is recorded in this one's activity trail. Only the
     keys sent change.
     """
-    membership = _membership(uow, caller, user_id)
+    membership = find_membership(uow, caller, user_id)
     if user_id != caller.user_id:
-        _ensure_admin(caller, "edit other members")
+        ensure_admin(caller, "edit other members")
     errors: dict[str, list[str]] = {}
     values = {key: body[key] for key in PROFILE_KEYS if key in body}
     for key, value in values.items():
@@ -144,28 +150,28 @@ def update_profile(
             setattr(membership, key, value)
         activity.record_changes(uow, caller, "member", str(user_id), changes)
         uow.session.flush()
-    return _view(uow, membership)
+    return view(uow, membership)
 
 
 def set_role(uow: UnitOfWork, caller: Caller, user_id: int, role: str) -> MemberView:
     """Change a member's role; the last active admin keeps theirs."""
-    _ensure_admin(caller, "change roles")
+    ensure_admin(caller, "change roles")
     locks.lock_organization(uow.session, caller.org_id)
-    membership = _membership(uow, caller, user_id)
+    membership = find_membership(uow, caller, user_id)
     if membership.role == role:
-        return _view(uow, membership)
+        return view(uow, membership)
     organizations.keep_an_active_admin(uow, membership, "role")
     activity.record_changes(uow, caller, "member", str(user_id), [("role", membership.role, role)])
     membership.role = role
     uow.session.flush()
-    return _view(uow, membership)
+    return view(uow, membership)
 
 
 def disable(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
     """Suspend a member: their token no longer opens this organization."""
-    _ensure_admin(caller, "disable members")
+    ensure_admin(caller, "disable members")
     locks.lock_organization(uow.session, caller.org_id)
-    membership = _membership(uow, caller, user_id)
+    membership = find_membership(uow, caller, user_id)
     if user_id == caller.user_id:
         raise ValidationFailed.one("user", "You cannot disable yourself.")
     if membership.disabled_at is None:
@@ -173,21 +179,21 @@ def disable(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
         membership.disabled_at = utcnow()
         activity.record(uow, caller, "disabled", "member", str(user_id))
         uow.session.flush()
-    return _view(uow, membership)
+    return view(uow, membership)
 
 
 def enable(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
-    _ensure_admin(caller, "enable members")
-    membership = _membership(uow, caller, user_id)
+    ensure_admin(caller, "enable members")
+    membership = find_membership(uow, caller, user_id)
     if membership.disabled_at is not None:
         membership.disabled_at = None
         activity.record(uow, caller, "enabled", "member", str(user_id))
         uow.session.flush()
-    return _view(uow, membership)
+    return view(uow, membership)
 
 
 def approve(uow: UnitOfWork, caller: Caller, user_id: int) -> MemberView:
     """Tallyfy approves members who asked to join; procflow's are approved when invited,
     so this only checks the caller's right and answers the member unchanged."""
-    _ensure_admin(caller, "approve members")
-    return _view(uow, _membership(uow, caller, user_id))
+    ensure_admin(caller, "approve members")
+    return view(uow, find_membership(uow, caller, user_id))

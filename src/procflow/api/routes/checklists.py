@@ -70,6 +70,7 @@ async def list_checklists(
     q: Annotated[str | None, Query(max_length=200)] = None,
     archived: Annotated[str | None, Query(max_length=10)] = None,
     folder: Annotated[str | None, Query(max_length=64)] = None,
+    folder_id: Annotated[str | None, Query(max_length=64)] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     type: Annotated[str | None, Query(max_length=20)] = None,
     starred: bool | None = None,
@@ -80,7 +81,7 @@ async def list_checklists(
     flt = TemplateFilter(
         q=q,
         archived=archived,
-        folder=folder,
+        folder=folder or folder_id,  # the Go CLI's `blueprint list --folder` sends folder_id
         tag=tag,
         type=type,
         starred=starred,

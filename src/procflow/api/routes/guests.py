@@ -8,6 +8,7 @@ from procflow.api.dependencies import CurrentCaller, Db, Paging
 from procflow.api.guest_auth import CurrentActor
 from procflow.api.presenters import envelope
 from procflow.api.presenters.guests import guest_json
+from procflow.api.presenters.people import member_json
 from procflow.api.presenters.tasks import task_json
 from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS, ListEnvelope
@@ -19,10 +20,11 @@ from procflow.api.schemas.guests import (
     GuestTokenEnvelope,
     GuestUpdate,
 )
+from procflow.api.schemas.members import MemberEnvelope
 from procflow.api.transaction import JsonRoute
 from procflow.domain.timeutil import utcnow
 from procflow.errors import PermissionDenied
-from procflow.services import guests
+from procflow.services import guests, member_conversion
 from procflow.services.guests import GuestCaller
 from procflow.services.records import Guest
 
@@ -77,6 +79,17 @@ async def disable_guest(email: str, caller: CurrentCaller, uow: Db) -> Response:
 @router.put("/guests/{email}/enable", response_model=GuestEnvelope, summary="Enable a guest")
 async def enable_guest(email: str, caller: CurrentCaller, uow: Db) -> Response:
     return _one(guests.set_disabled(uow, caller, email, False))
+
+
+@router.post(
+    "/guests/{email}/to/member",
+    response_model=MemberEnvelope,
+    summary="Convert a guest to a member",
+)
+async def guest_to_member(email: str, caller: CurrentCaller, uow: Db) -> Response:
+    """The guest becomes a `light` member (change the role with `PUT /users/{id}/role`)."""
+    view = member_conversion.guest_to_member(uow, caller, email)
+    return JsonResponse(envelope.item(member_json(view.user, view.membership)))
 
 
 @router.post(
