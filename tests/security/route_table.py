@@ -8,6 +8,7 @@ these modules are imported in every pytest-xdist worker.
 """
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -76,5 +77,5 @@ def served_endpoints() -> tuple[Endpoint, ...]:
 
 
 def served_document() -> dict[str, Any]:
-    """The served app's OpenAPI document (FastAPI keeps it once made)."""
-    return served_app().openapi()
+    """A copy of the served app's OpenAPI document (FastAPI keeps the original once made)."""
+    return deepcopy(served_app().openapi())
