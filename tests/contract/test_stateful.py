@@ -20,10 +20,16 @@ from schemathesis.core.parameters import ParameterLocation
 from sqlalchemy import Engine
 
 from procflow.storage.database import make_session_factory
-from tests.contract.adjust import as_integers, excluded_checks, schema, use_fresh_headers
+from tests.contract.adjust import (
+    ON_POSTGRES,
+    as_integers,
+    excluded_checks,
+    schema,
+    use_fresh_headers,
+)
 from tests.contract.seeded import Seeded, seed
 
-SCENARIOS = 40
+SCENARIOS = 10 if ON_POSTGRES else 40  # fewer on PostgreSQL: see `adjust.MAX_EXAMPLES`
 STEPS = 8  # at most, per scenario
 REAL_ID_SHARE = 4
 

@@ -1,11 +1,23 @@
 """The app's own route table, as (method, path template) pairs, for tests that must cover
-every route: a new route shows up here without anyone listing it by hand."""
+every route: a new route shows up here without anyone listing it by hand.
+
+The served app of the test modules that parametrize over its routes or its document is
+built once per process (`served_app`): FastAPI prepares a route (its parameters' and body's
+validators) on first use, which for every route of an app costs more than a second, and
+these modules are imported in every pytest-xdist worker.
+"""
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+
+from procflow.api.app import create_app
+from procflow.settings import Settings
 
 API_PREFIX = "/api"
 PARAM = re.compile(r"{(\w+)}")
@@ -50,3 +62,20 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
         (e for e in mounted(app).values() if not e.path.startswith(API_PREFIX + "/")),
         key=lambda e: e.key,
     )
+
+
+@cache
+def served_app() -> FastAPI:
+    """The app with default settings, as served; it is never started (no database)."""
+    return create_app(Settings(database_url="sqlite://"))
+
+
+@cache
+def served_endpoints() -> tuple[Endpoint, ...]:
+    """`endpoints` of the served app."""
+    return tuple(endpoints(served_app()))
+
+
+def served_document() -> dict[str, Any]:
+    """A copy of the served app's OpenAPI document (FastAPI keeps the original once made)."""
+    return deepcopy(served_app().openapi())

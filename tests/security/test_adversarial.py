@@ -18,13 +18,11 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import Engine
 
-from procflow.api.app import create_app
-from procflow.settings import Settings
 from procflow.storage.database import make_session_factory
 from tests.factories import Objects, World, populate
-from tests.security.route_table import Endpoint, endpoints
+from tests.security.route_table import Endpoint, served_endpoints
 
-APP_ROUTES = endpoints(create_app(Settings(database_url="sqlite://")))
+APP_ROUTES = served_endpoints()
 LEAKS = re.compile(
     r"Traceback|File \"|sqlalchemy|psycopg|sqlite3|SELECT |INSERT INTO|UPDATE \w+ SET|"
     r"IntegrityError|OperationalError|DataError|\bline \d+, in\b",

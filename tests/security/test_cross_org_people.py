@@ -23,14 +23,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from procflow.api.app import create_app
 from procflow.domain.permissions import Role
 from procflow.services import organizations
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.settings import Settings
 from procflow.storage.database import make_session_factory
 from tests.factories import Member, Objects, World, populate
-from tests.security.route_table import Endpoint, endpoints
+from tests.security.route_table import Endpoint, served_endpoints
 from tests.security.test_route_matrix import ROUTES
 
 O = "/organizations/{org_id}"  # noqa: E741
@@ -38,7 +36,7 @@ ZONES = {"A": "Pacific/Kiritimati", "B": "America/Adak"}
 PEOPLE = re.compile(r"/(users|users-list|me|guests|guest-tasks|groups|comment|tasks)(/|$)")
 """Writes on these paths change a person, a membership, a token or who holds something."""
 
-APP_ROUTES = {e.key: e for e in endpoints(create_app(Settings(database_url="sqlite://")))}
+APP_ROUTES = {e.key: e for e in served_endpoints()}
 SCOPED = sorted(key for key in APP_ROUTES if key[1].startswith(O) and key in ROUTES)
 READS = [key for key in SCOPED if key[0] == "GET"]
 WRITES = sorted(

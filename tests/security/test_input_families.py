@@ -23,15 +23,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from procflow.api.app import create_app
-from procflow.settings import Settings
 from procflow.storage.database import make_session_factory
 from tests.factories import Objects, World, populate
+from tests.security.route_table import served_document
 from tests.security.test_adversarial import assert_safe
 
-DOCUMENT: dict[str, Any] = create_app(
-    Settings(database_url="sqlite://")
-).openapi()  # the served document
+DOCUMENT: dict[str, Any] = served_document()
 BIG_INTS = {"int32+1": 2**31, "int64+1": 2**63, "int64-min-1": -(2**63) - 1, "uint64+1": 2**64}
 EDGE_STAMPS = {
     "year-1-plus-offset": "0001-01-01T00:00:00+01:00",

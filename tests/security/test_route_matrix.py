@@ -22,11 +22,9 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import Engine
 
-from procflow.api.app import create_app
-from procflow.settings import Settings
 from procflow.storage.database import make_session_factory
 from tests.factories import Member, Objects, World, populate
-from tests.security.route_table import API_PREFIX, Endpoint, endpoints, mounted
+from tests.security.route_table import API_PREFIX, Endpoint, mounted, served_app, served_endpoints
 
 Body = Callable[[dict[str, str]], dict[str, Any]]
 O = "/organizations/{org_id}"  # noqa: E741
@@ -293,8 +291,8 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("POST", O + "/webhook-secret/rotate"): Policy("A"),
 }
 
-APP = create_app(Settings(database_url="sqlite://"))
-APP_ROUTES = {e.key: e for e in endpoints(APP)}
+APP = served_app()
+APP_ROUTES = {e.key: e for e in served_endpoints()}
 CLASSIFIED = sorted(set(APP_ROUTES) & set(ROUTES))
 SCOPED = [key for key in CLASSIFIED if ROUTES[key].scoped]
 WITH_OBJECT_IDS = [key for key in SCOPED if set(APP_ROUTES[key].params) - {"org_id"}]
