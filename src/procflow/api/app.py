@@ -16,6 +16,7 @@ from procflow.api.routes import ROUTERS
 from procflow.api.schemas.openapi import describe
 from procflow.services.auth import CallerCache
 from procflow.settings import Settings, get_settings
+from procflow.storage.blobs import open_blob_store
 from procflow.storage.database import make_engine, make_session_factory
 from procflow.storage.sqlite import checkpointer as wal
 from procflow.storage.sqlite.gate import WriteGate
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings)
     sessions = make_session_factory(engine)
+    sessions.blobs = open_blob_store(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = sessions
+    app.state.blobs = sessions.blobs
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     add_error_handlers(app)
     for router in ROUTERS:

@@ -9,6 +9,7 @@ from procflow.api.routes import (
     activity,
     checklists,
     comments,
+    files,
     folders,
     groups,
     guests,
@@ -39,5 +40,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         activity,
         comments,
         guests,
+        files,
     )
 )
