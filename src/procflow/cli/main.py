@@ -40,7 +40,9 @@ tokens_app = typer.Typer(help="Personal access tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+files_app = typer.Typer(help="Uploaded files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(files_app, name="files")
 console = Console(soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -259,3 +261,26 @@ def db_upgrade() -> None:
         typer.echo(f"applied {migration.revision}: {migration.title.splitlines()[0]}")
     done = f"{len(applied)} migration(s) applied" if applied else "no migration to apply"
     typer.echo(f"database {shown_url(settings.database_url)} is up to date ({done})")
+
+
+@files_app.command("sweep")
+@reported
+def files_sweep(
+    grace: Annotated[
+        int | None,
+        typer.Option(help="Leave bytes younger than this many seconds (default: setting)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete stored file bytes that no file row names (left by a crash mid-upload)."""
+    from procflow.services import files
+    from procflow.storage.blobs import open_blob_store
+
+    settings = load_settings()
+    seconds = settings.files_sweep_grace_seconds if grace is None else grace
+    with _unit_of_work() as uow:
+        deleted = files.sweep(uow, open_blob_store(settings), seconds)
+    if as_json:
+        typer.echo(json.dumps({"deleted": deleted}))
+        return
+    typer.echo(f"deleted {len(deleted)} orphaned file(s)")
