@@ -61,7 +61,7 @@ class Form:
         )
 
     def uploaded(self, content: bytes = PDF, filename: str = "report.pdf", **fields: str) -> Any:
-        response = self.upload(content, filename, **fields)
+        response = self.upload(content, filename, None, **fields)
         assert response.status_code == 200, response.text
         return response.json()["data"]
 
@@ -103,7 +103,9 @@ def form(world: World) -> Form:
 
 
 def client_with(settings: Settings, **changes: Any) -> TestClient:
-    return TestClient(create_app(settings.model_copy(update=changes)), raise_server_exceptions=False)
+    return TestClient(
+        create_app(settings.model_copy(update=changes)), raise_server_exceptions=False
+    )
 
 
 @pytest.fixture

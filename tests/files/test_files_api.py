@@ -39,7 +39,11 @@ def test_upload_answers_tallyfys_asset_object(form: Form) -> None:
 
 
 def test_both_upload_paths_and_the_api_prefix_take_the_same_body(form: Form) -> None:
-    data = {"uploaded_from": "ko_field", "subject_type": "Checklist", "subject_id": form.checklist_id}
+    data = {
+        "uploaded_from": "ko_field",
+        "subject_type": "Checklist",
+        "subject_id": form.checklist_id,
+    }
     for path in (form.world.url("/assets"), "/api" + form.world.url("/file")):
         response = form.world.client.post(
             path, headers=form.world.admin.headers, data=data, files={"name": ("a.pdf", PDF)}
@@ -78,7 +82,11 @@ def test_type_comes_from_the_bytes_not_the_name(form: Form) -> None:
 
 def test_wrong_types_are_refused_and_store_nothing(form: Form, settings: Settings) -> None:
     before = blob_files(settings)
-    for content, name in ((EXE, "invoice.pdf"), (b"\x00\x01\x02binary", "data.csv"), (b"", "a.txt")):
+    for content, name in (
+        (EXE, "invoice.pdf"),
+        (b"\x00\x01\x02binary", "data.csv"),
+        (b"", "a.txt"),
+    ):
         response = form.upload(content, name)
         assert response.status_code == 422, response.text
         assert response.json()["code"] == "VALIDATION_FAILED"
@@ -92,7 +100,9 @@ def test_names_never_reach_a_path(form: Form, settings: Settings) -> None:
         response = form.upload(PDF, name)
         assert response.status_code == 200, (name, response.text)
         stored = response.json()["data"]["filename"]
-        assert "/" not in stored and "\\" not in stored and "\x00" not in stored
+        assert "/" not in stored
+        assert "\\" not in stored
+        assert "\x00" not in stored
         assert stored not in ("", ".", "..")
     root = Path(settings.files_dir).resolve()
     for path in blob_files(settings):
@@ -112,10 +122,11 @@ def test_unicode_names_are_safe_in_content_disposition(form: Form) -> None:
 
 def test_quotes_backslashes_and_controls_cannot_break_the_header() -> None:
     header = content_disposition("attachment", 'a"b\\c\r\nSet-Cookie: x=1%.pdf')
-    assert header.isascii() and "\r" not in header and "\n" not in header
+    assert header.isascii()
+    assert "\r" not in header
+    assert "\n" not in header
     fallback = header.split(";")[1]
     assert fallback == ' filename="a_b_c__Set-Cookie: x=1_.pdf"'
-
 
 
 def test_oversized_uploads_are_413_and_store_nothing(
@@ -147,7 +158,10 @@ def test_bad_forms_are_refused(form: Form) -> None:
     assert response.status_code == 422
     assert response.json()["errors"] == {"subject_id": ["The selected subject id is invalid."]}
     response = world.call(
-        "POST", "/file", headers={"content-type": "multipart/form-data; boundary=x"}, content=b"junk"
+        "POST",
+        "/file",
+        headers={"content-type": "multipart/form-data; boundary=x"},
+        content=b"junk",
     )
     assert response.status_code in (400, 422), response.text
 
@@ -196,7 +210,11 @@ def test_a_light_member_sees_files_of_runs_it_may_read_and_uploads_to_its_own_ta
         "POST",
         "/file",
         world.light,
-        data={"uploaded_from": "ko_field", "subject_type": "Checklist", "subject_id": form.checklist_id},
+        data={
+            "uploaded_from": "ko_field",
+            "subject_type": "Checklist",
+            "subject_id": form.checklist_id,
+        },
         files={"name": ("a.pdf", PDF)},
     )
     assert kickoff.status_code == 403

@@ -65,14 +65,20 @@ def test_a_held_file_belongs_to_its_run_and_no_other(form: Form) -> None:
 
 def test_kickoff_files_on_launch_and_on_the_run_put(form: Form) -> None:
     world = form.world
-    data = {"uploaded_from": "ko_field", "subject_type": "Checklist", "subject_id": form.checklist_id}
+    data = {
+        "uploaded_from": "ko_field",
+        "subject_type": "Checklist",
+        "subject_id": form.checklist_id,
+    }
     first, second = (
         world.call("POST", "/file", data=data, files={"name": ("k.pdf", PDF)}).json()["data"]
         for _ in range(2)
     )
     launched = world.launch(form.checklist_id, prerun={form.kickoff_file: [first]})
     assert launched["prerun"][form.kickoff_file][0]["id"] == first["id"]
-    updated = world.call("PUT", f"/runs/{form.run_id}", json={"prerun": {form.kickoff_file: [second]}})
+    updated = world.call(
+        "PUT", f"/runs/{form.run_id}", json={"prerun": {form.kickoff_file: [second]}}
+    )
     assert updated.status_code == 200, updated.text
     assert updated.json()["data"]["prerun"][form.kickoff_file][0]["url"].endswith(
         f"/file/{second['id']}/dl"
@@ -98,7 +104,11 @@ def test_deleting_a_run_for_good_deletes_its_files(form: Form, settings: Setting
 
 def test_deleting_a_template_keeps_files_its_runs_hold(form: Form, settings: Settings) -> None:
     world = form.world
-    data = {"uploaded_from": "ko_field", "subject_type": "Checklist", "subject_id": form.checklist_id}
+    data = {
+        "uploaded_from": "ko_field",
+        "subject_type": "Checklist",
+        "subject_id": form.checklist_id,
+    }
     held, loose = (
         world.call("POST", "/file", data=data, files={"name": ("k.pdf", PDF)}).json()["data"]
         for _ in range(2)
@@ -108,5 +118,6 @@ def test_deleting_a_template_keeps_files_its_runs_hold(form: Form, settings: Set
     assert world.call("DELETE", f"/checklists/{form.checklist_id}/delete").status_code in (200, 204)
     assert world.call("GET", f"/file/{held['id']}").content == PDF
     assert world.call("GET", f"/assets/{loose['id']}").status_code == 404
-    assert held["id"] in stored(settings) and loose["id"] not in stored(settings)
+    assert held["id"] in stored(settings)
+    assert loose["id"] not in stored(settings)
     assert run["id"]

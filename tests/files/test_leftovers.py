@@ -29,15 +29,26 @@ def test_an_upload_whose_transaction_fails_leaves_no_bytes(form: Form, tmp_path:
     factory.blobs = blobs
     caller = Caller(world.admin.user_id, world.org_id, Role.ADMIN)
     received = files.Upload(
-        fields={"uploaded_from": "ko_field", "subject_type": "Checklist", "subject_id": form.checklist_id},
+        fields={
+            "uploaded_from": "ko_field",
+            "subject_type": "Checklist",
+            "subject_id": form.checklist_id,
+        },
         filename="a.pdf",
         stream=io.BytesIO(PDF),
         size=len(PDF),
     )
-    with pytest.raises(Boom), UnitOfWork(factory, write=True) as uow:
-        asset = files.upload(uow, caller, blobs, received)
-        assert blobs.exists(asset.storage_key)  # written before the row commits
-        raise Boom
+    written: list[Asset] = []
+
+    def upload_then_fail() -> None:
+        with UnitOfWork(factory, write=True) as uow:
+            written.append(files.upload(uow, caller, blobs, received))
+            assert blobs.exists(written[0].storage_key)  # written before the row commits
+            raise Boom
+
+    with pytest.raises(Boom):
+        upload_then_fail()
+    (asset,) = written
     assert list(blobs.list()) == []
     with UnitOfWork(factory, write=False) as uow:
         assert uow.session.scalar(select(Asset).where(Asset.id == asset.id)) is None
@@ -57,8 +68,10 @@ def test_the_sweeper_removes_bytes_without_a_row_once_old_enough(
         assert files.sweep(uow, blobs, grace_seconds=10**9) == []  # too young
     with UnitOfWork(factory, write=True) as uow:
         deleted = files.sweep(uow, blobs, grace_seconds=0)
-    assert orphan in deleted and ".incoming/partial" in deleted
-    assert not blobs.exists(orphan) and not incoming.exists()
+    assert orphan in deleted
+    assert ".incoming/partial" in deleted
+    assert not blobs.exists(orphan)
+    assert not incoming.exists()
     assert world.call("GET", f"/file/{kept['id']}").content == PDF
     del tmp_path
 

@@ -65,7 +65,11 @@ class Multipart:
 
 
 def upload_for_guest_field(ids: dict[str, str]) -> Any:
-    fields = {"uploaded_from": ids["capture_id"], "subject_type": "Run", "subject_id": ids["run_id"]}
+    fields = {
+        "uploaded_from": ids["capture_id"],
+        "subject_type": "Run",
+        "subject_id": ids["run_id"],
+    }
     return Multipart(fields)
 
 

@@ -72,9 +72,7 @@ def resolve(
             asset = found.get(str(ident))
             if asset is None or not _may_hold(asset, allowed, run_id):
                 problems.append(f"{spec.label}: the file {ident} was not found.")
-            elif spec.field_type == FieldType.IMAGE and not asset.content_type.startswith(
-                "image/"
-            ):
+            elif spec.field_type == FieldType.IMAGE and not asset.content_type.startswith("image/"):
                 problems.append(f"{spec.label} takes images only; {asset.filename} is not one.")
             else:
                 resolved.append(value_of(asset))

@@ -62,7 +62,9 @@ def _text(fields: Mapping[str, str], name: str, errors: dict[str, list[str]]) ->
     if not value:
         return None
     if len(value) > ID_MAX:
-        errors[name] = [f"The {name.replace('_', ' ')} may not be greater than {ID_MAX} characters."]
+        errors[name] = [
+            f"The {name.replace('_', ' ')} may not be greater than {ID_MAX} characters."
+        ]
     return value
 
 
@@ -92,22 +94,18 @@ def _check_subject(uow: UnitOfWork, actor: Actor, kind: str, subject: str, field
     """Refuse an upload the caller may not make: 422 for a subject it cannot see (as
     Tallyfy's AssetUploadSubject does), 403 for one it sees but may not fill."""
     if isinstance(actor, GuestCaller):
-        if kind != "Run" or repo.field_of_guest(
-            uow.session, actor.org_id, guests.normalize_email(actor.email), subject, field
-        ) is None:
+        if (
+            kind != "Run"
+            or repo.field_of_guest(
+                uow.session, actor.org_id, guests.normalize_email(actor.email), subject, field
+            )
+            is None
+        ):
             raise PermissionDenied("Guests upload files only to form fields of their tasks.")
         return
     try:
         if kind == "Run":
-            run = runs.load(uow, actor, subject)
-            if permissions.can_update_run(actor, runs.stake_in(uow, actor, run)):
-                return
-            holder = repo.field_of_run(uow.session, run.id, field)
-            task = tasks.find_task(uow, actor, holder.task_id, run.id)[0] if (
-                holder is not None and holder.task_id
-            ) else None
-            if task is None or not tasks.may_act(uow, actor, task, run):
-                raise PermissionDenied("You don't have permission to upload files here.")
+            _check_run_field(uow, actor, subject, field)
         elif kind == "Checklist":
             load_checklist(uow, actor, subject)
             if not permissions.can_launch(actor):
@@ -120,11 +118,27 @@ def _check_subject(uow: UnitOfWork, actor: Actor, kind: str, subject: str, field
         raise _subject_invalid() from None
 
 
+def _check_run_field(uow: UnitOfWork, caller: permissions.Caller, run_id: str, field: str) -> None:
+    """Who may change the run, or act on the task whose field `field` is."""
+    run = runs.load(uow, caller, run_id)
+    if permissions.can_update_run(caller, runs.stake_in(uow, caller, run)):
+        return
+    holder = repo.field_of_run(uow.session, run.id, field)
+    if holder is not None and holder.task_id is not None:
+        task, _ = tasks.find_task(uow, caller, holder.task_id, run.id)
+        if tasks.may_act(uow, caller, task, run):
+            return
+    raise PermissionDenied("You don't have permission to upload files here.")
+
+
 def upload(uow: UnitOfWork, actor: Actor, blobs: BlobStore, received: Upload) -> Asset:
     """Store one uploaded file and its row (`POST /assets`, `POST /file`)."""
     values = _check_fields(received)
     kind, subject, field = values["subject_type"], values["subject_id"], values["uploaded_from"]
-    assert kind and subject and field and received.stream is not None
+    assert kind
+    assert subject
+    assert field
+    assert received.stream is not None
     _check_subject(uow, actor, kind, subject, field)
     stream = received.stream
     stream.seek(0)
@@ -182,9 +196,11 @@ def _readable(uow: UnitOfWork, actor: Actor, asset_id: str) -> Asset:
     run_id = asset.run_id or (asset.subject_id if asset.subject_type == "Run" else None)
     if isinstance(actor, GuestCaller):
         email = guests.normalize_email(actor.email)
-        if run_id is None or repo.field_of_guest(
-            uow.session, actor.org_id, email, run_id, asset.uploaded_from
-        ) is None:
+        if (
+            run_id is None
+            or repo.field_of_guest(uow.session, actor.org_id, email, run_id, asset.uploaded_from)
+            is None
+        ):
             raise PermissionDenied("You don't have permission to view this file.")
         return asset
     try:

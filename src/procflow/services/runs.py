@@ -189,7 +189,9 @@ def _check_patch(
     if patch.get("prerun"):
         accepted, problems = run_fields.check(kickoff, patch["prerun"], "prerun", strict)
         subjects = [("Run", run.id), ("Checklist", run.checklist_id or "")]
-        errors |= problems | run_fields.resolve_files(uow, run, kickoff, accepted, subjects, "prerun")
+        errors |= problems | run_fields.resolve_files(
+            uow, run, kickoff, accepted, subjects, "prerun"
+        )
         values |= accepted
     if patch.get("taskdata"):
         accepted, problems = run_fields.check(captures, patch["taskdata"], "taskdata", strict)

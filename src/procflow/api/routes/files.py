@@ -24,7 +24,7 @@ from procflow.api.presenters import envelope
 from procflow.api.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
-from procflow.api.schemas.files import AssetEnvelope, UPLOAD_BODY
+from procflow.api.schemas.files import UPLOAD_BODY, AssetEnvelope
 from procflow.api.transaction import TransactionalRoute
 from procflow.services import files
 from procflow.storage.blobs import BlobStore
@@ -141,10 +141,18 @@ async def _upload(request: Request, actor: CurrentActor, uow: Db) -> Response:
 
 UPLOAD = {"openapi_extra": UPLOAD_BODY, "response_model": AssetEnvelope}
 router.add_api_route(
-    "/assets", _upload, methods=["POST"], summary="Upload a file", **UPLOAD  # type: ignore[arg-type]
+    "/assets",
+    _upload,
+    methods=["POST"],
+    summary="Upload a file",
+    **UPLOAD,  # type: ignore[arg-type]
 )
 router.add_api_route(
-    "/file", _upload, methods=["POST"], summary="Upload a file (same as /assets)", **UPLOAD  # type: ignore[arg-type]
+    "/file",
+    _upload,
+    methods=["POST"],
+    summary="Upload a file (same as /assets)",
+    **UPLOAD,  # type: ignore[arg-type]
 )
 
 

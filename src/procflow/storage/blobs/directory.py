@@ -30,7 +30,7 @@ class DirectoryBlobs:
             raise ValueError("not a storage key")
         return self.root / key
 
-    def put(self, key: str, stream: BinaryIO, size: int) -> None:  # noqa: ARG002
+    def put(self, key: str, stream: BinaryIO, size: int) -> None:
         target = self._path(key)
         incoming = self.root / INCOMING
         incoming.mkdir(parents=True, exist_ok=True)

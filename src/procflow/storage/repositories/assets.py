@@ -33,7 +33,9 @@ def of_run(session: Session, run_id: str) -> Sequence[Asset]:
     """Every asset uploaded for the run or held by its form values, archived ones too."""
     return session.scalars(
         select(Asset).where(
-            or_(Asset.run_id == run_id, (Asset.subject_type == "Run") & (Asset.subject_id == run_id))
+            or_(
+                Asset.run_id == run_id, (Asset.subject_type == "Run") & (Asset.subject_id == run_id)
+            )
         )
     ).all()
 

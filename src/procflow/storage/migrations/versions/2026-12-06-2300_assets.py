@@ -43,7 +43,9 @@ def upgrade() -> None:
         sa.Column("uploaded_at", sa.DateTime(), nullable=False),
         sa.Column("archived_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["org_id"], ["organization.id"], name="fk_asset_org_id_organization",
+            ["org_id"],
+            ["organization.id"],
+            name="fk_asset_org_id_organization",
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -52,9 +54,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_asset"),
         sa.UniqueConstraint("storage_key", name="uq_asset_storage_key"),
     )
-    op.create_index(
-        "ix_asset_org_id_subject", "asset", ["org_id", "subject_type", "subject_id"]
-    )
+    op.create_index("ix_asset_org_id_subject", "asset", ["org_id", "subject_type", "subject_id"])
     op.create_index("ix_asset_run_id", "asset", ["run_id"])
 
 
