@@ -44,6 +44,13 @@ def test_unknown_foreign_or_misfiled_assets_are_refused(form: Form, other_world:
         assert list(response.json()["errors"]) == [f"taskdata.{form.task_file}"]
 
 
+def test_values_of_the_wrong_shape_are_refused(form: Form) -> None:
+    for bad in ("a.pdf", [{"filename": "no id"}], {"id": "x"}, [["nested"]]):
+        response = put_taskdata(form, {form.task_file: bad})
+        assert response.status_code == 422, (bad, response.text)
+        assert list(response.json()["errors"]) == [f"taskdata.{form.task_file}"]
+
+
 def test_image_fields_take_images_only(form: Form) -> None:
     pdf, png = form.uploaded(PDF), form.uploaded(PNG, "p.png")
     assert put_taskdata(form, {form.task_image: [pdf]}).status_code == 422

@@ -40,7 +40,12 @@ class FileRoute(TransactionalRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
+        # Every upload stores a new file, as on Tallyfy: no Idempotency-Key replay here.
         self.takes_idempotency_key = False
+        extra = self.openapi_extra or {}
+        if "parameters" in extra:
+            kept = [p for p in extra["parameters"] if p.get("name") != "Idempotency-Key"]
+            self.openapi_extra = {**extra, "parameters": kept}
 
     async def prepare(self, request: Request) -> None:
         if request.method != "POST":
@@ -205,7 +210,12 @@ async def download_file(asset_id: str, request: Request, actor: CurrentActor, uo
     return _stream(files.download(uow, actor, _blobs(request), asset_id), attachment=True)
 
 
-@router.delete("/file/{asset_id}", summary="Delete a file and its bytes")
+@router.delete(
+    "/file/{asset_id}",
+    response_class=Response,
+    response_description="Deleted; as Tallyfy, the answer has no body",
+    summary="Delete a file and its bytes",
+)
 async def delete_file(asset_id: str, actor: CurrentActor, uow: Db) -> Response:
     files.delete(uow, actor, asset_id, archive_only=False)
     return Response(status_code=200)
