@@ -194,7 +194,7 @@ def _stream(download: files.Download, *, attachment: bool) -> Response:
     "/file/{asset_id}",
     summary="A file's bytes, inline with its type",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={200: {"content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def view_file(asset_id: str, request: Request, actor: CurrentActor, uow: Db) -> Response:
     return _stream(files.download(uow, actor, _blobs(request), asset_id), attachment=False)
