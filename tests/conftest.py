@@ -104,8 +104,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, auth_cache_seconds=0)
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    files_dir = str(tmp_path_factory.mktemp("files"))
+    return Settings(database_url=database_url, auth_cache_seconds=0, files_dir=files_dir)
 
 
 @pytest.fixture(scope="session")

@@ -158,7 +158,8 @@ def populate(world: World) -> Objects:
     """A template with a kick-off field and two steps (the second, `step_id`, holds the
     capture), a run launched by the admin in which the light member (`task_id`) and a guest
     (`guest_task_id`) hold tasks, a one-off task, a tag attached to the run, a folder holding
-    the run, a group, a guest with a token, and a comment by the admin on `task_id`."""
+    the run, a group, a guest with a token, a comment by the admin on `task_id`, and a file
+    (`asset_id`) uploaded by the admin for the guest's form field."""
     from sqlalchemy import select
 
     from procflow.storage.models import Event, Task
@@ -216,6 +217,11 @@ def populate(world: World) -> Objects:
     association = created("POST", "/checklists/tags", link)["id"]
     filing = {"folder_id": folder, "subject_id": run["id"], "subject_type": "Run"}
     relation = created("POST", "/folders/add-object", filing)["id"]
+    upload = {"uploaded_from": capture, "subject_type": "Run", "subject_id": run["id"]}
+    uploaded = world.call(
+        "POST", "/assets", data=upload, files={"name": ("notes.txt", b"Notes\n", "text/plain")}
+    )
+    assert uploaded.status_code == 200, uploaded.text
     ids = {
         "org_id": world.org_id,
         "run_id": run["id"],
@@ -235,5 +241,6 @@ def populate(world: World) -> Objects:
         "user_id": str(world.standard.user_id),
         "email": guest_email,
         "event_id": launched,
+        "asset_id": uploaded.json()["data"]["id"],
     }
     return Objects(ids, Member(0, guest_token), guest_email, names)

@@ -1,8 +1,9 @@
 """Runtime configuration, read from `PROCFLOW_*` environment variables."""
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from procflow.rate_policy import parse_policy, storage_uri
@@ -73,6 +74,19 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     webhook_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    # Uploaded files (docs/files.md): the largest file accepted (413 above it; Tallyfy's
+    # own limit is 100 MiB), and where the bytes live: a directory, or an S3-compatible
+    # bucket (needs the `procflow[s3]` extra; credentials from boto3's usual sources).
+    max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    files_backend: Literal["directory", "s3"] = "directory"
+    files_dir: str = "./procflow-files"
+    files_s3_bucket: str = ""
+    files_s3_prefix: str = ""
+    files_s3_endpoint_url: str = ""
+    files_s3_region: str = ""
+    # The orphan sweeper leaves bytes younger than this alone: an upload in flight writes
+    # its bytes before its row commits.
+    files_sweep_grace_seconds: int = Field(default=3600, ge=0)
 
     @field_validator("rate_limit")
     @classmethod
@@ -85,6 +99,12 @@ class Settings(BaseSettings):
     def _rate_limit_store(cls, value: str) -> str:
         storage_uri(value)
         return value
+
+    @model_validator(mode="after")
+    def _bucket_named(self) -> "Settings":
+        if self.files_backend == "s3" and not self.files_s3_bucket:
+            raise ValueError("PROCFLOW_FILES_BACKEND=s3 needs PROCFLOW_FILES_S3_BUCKET")
+        return self
 
 
 @lru_cache(maxsize=1)

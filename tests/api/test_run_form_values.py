@@ -70,11 +70,7 @@ CASES: dict[str, tuple[dict[str, Any], list[tuple[Any, Any]], list[Any]]] = {
         ],
         [{"users": ["1"]}, {"guests": ["bad"]}, [1]],
     ),
-    "file": (
-        {},
-        [([{"id": "f1", "filename": "a.pdf"}], [{"id": "f1", "filename": "a.pdf"}])],
-        ["a.pdf", [{"filename": "no id"}]],
-    ),
+    # `file` and `image` values name uploaded files: tests/files/test_form_values.py.
 }
 
 

@@ -71,6 +71,14 @@ def seed(factory: SessionFactory, client: TestClient) -> Seeded:
             json={"folder_id": folder_id, "subject_id": run["id"], "subject_type": "Run"},
         )
     )
+    asset = _data(
+        world.call(
+            "POST",
+            "/assets",
+            data={"uploaded_from": capture_id, "subject_type": "Run", "subject_id": run["id"]},
+            files={"name": ("notes.txt", b"Notes\n", "text/plain")},
+        )
+    )
     return Seeded(
         path_values={
             "org_id": world.org_id,
@@ -87,6 +95,7 @@ def seed(factory: SessionFactory, client: TestClient) -> Seeded:
             "relation_id": str(relation["id"]),
             "user_id": world.standard.user_id,
             "email": GUEST_EMAIL,
+            "asset_id": asset["id"],
         },
         headers={"Authorization": f"Bearer {world.admin.token}"},
     )

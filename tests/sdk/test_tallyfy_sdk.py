@@ -7,6 +7,7 @@ import pytest
 from tallyfy import TallyfyError
 
 from tests.factories import World
+from tests.files.conftest import PDF, make_form
 
 
 def _template_with_kickoff(sdk: Any, org: str) -> tuple[str, dict[str, str]]:
@@ -432,3 +433,30 @@ def test_members_listed_paged_and_unpaged(sdk: Any, world: World) -> None:
     assert sdk.approve_user(world.org_id, world.light.user_id) is True
     tasks_of_standard = sdk.get_user_tasks(world.org_id, world.standard.user_id)
     assert tasks_of_standard.data == []
+
+
+def test_upload_attach_download_with_the_sdk(sdk: Any, world: World) -> None:
+    form = make_form(world)
+    asset = sdk.upload_file(
+        world.org_id,
+        PDF,
+        "invoice.pdf",
+        uploaded_from=form.task_file,
+        subject_type="Run",
+        subject_id=form.run_id,
+        step_id="0" * 32,
+        checklist_id=form.checklist_id,
+    )
+    assert asset.filename == "invoice.pdf"
+    assert asset.subject == {"id": form.run_id, "type": "Run"}
+    assert sdk.download_file(world.org_id, asset.id) == PDF
+    response = world.call(
+        "PUT",
+        f"/runs/{form.run_id}/tasks/{form.task_id}",
+        json={"taskdata": {form.task_file: [{"id": asset.id}]}},
+    )
+    assert response.status_code == 200, response.text
+    (value,) = response.json()["data"]["taskdata"][form.task_file]
+    assert sdk.download_file_from_url(value["url"]) == PDF
+    with pytest.raises(Exception, match=r"404|not found"):
+        sdk.download_file(world.org_id, "0" * 32)

@@ -48,6 +48,7 @@ BOUNDED = {
     "procflow.domain.form_fields:_TIME",
     "procflow.domain.ids:_HEX32",
     "procflow.services.tags:COLOR",
+    "procflow.storage.blobs.base:_KEY",
     "procflow.storage.sqlite.driver:_LONG_NUMBER",
 }
 EVIL_EMAIL = "a@" + "." * 40_000 + "@"

@@ -55,6 +55,22 @@ class Policy:
     per_item: bool = False
 
 
+@dataclass(frozen=True)
+class Multipart:
+    """A multipart upload body: text fields and one file in the part `name`."""
+
+    fields: dict[str, str]
+
+
+def upload_for_guest_field(ids: dict[str, str]) -> Any:
+    fields = {
+        "uploaded_from": ids["capture_id"],
+        "subject_type": "Run",
+        "subject_id": ids["run_id"],
+    }
+    return Multipart(fields)
+
+
 def same(body: dict[str, Any]) -> Body:
     return lambda _ids: body
 
@@ -289,6 +305,14 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("POST", O + "/webhook-events/{event_id}/redeliver"): Policy("A"),
     ("GET", O + "/webhook-secret"): Policy("A"),
     ("POST", O + "/webhook-secret/rotate"): Policy("A"),
+    # files (`asset_id`: the admin's upload for the guest's form field, in the admin's run)
+    ("POST", O + "/assets"): Policy("AG", body=upload_for_guest_field),
+    ("POST", O + "/file"): Policy("AG", body=upload_for_guest_field),
+    ("GET", O + "/assets/{asset_id}"): Policy("ASLG"),
+    ("GET", O + "/file/{asset_id}"): Policy("ASLG"),
+    ("GET", O + "/file/{asset_id}/dl"): Policy("ASLG"),
+    ("DELETE", O + "/file/{asset_id}"): Policy("A"),
+    ("DELETE", O + "/assets/{asset_id}"): Policy("A"),
 }
 
 APP = served_app()
@@ -344,6 +368,14 @@ def ids_for(objects: Objects, policy: Policy) -> dict[str, str]:
 def request(
     world: World, endpoint: Endpoint, ids: dict[str, str], member: Member, body: Any = None
 ) -> Response:
+    if isinstance(body, Multipart):
+        return world.client.request(
+            endpoint.method,
+            endpoint.url(ids),
+            headers=member.headers,
+            data=body.fields,
+            files={"name": ("report.txt", b"Report\n", "text/plain")},
+        )
     return world.client.request(
         endpoint.method, endpoint.url(ids), headers=member.headers, json=body
     )
@@ -486,7 +518,8 @@ def test_role_cell(
         before = snapshot(world, objects) if fresh else untouched.seen
     response = request(world, endpoint, ids, member, body_for(key, ids))
     assert response.status_code < 500, response.text[:300]
-    status, error = response.status_code, response.json() if response.content else None
+    is_json = response.headers.get("content-type", "").startswith("application/json")
+    status, error = response.status_code, response.json() if is_json and response.content else None
     if policy.per_item and status == 200:
         (item,) = response.json()["data"]
         status, error = item["status"], item.get("error")

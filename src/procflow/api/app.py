@@ -16,6 +16,7 @@ from procflow.api.routes import ROUTERS
 from procflow.api.schemas.openapi import describe
 from procflow.services.auth import CallerCache
 from procflow.settings import Settings, get_settings
+from procflow.storage.blobs import open_blob_store
 from procflow.storage.database import make_engine, make_session_factory
 from procflow.storage.sqlite import checkpointer as wal
 from procflow.storage.sqlite.gate import WriteGate
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings)
     sessions = make_session_factory(engine)
     sessions.allow_private_webhooks = settings.webhook_allow_private
+    sessions.blobs = open_blob_store(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = sessions
+    app.state.blobs = sessions.blobs
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     add_error_handlers(app)
     for router in ROUTERS:

@@ -41,8 +41,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Webhooks: the signing secret.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+files_app = typer.Typer(help="Uploaded files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(files_app, name="files")
 console = Console(soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -298,3 +300,25 @@ def webhooks_rotate_secret(
         typer.echo(json.dumps({"org_id": org, "secret": secret}))
         return
     console.print(f"secret: {secret}\n(the previous one is valid for 24 hours more)")
+
+@files_app.command("sweep")
+@reported
+def files_sweep(
+    grace: Annotated[
+        int | None,
+        typer.Option(help="Leave bytes younger than this many seconds (default: setting)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete stored file bytes that no file row names (left by a crash mid-upload)."""
+    from procflow.services import files
+    from procflow.storage.blobs import open_blob_store
+
+    settings = load_settings()
+    seconds = settings.files_sweep_grace_seconds if grace is None else grace
+    with _unit_of_work() as uow:
+        deleted = files.sweep(uow, open_blob_store(settings), seconds)
+    if as_json:
+        typer.echo(json.dumps({"deleted": deleted}))
+        return
+    typer.echo(f"deleted {len(deleted)} orphaned file(s)")

@@ -17,7 +17,7 @@ from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import parse_ts, utcnow
 from procflow.domain.webhooks import EventType
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import activity, events, organizations, references, task_owners
+from procflow.services import activity, events, file_values, organizations, references, task_owners
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import (
     Checklist,
@@ -79,6 +79,10 @@ def launch_run(
     )
     kickoff = {f.id: spec_of(f) for f in fields if f.step_id is None}
     values, errors = _check_launch(uow, caller, request, kickoff, steps, strict)
+    held, problems = file_values.resolve(
+        uow, caller.org_id, kickoff, values, "prerun", [("Checklist", checklist.id)]
+    )
+    errors |= {key: found for key, found in problems.items() if key not in errors}
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -104,6 +108,7 @@ def launch_run(
     )
     session.add(run)
     session.flush()
+    file_values.attach(held, run.id)
     tasks = _create_tasks(uow, caller, run, steps, request.get("tasks") or {}, now)
     _copy_fields(uow, run, fields, tasks, values, now)
     for tag_id in request.get("tags") or []:

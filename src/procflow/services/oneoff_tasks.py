@@ -15,7 +15,7 @@ from procflow.domain.runs import TaskStatus
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import activity, organizations, task_owners, tasks
+from procflow.services import activity, file_values, organizations, task_owners, tasks
 from procflow.services.tasks import TaskView
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Task
@@ -102,5 +102,6 @@ def delete_oneoff(
 ) -> None:
     task = _oneoff_for_owner(uow, caller, task_id, precondition)
     activity.record(uow, caller, "deleted", "task", task.id, old=task.title)
+    file_values.discard_task_files(uow, task.id)
     uow.session.delete(task)
     uow.session.flush()

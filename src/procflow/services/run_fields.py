@@ -6,6 +6,8 @@ from typing import Any
 
 from procflow.domain.form_fields import FieldSpec, validate_values
 from procflow.domain.runs import DONE
+from procflow.services import file_values
+from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import RunField, Task
 from procflow.storage.repositories.run_rows import FieldRow
 
@@ -31,6 +33,25 @@ def check(
         for key in unknown:
             errors[f"{prefix}.{key}"] = ["No such form field on this process."]
     return accepted, errors
+
+
+def resolve_files(
+    uow: UnitOfWork,
+    run: Any,
+    fields: Iterable[RunField],
+    accepted: dict[str, Any],
+    subjects: Iterable[file_values.Subject],
+    prefix: str,
+) -> dict[str, list[str]]:
+    """Check accepted file values against the stored files, store them in Tallyfy's shape
+    and attach them to the run (see `services.file_values`)."""
+    specs = {f.field_id: spec_of(f) for f in fields}
+    held, errors = file_values.resolve(
+        uow, run.org_id, specs, accepted, prefix, subjects, run_id=run.id
+    )
+    if not errors:
+        file_values.attach(held, run.id)
+    return errors
 
 
 def locked_task_errors(

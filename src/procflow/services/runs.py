@@ -20,7 +20,7 @@ from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
 from procflow.domain.webhooks import EventType
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
-from procflow.services import activity, events, references, run_fields
+from procflow.services import activity, events, file_values, references, run_fields
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import FolderLink, Run, RunField, RunGroup, RunMember, TagLink
 from procflow.storage.repositories import run_versions
@@ -57,6 +57,14 @@ def load(uow: UnitOfWork, caller: Caller, run_id: str, *, for_update: bool = Fal
     return _visible(
         uow, caller, repo.get(uow.session, caller.org_id, run_id, for_update=for_update)
     )
+
+
+def load_any(uow: UnitOfWork, run_id: str) -> Run:
+    """A run by id, for a caller already known to see it (no access check here)."""
+    run = uow.session.get(Run, run_id)
+    if run is None:
+        raise NotFound("Process")
+    return run
 
 
 def require_current(
@@ -181,10 +189,16 @@ def _check_patch(
     captures = [f for f in fields.values() if f.task_id is not None]
     if patch.get("prerun"):
         accepted, problems = run_fields.check(kickoff, patch["prerun"], "prerun", strict)
+        subjects = [("Run", run.id), ("Checklist", run.checklist_id or "")]
+        errors |= problems | run_fields.resolve_files(
+            uow, run, kickoff, accepted, subjects, "prerun"
+        )
         values |= accepted
-        errors |= problems
     if patch.get("taskdata"):
         accepted, problems = run_fields.check(captures, patch["taskdata"], "taskdata", strict)
+        problems |= run_fields.resolve_files(
+            uow, run, captures, accepted, [("Run", run.id)], "taskdata"
+        )
         tasks = {t.id: t for t in repo.tasks_of(uow.session, run.id)}
         errors |= problems | run_fields.locked_task_errors(fields, tasks, accepted)
         values |= accepted
@@ -306,6 +320,7 @@ def delete_run(
         raise ValidationFailed.one("run", "Archive the process before deleting it permanently.")
     activity.record(uow, caller, "deleted", "run", run.id, run_id=run.id, old=run.name)
     run_versions.bump(uow.session, Run.parent_id == run.id)
+    file_values.discard_run_files(uow, run.id)
     uow.session.delete(run)
 
 

@@ -280,6 +280,11 @@ def check_taskdata(
     if not taskdata:
         return fields, {}, {}
     values, errors = run_fields.check(fields.values(), taskdata, "taskdata", strict)
+    if task.run_id is not None and values:
+        run = runs.load_any(uow, task.run_id)
+        errors |= run_fields.resolve_files(
+            uow, run, fields.values(), values, [("Run", run.id)], "taskdata"
+        )
     return fields, values, errors
 
 

@@ -13,7 +13,7 @@ from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import activity, organizations, references, steps
+from procflow.services import activity, file_values, organizations, references, steps
 from procflow.services import template_fields as base
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist
@@ -243,6 +243,7 @@ def delete_template(uow: UnitOfWork, caller: Caller, checklist_id: str) -> None:
         )
     activity.record(uow, caller, "deleted", "checklist", checklist.id, old=checklist.title)
     run_versions.bump_of_template(uow.session, checklist.id)
+    file_values.discard_template_files(uow, checklist.id)
     uow.session.delete(checklist)
     uow.session.flush()
 

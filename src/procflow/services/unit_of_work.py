@@ -8,11 +8,18 @@ it: the hottest writes run on `connection` alone. Database faults that mean "try
 first (two clients creating the same unique title at once) surfaces as `Conflict`: the
 validation passed, and a retry would see the other's write.
 
+Work outside the database that must follow the transaction's fate registers with it:
+`after_commit` runs once the commit succeeded (deleting a removed file's bytes),
+`after_rollback` once it rolled back or its commit failed (deleting the bytes of an upload
+whose row was never committed). A failing callback is suppressed: what it leaves behind is
+bytes without a row, which the file sweeper removes.
+
 A write transaction also holds the session factory's write gate, when a SQLite
 checkpointer keeps one: it lets the checkpointer start the WAL over between two writes
 (`storage.sqlite.checkpointer`).
 """
 
+from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
 from typing import Self
@@ -22,6 +29,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from procflow.errors import Conflict, Unavailable
+from procflow.storage.blobs import BlobStore
 from procflow.storage.database import SessionFactory
 from procflow.storage.sqlite.engine import writing
 from procflow.storage.sqlite.gate import WriteGate
@@ -40,6 +48,13 @@ def translate(error: BaseException) -> BaseException | None:
     return None
 
 
+def _run_all(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        with suppress(Exception):
+            callback()
+    callbacks.clear()
+
+
 def _roll_back(connection: Connection, transaction: RootTransaction) -> None:
     """Roll back, unless the session already did (a statement of its own failed)."""
     if connection.get_transaction() is transaction:
@@ -53,6 +68,13 @@ class UnitOfWork:
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
         self._session: Session | None = None
+        self.after_commit: list[Callable[[], None]] = []
+        self.after_rollback: list[Callable[[], None]] = []
+
+    @property
+    def blobs(self) -> BlobStore | None:
+        """The blob store of uploaded files, if the factory has one."""
+        return self._factory.blobs
 
     @property
     def connection(self) -> Connection:
@@ -112,10 +134,12 @@ class UnitOfWork:
         connection, transaction = self.connection, self._transaction
         assert transaction is not None
         failed = isinstance(exc, sa_exc.DBAPIError)
+        committed = False
         try:
             if exc_type is None:
                 self.flush()
                 transaction.commit()
+                committed = True
             else:
                 _roll_back(connection, transaction)
         except sa_exc.DBAPIError as error:
@@ -129,5 +153,6 @@ class UnitOfWork:
             self._session = self._transaction = self._connection = None
             self._factory.connections.give_back(connection, failed=failed)
             self._leave()
+            _run_all(self.after_commit if committed else self.after_rollback)
         if exc is not None and (domain := translate(exc)) is not None:
             raise domain from exc

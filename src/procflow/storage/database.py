@@ -4,6 +4,8 @@ What only SQLite needs (its connection set-up, the WAL checkpointer and its writ
 the driver-level codecs of the hot path) lives in `storage.sqlite`; this module chooses.
 """
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +59,10 @@ def connection_of(bind: Bind) -> Connection:
     return connection
 
 
+if TYPE_CHECKING:
+    from procflow.storage.blobs import BlobStore
+
+
 class SessionFactory(sessionmaker[Session]):
     """Sessions, the connections their transactions run on (`connections`, which a
     server lends one at a time: `storage.sqlite.lending`), and the write gate every
@@ -70,6 +76,9 @@ class SessionFactory(sessionmaker[Session]):
         # Whether webhook URLs may aim at private addresses (PROCFLOW_WEBHOOK_ALLOW_PRIVATE):
         # the services that save and send them read it through their unit of work.
         self.allow_private_webhooks = False
+        # Where uploaded files' bytes live (`storage.blobs`), when the owner of this
+        # factory has one: the app sets it; other callers leave bytes to the sweeper.
+        self.blobs: BlobStore | None = None
 
     def keep_connection(self) -> None:
         self.connections.keep()

@@ -9,6 +9,7 @@ from procflow.api.routes import (
     activity,
     checklists,
     comments,
+    files,
     folders,
     groups,
     guests,
@@ -41,5 +42,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         comments,
         webhooks,
         guests,
+        files,
     )
 )

@@ -44,6 +44,7 @@ HEX_ID_PARAMETERS = frozenset(
         "folder",
         "group",
         "comment",
+        "asset",
     )
 )
 JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**64 - 1  # what orjson reads as an integer
@@ -122,9 +123,10 @@ def with_optional_bodies(document: dict[str, Any]) -> dict[str, Any]:
     for item in document["paths"].values():
         for operation in item.values():
             body = operation.get("requestBody")
-            if body is None:
+            media = body.get("content", {}).get("application/json") if body else None
+            if media is None:  # no body, or a multipart one (file uploads)
                 continue
-            schema = body["content"]["application/json"]["schema"]
+            schema = media["schema"]
             target = schemas.get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
             if not target.get("required"):
                 body["required"] = False
@@ -191,8 +193,9 @@ def with_body_limits(document: dict[str, Any], settings: Settings) -> dict[str, 
     for item in document["paths"].values():
         for operation in item.values():
             body = operation.get("requestBody")
-            if body is not None:
-                visit(body["content"]["application/json"]["schema"])
+            media = body.get("content", {}).get("application/json") if body else None
+            if media is not None:  # multipart uploads state their own limits
+                visit(media["schema"])
     return document
 
 
@@ -214,6 +217,8 @@ LINKS: tuple[tuple[str, str, str, str, str], ...] = (
     ("post", ORG + "/groups", ORG + "/groups", "group_id", "/data/id"),
     ("post", ORG + "/guests", ORG + "/guests", "email", "/data/email"),
     ("post", ORG + "/users/invite", ORG + "/users", "user_id", "/data/id"),
+    ("post", ORG + "/assets", ORG + "/assets", "asset_id", "/data/id"),
+    ("post", ORG + "/file", ORG + "/file", "asset_id", "/data/id"),
 )
 
 

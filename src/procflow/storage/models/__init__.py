@@ -1,6 +1,7 @@
 """Every table, re-exported so that Alembic and the services see one namespace."""
 
 from procflow.storage.models.activity import Activity, Comment
+from procflow.storage.models.asset import Asset
 from procflow.storage.models.base import Base
 from procflow.storage.models.catalog import Checklist, FormField, Step
 from procflow.storage.models.events import (
@@ -19,6 +20,7 @@ from procflow.storage.models.taxonomy import Folder, FolderLink, Tag, TagLink
 __all__ = [
     "AccessToken",
     "Activity",
+    "Asset",
     "Base",
     "Checklist",
     "Comment",

@@ -1,8 +1,8 @@
 """events and webhooks: the outbox, deliveries and their attempts, signing secrets, watchers
 
-Revision ID: 0012
-Revises: 0006
-Create Date: 2026-12-06 22:40:00.000000
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-06 23:10:00.000000
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
