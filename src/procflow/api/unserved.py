@@ -26,7 +26,6 @@ UNSERVED: tuple[tuple[str, str, str], ...] = (
     ("DELETE", ORG + "/users/{user}/delete", "users"),
     ("PUT", ORG + "/users/{user}/to/guest", "users"),
     ("POST", ORG + "/guests/{guest}/to/member", "guests"),
-    ("GET", ORG + "/search", "search"),
     ("POST", ORG + "/assets", "files/assets"),
     ("POST", ORG + "/file", "files/assets"),
     ("GET", ORG + "/assets/{asset}", "files/assets"),

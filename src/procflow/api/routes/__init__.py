@@ -18,6 +18,7 @@ from procflow.api.routes import (
     run_labels,
     run_tasks,
     runs,
+    search,
     tags,
     tasks,
 )
@@ -39,5 +40,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         activity,
         comments,
         guests,
+        search,
     )
 )
