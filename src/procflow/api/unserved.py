@@ -86,7 +86,6 @@ UNSERVED: tuple[tuple[str, str, str], ...] = (
     ),
     ("GET", ORG + "/checklists/{checklist}/preruns/{field}/custom-fields", "custom fields"),
     ("PUT", ORG + "/checklists/{checklist}/preruns/{field}/custom-fields", "custom fields"),
-    ("POST", ORG + "/runs/{run}/export", "runs"),
 )
 """(method, path, area) of each Tallyfy endpoint known and not served."""
 
