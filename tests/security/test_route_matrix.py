@@ -98,6 +98,7 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("GET", O + "/runs"): Policy("ASL"),
     ("POST", O + "/runs"): Policy("AS", body=lambda i: {"checklist_id": i["checklist_id"]}),
     ("GET", O + "/runs/{run_id}"): Policy("ASL"),
+    ("POST", O + "/runs/{run_id}/export"): Policy("ASL"),
     ("PUT", O + "/runs/{run_id}"): Policy("A", body=same({"name": "Renamed"})),
     ("DELETE", O + "/runs/{run_id}"): Policy("A"),
     ("PUT", O + "/runs/{run_id}/activate"): Policy(
@@ -249,8 +250,9 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("DELETE", O + "/users/{user_id}/disable"): Policy("A"),
     ("PUT", O + "/users/{user_id}/enable"): Policy("A"),
     ("PUT", O + "/users/{user_id}/approve"): Policy("A"),
-    # activity
+    # activity and search
     ("GET", O + "/activity-feeds"): Policy("ASL"),
+    ("GET", O + "/search"): Policy("ASL"),
     # guests
     ("GET", O + "/guests"): Policy("ASL"),
     ("GET", O + "/guests-list"): Policy("ASL"),
@@ -462,7 +464,8 @@ def test_role_cell(
         before = snapshot(world, objects) if fresh else untouched.seen
     response = request(world, endpoint, ids, member, body_for(key, ids))
     assert response.status_code < 500, response.text[:300]
-    status, error = response.status_code, response.json() if response.content else None
+    is_json = response.headers.get("content-type", "").startswith("application/json")
+    status, error = response.status_code, response.json() if is_json else None
     if policy.per_item and status == 200:
         (item,) = response.json()["data"]
         status, error = item["status"], item.get("error")
