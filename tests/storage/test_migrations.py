@@ -13,7 +13,9 @@ from procflow.storage.search_index import include_in_models
 
 def test_no_drift_between_models_and_migrations(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_in_models})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_in_models}
+        )
         assert compare_metadata(context, Base.metadata) == []
 
 

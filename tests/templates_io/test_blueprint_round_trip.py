@@ -206,7 +206,10 @@ def count_rows(world: World) -> tuple[int, int, int]:
     ("bad_step", "error_key"),
     [
         ({"title": "Late", "assignees": [2147483000]}, "steps.1.assignees"),
-        ({"title": "Late", "deadline": {"value": 1, "step": "no-such-step"}}, "steps.1.deadline.step"),
+        (
+            {"title": "Late", "deadline": {"value": 1, "step": "no-such-step"}},
+            "steps.1.deadline.step",
+        ),
         (
             {"title": "Late", "captures": [{"field_type": "nonsense", "label": "X"}]},
             "steps.1.captures.0.field_type",

@@ -122,9 +122,12 @@ def _load(uow: UnitOfWork, kind: str, rows: list[Any], result: Found, tags: bool
     elif kind == "task":
         result.tasks = views(uow, rows)
     else:
-        owners = {c.id: c for c in session.scalars(
-            select(Checklist).where(Checklist.id.in_({row.checklist_id for row in rows}))
-        )}
+        owners = {
+            c.id: c
+            for c in session.scalars(
+                select(Checklist).where(Checklist.id.in_({row.checklist_id for row in rows}))
+            )
+        }
         pairs = [(row, owners[row.checklist_id]) for row in rows]
         if kind == "step":
             result.steps = pairs

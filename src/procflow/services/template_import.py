@@ -35,9 +35,7 @@ def add_steps(
     ordered = sorted(
         enumerate(items), key=lambda pair: (pair[1].get("position") or pair[0] + 1, pair[0])
     )
-    new_ids = {
-        item["id"]: new_id() for _index, item in ordered if isinstance(item.get("id"), str)
-    }
+    new_ids = {item["id"]: new_id() for _index, item in ordered if isinstance(item.get("id"), str)}
     errors: Errors = {}
     planned: list[tuple[int, Step, Mapping[str, Any]]] = []
     taken: set[str] = set()

@@ -34,9 +34,9 @@ def items_json(kind: str, found: Found, now: datetime, tags: bool) -> list[dict[
         return templates
     if kind == "process":
         runs = []
-        for bundle in found.runs:
-            data = run_json(bundle, includes, now)
-            data["folders"] = [_folder(f.id, f.name, f.parent_id) for _, f in bundle.folders]
+        for run in found.runs:
+            data = run_json(run, includes, now)
+            data["folders"] = [_folder(f.id, f.name, f.parent_id) for _, f in run.folders]
             runs.append(data)
         return runs
     if kind == "task":

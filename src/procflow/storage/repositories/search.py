@@ -24,8 +24,8 @@ from procflow.storage.search_index import VECTOR_COLUMN
 _FTS = table("search_fts", column("rowid"))
 _KEY = table("search_key", column("doc"), column("kind"), column("object_id"))
 # Title matches count ten times body matches, on both engines (bm25 weights; A/B ranks).
-_BM25 = literal_column("bm25(search_fts, 10.0, 1.0)")
-_WEIGHTS = literal_column("'{0.1, 0.1, 0.1, 1.0}'::float4[]")
+_BM25: Any = literal_column("bm25(search_fts, 10.0, 1.0)")
+_WEIGHTS: Any = literal_column("'{0.1, 0.1, 0.1, 1.0}'::float4[]")
 
 
 def ranked(
@@ -61,7 +61,7 @@ def _sqlite(kind: str, model: Any, visible: Select[Any], terms: list[str]) -> tu
 
 
 def _postgres(model: Any, visible: Select[Any], terms: list[str]) -> tuple[Any, Any]:
-    vector = literal_column(f"{model.__tablename__}.{VECTOR_COLUMN}")
+    vector: Any = literal_column(f"{model.__tablename__}.{VECTOR_COLUMN}")
     wanted = func.to_tsquery(
         literal_column("'simple'::regconfig"), bindparam("tsquery", tsquery(terms))
     )

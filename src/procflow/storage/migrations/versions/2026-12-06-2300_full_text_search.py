@@ -60,9 +60,7 @@ def _upgrade_sqlite() -> None:
         "title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
     )
     for kind, table, title, body in INDEXED:
-        op.execute(
-            f"INSERT INTO search_key (kind, object_id) SELECT '{kind}', id FROM {table}"
-        )
+        op.execute(f"INSERT INTO search_key (kind, object_id) SELECT '{kind}', id FROM {table}")
         op.execute(
             f"INSERT INTO search_fts (rowid, title, body) SELECT k.doc, t.{title},"
             f" coalesce(t.{body}, '')"
@@ -80,9 +78,7 @@ def _upgrade_postgresql() -> None:
             f"setweight(to_tsvector('simple'::regconfig, coalesce({title}, '')), 'A') || "
             f"setweight(to_tsvector('simple'::regconfig, coalesce({body}, '')), 'B')) STORED"
         )
-        op.execute(
-            f"CREATE INDEX ix_{table}_search_vector ON {table} USING gin (search_vector)"
-        )
+        op.execute(f"CREATE INDEX ix_{table}_search_vector ON {table} USING gin (search_vector)")
 
 
 def upgrade() -> None:
