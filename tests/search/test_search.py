@@ -249,3 +249,8 @@ def test_postgres_uses_gin_indexes(engine: Engine) -> None:
         f"ix_{table}_search_vector" for table in ("checklist", "run", "task", "step", "form_field")
     }
     assert all("gin" in row.indexdef.lower() for row in found)
+
+
+def test_an_overlong_search_text_is_refused(world: World) -> None:
+    body = search(world, expect=422, search="x" * 501)
+    assert body["code"] == "VALIDATION_FAILED"

@@ -215,6 +215,7 @@ def count_rows(world: World) -> tuple[int, int, int]:
             "steps.1.captures.0.field_type",
         ),
         ({"title": "Late", "webhook": "ftp://example.com"}, "steps.1.webhook"),
+        ({"title": "Late", "id": "same-id"}, "steps.1.id"),
     ],
 )
 def test_one_bad_step_refuses_the_whole_template(
@@ -225,7 +226,11 @@ def test_one_bad_step_refuses_the_whole_template(
         "title": "Half good",
         "prerun": [{"field_type": "text", "label": "Name"}],
         "steps": [
-            {"title": "Good", "captures": [{"field_type": "text", "label": "Fine"}]},
+            {
+                "id": "same-id",
+                "title": "Good",
+                "captures": [{"field_type": "text", "label": "Fine"}],
+            },
             bad_step,
         ],
     }

@@ -8,6 +8,7 @@ capped so that no query, however hostile, costs more than a handful of index loo
 
 import re
 
+MAX_TEXT = 500
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 64
 _WORD = re.compile(r"[^\W_]+")

@@ -36,7 +36,7 @@ def add_steps(
         enumerate(items), key=lambda pair: (pair[1].get("position") or pair[0] + 1, pair[0])
     )
     new_ids = {item["id"]: new_id() for _index, item in ordered if isinstance(item.get("id"), str)}
-    errors: Errors = {}
+    errors: Errors = _repeated_ids(items)
     planned: list[tuple[int, Step, Mapping[str, Any]]] = []
     taken: set[str] = set()
     for position, (index, item) in enumerate(ordered, start=1):
@@ -64,6 +64,19 @@ def add_steps(
     if errors:
         raise ValidationFailed(errors)
     uow.session.flush()
+
+
+def _repeated_ids(items: Sequence[Mapping[str, Any]]) -> Errors:
+    """Step ids name steps for deadlines to count from: each may appear once."""
+    seen: set[str] = set()
+    errors: Errors = {}
+    for index, item in enumerate(items):
+        step_id = item.get("id")
+        if isinstance(step_id, str):
+            if step_id in seen:
+                errors[f"steps.{index}.id"] = ["The step id is listed twice."]
+            seen.add(step_id)
+    return errors
 
 
 def _rules(

@@ -10,13 +10,14 @@ from procflow.api.presenters.search import items_json
 from procflow.api.responses import JsonResponse
 from procflow.api.schemas.base import ERRORS
 from procflow.api.transaction import JsonRoute
+from procflow.domain.search_terms import MAX_TEXT
 from procflow.domain.timeutil import utcnow
 from procflow.services import search as service
 
 router = APIRouter(
     prefix="/organizations/{org_id}", tags=["search"], route_class=JsonRoute, responses=ERRORS
 )
-Text = Annotated[str | None, Query(max_length=500)]
+Text = Annotated[str | None, Query(max_length=MAX_TEXT)]
 
 
 @router.get(
