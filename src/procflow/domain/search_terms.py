@@ -26,9 +26,10 @@ def terms_of(text: str | None) -> list[str]:
     return seen
 
 
-def fts5_query(terms: list[str]) -> str:
-    """An FTS5 MATCH expression: every term, quoted, as a prefix."""
-    return " AND ".join(f'"{term}"*' for term in terms)
+def fts5_query(terms: list[str], scope: str) -> str:
+    """An FTS5 MATCH expression: the `scope` token, and every term, quoted, as a prefix of
+    a word of the title or body. `scope` is a kind and a hex id: letters and digits."""
+    return " AND ".join([f'scope : "{scope}"', *(f'{{title body}} : "{term}"*' for term in terms)])
 
 
 def tsquery(terms: list[str]) -> str:

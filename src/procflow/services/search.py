@@ -74,7 +74,9 @@ def search(
         if kind == "snippet":
             continue
         model, visible = _visible(caller, kind)
-        rows, result.total = repo.ranked(uow.session, kind, model, visible, terms, offset, limit)
+        rows, result.total = repo.ranked(
+            uow.session, caller.org_id, kind, model, visible, terms, offset, limit
+        )
         _load(uow, kind, rows, result, tags)
     return found
 

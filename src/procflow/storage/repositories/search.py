@@ -24,12 +24,13 @@ from procflow.storage.search_index import VECTOR_COLUMN
 _FTS = table("search_fts", column("rowid"))
 _KEY = table("search_key", column("doc"), column("kind"), column("object_id"))
 # Title matches count ten times body matches, on both engines (bm25 weights; A/B ranks).
-_BM25: Any = literal_column("bm25(search_fts, 10.0, 1.0)")
+_BM25: Any = literal_column("bm25(search_fts, 10.0, 1.0, 0.0)")
 _WEIGHTS: Any = literal_column("'{0.1, 0.1, 0.1, 1.0}'::float4[]")
 
 
 def ranked(
     session: Session,
+    org_id: str,
     kind: str,
     model: Any,
     visible: Select[Any],
@@ -39,7 +40,7 @@ def ranked(
 ) -> tuple[list[Any], int]:
     """One page of the `visible` rows of `model` matching `terms`, and how many match."""
     if session.get_bind().dialect.name == "sqlite":
-        query, rank = _sqlite(kind, model, visible, terms)
+        query, rank = _sqlite(org_id, kind, model, visible, terms)
     else:
         query, rank = _postgres(model, visible, terms)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
@@ -49,12 +50,16 @@ def ranked(
     return list(rows), int(total or 0)
 
 
-def _sqlite(kind: str, model: Any, visible: Select[Any], terms: list[str]) -> tuple[Any, Any]:
+def _sqlite(
+    org_id: str, kind: str, model: Any, visible: Select[Any], terms: list[str]
+) -> tuple[Any, Any]:
     matches = (
         select(_KEY.c.object_id.label("object_id"), _BM25.label("rank"))
         .select_from(_FTS.join(_KEY, _KEY.c.doc == _FTS.c.rowid))
-        .where(text("search_fts MATCH :match").bindparams(match=fts5_query(terms)))
-        .where(_KEY.c.kind == kind)
+        .where(text("search_fts MATCH :match").bindparams(match=fts5_query(terms, kind + org_id)))
+        # `+` keeps SQLite from driving the join by the (kind, object_id) index, which
+        # would run the MATCH once per row of the kind instead of once.
+        .where(literal_column("+search_key.kind") == kind)
         .subquery("matches")
     )
     return visible.join(matches, matches.c.object_id == model.id), matches.c.rank

@@ -2,7 +2,9 @@
 
 SQLite: `search_key` gives every indexed row a stable integer key (an INTEGER PRIMARY KEY,
 which VACUUM never renumbers, unlike the implicit rowid of tables keyed by hex ids), and
-`search_fts` (FTS5, its own copy of the text) is keyed by it. Triggers on each indexed
+`search_fts` (FTS5, its own copy of the text) is keyed by it. Its `scope` column holds one
+token, the kind followed by the organization id, so that a search narrows to one kind of
+one organization inside the index. Triggers on each indexed
 table write both in the same transaction as the row. PostgreSQL: a generated, stored
 `search_vector` column per indexed table and a GIN index on it.
 
@@ -30,13 +32,21 @@ INDEXED = (
 )
 
 
+def _org(table: str, row: str) -> str:
+    """The row's organization id (steps and form fields have it through their template)."""
+    if table in ("step", "form_field"):
+        return f"(SELECT org_id FROM checklist WHERE id = {row}.checklist_id)"
+    return f"{row}.org_id"
+
+
 def _sqlite_triggers(kind: str, table: str, title: str, body: str) -> list[str]:
     key = f"(SELECT doc FROM search_key WHERE kind = '{kind}' AND object_id = {{row}}.id)"
     return [
         f"""CREATE TRIGGER search_{table}_insert AFTER INSERT ON {table} BEGIN
             INSERT INTO search_key (kind, object_id) VALUES ('{kind}', NEW.id);
-            INSERT INTO search_fts (rowid, title, body)
-                VALUES ({key.format(row="NEW")}, NEW.{title}, coalesce(NEW.{body}, ''));
+            INSERT INTO search_fts (rowid, title, body, scope)
+                VALUES ({key.format(row="NEW")}, NEW.{title}, coalesce(NEW.{body}, ''),
+                        '{kind}' || {_org(table, "NEW")});
         END""",
         f"""CREATE TRIGGER search_{table}_update AFTER UPDATE OF {title}, {body} ON {table}
             BEGIN
@@ -57,13 +67,13 @@ def _upgrade_sqlite() -> None:
     )
     op.execute(
         "CREATE VIRTUAL TABLE search_fts USING fts5("
-        "title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
+        "title, body, scope, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
     )
     for kind, table, title, body in INDEXED:
         op.execute(f"INSERT INTO search_key (kind, object_id) SELECT '{kind}', id FROM {table}")
         op.execute(
-            f"INSERT INTO search_fts (rowid, title, body) SELECT k.doc, t.{title},"
-            f" coalesce(t.{body}, '')"
+            f"INSERT INTO search_fts (rowid, title, body, scope) SELECT k.doc, t.{title},"
+            f" coalesce(t.{body}, ''), '{kind}' || {_org(table, 't')}"
             f" FROM {table} AS t JOIN search_key AS k"
             f" ON k.kind = '{kind}' AND k.object_id = t.id"
         )
