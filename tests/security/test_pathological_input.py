@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 import procflow
-from procflow.domain import emails, form_fields, timeutil
+from procflow.domain import emails, form_fields, search_terms, timeutil
 from procflow.settings import Settings
 from procflow.storage.database import make_session_factory
 from tests.factories import World
@@ -37,6 +37,7 @@ CAPS = {
     "procflow.domain.form_fields:_NUMBER": form_fields.TEXT_LIMITS[form_fields.FieldType.NUMBER],
     "procflow.domain.form_fields:_ALIAS": 64,  # StepCapture.alias: max_length
     "procflow.services.template_fields:_NOT_SLUG": 600,  # a capture's label: max_length
+    "procflow.domain.search_terms:_WORD": search_terms.MAX_TEXT,  # `search`: max_length
     # The rate limiter reads the request path, which is part of the request head.
     "procflow.api.ratelimit:ORG_PATH": Settings().max_header_bytes,
     "procflow.api.ratelimit:COMMENT_PATH": Settings().max_header_bytes,

@@ -126,6 +126,7 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("GET", O + "/runs"): Policy("ASL"),
     ("POST", O + "/runs"): Policy("AS", body=lambda i: {"checklist_id": i["checklist_id"]}),
     ("GET", O + "/runs/{run_id}"): Policy("ASL"),
+    ("POST", O + "/runs/{run_id}/export"): Policy("ASL"),
     ("PUT", O + "/runs/{run_id}"): Policy("A", body=same({"name": "Renamed"})),
     ("DELETE", O + "/runs/{run_id}"): Policy("A"),
     ("PUT", O + "/runs/{run_id}/activate"): Policy(
@@ -279,8 +280,9 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("PUT", O + "/users/{user_id}/approve"): Policy("A"),
     ("DELETE", O + "/users/{user_id}"): Policy("A"),
     ("PUT", O + "/users/{user_id}/to/guest"): Policy("A"),
-    # activity
+    # activity and search
     ("GET", O + "/activity-feeds"): Policy("ASL"),
+    ("GET", O + "/search"): Policy("ASL"),
     # guests
     ("GET", O + "/guests"): Policy("ASL"),
     ("GET", O + "/guests-list"): Policy("ASL"),

@@ -8,11 +8,14 @@ from sqlalchemy.exc import DBAPIError
 
 from procflow.storage.models import Base
 from procflow.storage.repositories import activity as activity_repo
+from procflow.storage.search_index import include_in_models
 
 
 def test_no_drift_between_models_and_migrations(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_in_models}
+        )
         assert compare_metadata(context, Base.metadata) == []
 
 

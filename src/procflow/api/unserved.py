@@ -23,7 +23,6 @@ UNSERVED: tuple[tuple[str, str, str], ...] = (
     ("PUT", ORG + "/form-field/value", "form field values"),
     ("POST", ORG + "/guests/{guest}/form-field/value", "form field values"),
     ("DELETE", ORG + "/users/{user}/delete", "users"),
-    ("GET", ORG + "/search", "search"),
     ("POST", ORG + "/upload", "files/assets"),
     ("GET", ORG + "/download-files/{asset}", "files/assets"),
     ("POST", "/oauth/token", "auth"),
@@ -74,7 +73,6 @@ UNSERVED: tuple[tuple[str, str, str], ...] = (
     ),
     ("GET", ORG + "/checklists/{checklist}/preruns/{field}/custom-fields", "custom fields"),
     ("PUT", ORG + "/checklists/{checklist}/preruns/{field}/custom-fields", "custom fields"),
-    ("POST", ORG + "/runs/{run}/export", "runs"),
 )
 """(method, path, area) of each Tallyfy endpoint known and not served."""
 

@@ -73,7 +73,7 @@ def create_step(
 ) -> StepView:
     """A new step, appended after the last one."""
     checklist = base.load_checklist(uow, caller, checklist_id, write=True)
-    values, errors = _check(uow, checklist, None, data)
+    values, errors = check_values(uow, checklist, None, data)
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -84,7 +84,7 @@ def create_step(
         created_at=now,
         last_updated=now,
     )
-    _apply(step, values)
+    apply_values(step, values)
     siblings = repo.steps_of(uow.session, checklist.id)
     uow.session.add(step)
     base.arrange(siblings, step, None)
@@ -99,11 +99,11 @@ def update_step(
 ) -> StepView:
     """Partial update: keys present change; assignees, guests and groups replace."""
     checklist, step = base.load_step(uow, caller, checklist_id, step_id, write=True)
-    values, errors = _check(uow, checklist, step, patch)
+    values, errors = check_values(uow, checklist, step, patch)
     if errors:
         raise ValidationFailed(errors)
     before = activity.snapshot(step, [*values, *(["position"] if "position" in patch else [])])
-    _apply(step, values)
+    apply_values(step, values)
     if "position" in patch and patch["position"] != step.position:
         base.arrange(repo.steps_of(uow.session, checklist.id), step, patch["position"])
     changes = activity.changes_of(before, step)
@@ -219,7 +219,7 @@ def _view(uow: UnitOfWork, step: Step) -> StepView:
     return step, repo.captures_of(uow.session, [step.id])[step.id]
 
 
-def _apply(step: Step, values: Mapping[str, Any]) -> bool:
+def apply_values(step: Step, values: Mapping[str, Any]) -> bool:
     changed = False
     for key, value in values.items():
         if getattr(step, key) != value:
@@ -228,7 +228,7 @@ def _apply(step: Step, values: Mapping[str, Any]) -> bool:
     return changed
 
 
-def _check(
+def check_values(
     uow: UnitOfWork, checklist: Checklist, step: Step | None, data: Mapping[str, Any]
 ) -> tuple[dict[str, Any], Errors]:
     """Validated column values for a new step (full input) or an existing one (partial)."""
@@ -245,7 +245,7 @@ def _check(
         errors |= references.check_groups(uow, checklist.org_id, data["groups"])
     for key in ("deadline", "start_date"):
         if data.get(key) is not None:
-            values[key], problems = _rule(uow, checklist, step, key, data[key])
+            values[key], problems = checked_rule(uow, checklist, step, key, data[key])
             errors |= problems
     errors |= base.url_error(data.get("webhook"), "webhook", uow.allow_private_webhooks)
     current = dict(step.flags or {}) if step is not None else {}
@@ -268,7 +268,7 @@ def _guests(emails: list[str]) -> tuple[list[str], Errors]:
     return clean, errors
 
 
-def _rule(
+def checked_rule(
     uow: UnitOfWork, checklist: Checklist, step: Step | None, key: str, rule: Mapping[str, Any]
 ) -> tuple[dict[str, Any], Errors]:
     """A deadline or start-date rule, checked and filled in with its defaults."""

@@ -13,7 +13,14 @@ from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import activity, file_values, organizations, references, steps
+from procflow.services import (
+    activity,
+    file_values,
+    organizations,
+    references,
+    steps,
+    template_import,
+)
 from procflow.services import template_fields as base
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist
@@ -118,6 +125,8 @@ def create_template(
     uow.session.add(checklist)
     uow.session.flush()
     base.apply_kickoff(uow, checklist.id, plan, now)
+    if data.get("steps"):
+        template_import.add_steps(uow, checklist, data["steps"], now)
     activity.record(uow, caller, "created", "checklist", checklist.id, new=checklist.title)
     return _bundle(uow, checklist, view)
 

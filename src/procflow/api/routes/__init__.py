@@ -16,9 +16,11 @@ from procflow.api.routes import (
     me,
     members,
     run_bulk,
+    run_export,
     run_labels,
     run_tasks,
     runs,
+    search,
     tags,
     tasks,
     webhooks,
@@ -31,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         run_labels,
         run_bulk,
         run_tasks,
+        run_export,
         tasks,
         tags,
         folders,
@@ -43,5 +46,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         webhooks,
         guests,
         files,
+        search,
     )
 )

@@ -27,7 +27,6 @@ from procflow.api.schemas.checklists import (
     CaptureMove,
     CaptureReorder,
     ChecklistClone,
-    ChecklistCreate,
     ChecklistEnvelope,
     ChecklistList,
     ChecklistUpdate,
@@ -40,6 +39,7 @@ from procflow.api.schemas.checklists import (
     StepReorder,
     StepUpdate,
 )
+from procflow.api.schemas.template_import import ChecklistImport
 from procflow.api.transaction import JsonRoute, TransactionalRoute
 from procflow.services import steps, template_fields, templates
 from procflow.services.templates import TemplateFilter
@@ -104,7 +104,7 @@ async def list_checklists(
     "/checklists", status_code=201, response_model=ChecklistEnvelope, summary="Create a template"
 )
 async def create_checklist(
-    caller: CurrentCaller, uow: Db, include: Includes, body: ChecklistCreate
+    caller: CurrentCaller, uow: Db, include: Includes, body: ChecklistImport
 ) -> Response:
     bundle = templates.create_template(uow, caller, body.present(), _view(include))
     return JsonResponse(envelope.item(checklist_json(bundle)), status_code=201)

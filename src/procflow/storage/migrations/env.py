@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from procflow.storage.models import Base
+from procflow.storage.search_index import include_in_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,6 +16,7 @@ def run_on(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_in_models,
     )
     with context.begin_transaction():
         context.run_migrations()
