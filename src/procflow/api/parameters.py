@@ -62,6 +62,12 @@ class _Leaf:
     loc: tuple[str, str]
     max_length: int | None
     """For text at most this long (or of any length, if None), nothing else to check."""
+    required: bool
+    default: Any
+    copy_default: bool
+    """Whether the default is copied for each request (FastAPI deep-copies it; a copy of
+    None, text, a number or a truth value is the value itself)."""
+    validate_default: bool
 
     @classmethod
     def of(cls, field: Any) -> "_Leaf | None":
@@ -74,6 +80,10 @@ class _Leaf:
             field=field,
             loc=(info.in_.value, field.alias),
             max_length=_plain_text_limit(info),
+            required=info.is_required(),
+            default=field.default,
+            copy_default=type(field.default) not in _SCALARS,
+            validate_default=bool(info.validate_default),
         )
 
     def read(self, source: Mapping[str, Any]) -> Any:
@@ -81,11 +91,10 @@ class _Leaf:
         if raw is not None and self.max_length is not None:
             return raw if len(raw) <= self.max_length else _INVALID
         if raw is None:
-            info = self.field.field_info
-            if info.is_required():
+            if self.required:
                 return _INVALID
-            raw = deepcopy(self.field.default)
-            if not info.validate_default:
+            raw = deepcopy(self.default) if self.copy_default else self.default
+            if not self.validate_default:
                 return raw
         value, errors = self.field.validate(raw, {}, loc=self.loc)
         return _INVALID if errors else value
