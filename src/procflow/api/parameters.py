@@ -106,9 +106,9 @@ class _Step:
 
     call: Callable[..., Awaitable[Any]]
     request_name: str | None
-    path: tuple[_Leaf, ...]
-    query: tuple[_Leaf, ...]
-    header: tuple[_Leaf, ...]
+    sources: tuple[tuple[str, tuple[_Leaf, ...]], ...]
+    """The request's attributes it reads (`path_params`, `query_params`, `headers`), each
+    with the parameters read from it; an attribute it takes nothing from is not read."""
     children: tuple[tuple[str | None, "_Step", bool], ...]
 
     async def run(self, request: Request, cache: dict[Any, Any], body: dict[str, Any]) -> Any:
@@ -124,11 +124,8 @@ class _Step:
                     cache[child.call] = value
             if name is not None:
                 kwargs[name] = value
-        for leaves, source in (
-            (self.path, request.path_params),
-            (self.query, request.query_params),
-            (self.header, request.headers),
-        ):
+        for attribute, leaves in self.sources:
+            source = getattr(request, attribute)
             for leaf in leaves:
                 value = leaf.read(source)
                 if value is _INVALID:
@@ -180,9 +177,15 @@ def _compile(dependant: Dependant, *, top: bool) -> _Step | None:
     return _Step(
         call=call,
         request_name=dependant.request_param_name,
-        path=path,
-        query=query,
-        header=header,
+        sources=tuple(
+            (attribute, leaves)
+            for attribute, leaves in (
+                ("path_params", path),
+                ("query_params", query),
+                ("headers", header),
+            )
+            if leaves
+        ),
         children=tuple(children),
     )
 
