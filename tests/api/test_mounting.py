@@ -4,11 +4,12 @@
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from procflow.api import app as application
 from procflow.api.app import create_app
+from procflow.api.mounting import mount
 from procflow.api.transaction import TransactionalRoute
 from procflow.settings import Settings
 
@@ -57,7 +58,7 @@ def test_planned_routes_are_served_by_their_own_asgi_app(both: tuple[FastAPI, Fa
     update = next(
         r
         for r in routes
-        if r.path == "/organizations/{org_id}/runs/{run_id}" and "PUT" in r.methods
+        if r.path == "/organizations/{org_id}/runs/{run_id}" and "PUT" in (r.methods or ())
     )
     assert update.planned is not None
     assert update.app.__qualname__ == "planned_app.<locals>.app"
@@ -65,6 +66,6 @@ def test_planned_routes_are_served_by_their_own_asgi_app(both: tuple[FastAPI, Fa
 
 def test_only_api_routes_can_be_mounted() -> None:
     router = APIRouter()
-    router.add_route("/plain", lambda _request: None)
+    router.add_route("/plain", lambda _request: Response())
     with pytest.raises(TypeError, match="only API routes"):
-        application.mount(FastAPI(), [router])
+        mount(FastAPI(), [router])
