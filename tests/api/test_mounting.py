@@ -60,7 +60,7 @@ def test_planned_routes_are_served_by_their_own_asgi_app(both: tuple[FastAPI, Fa
         for r in routes
         if r.path == "/organizations/{org_id}/runs/{run_id}" and "PUT" in (r.methods or ())
     )
-    assert update.planned is not None
+    assert update.planned
     assert update.app.__qualname__ == "planned_app.<locals>.app"
 
 

@@ -36,11 +36,12 @@ class TransactionalRoute(APIRoute):
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        self.planned: Callable[[Request], Coroutine[Any, Any, Response]] | None = None
+        self.planned = False
         super().__init__(path, endpoint, **kwargs)
         self.takes_idempotency_key = idempotency.enable(self)
-        if self.planned is not None and getattr(self, "max_body_size", None) is None:
-            self.app = planned_app(self.planned)
+        if self.planned and getattr(self, "max_body_size", None) is None:
+            # The handler as the most derived route class builds it (a subclass may wrap it).
+            self.app = planned_app(self.get_route_handler())
 
     async def prepare(self, request: Request) -> None:
         request._body = await read_capped(request, request.app.state.settings.max_body_bytes)
@@ -59,8 +60,7 @@ class TransactionalRoute(APIRoute):
         async def transactional(request: Request) -> Response:
             return await self.in_transaction(request, handler)
 
-        if plan is not None:
-            self.planned = transactional
+        self.planned = plan is not None
         return transactional
 
     def plans_parameters(self) -> bool:
