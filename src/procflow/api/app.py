@@ -10,6 +10,7 @@ from procflow import __version__
 from procflow.api.body_deadline import BodyDeadline
 from procflow.api.errors import add_error_handlers
 from procflow.api.front import add_front
+from procflow.api.mounting import mount
 from procflow.api.ratelimit import install_rate_limiting
 from procflow.api.responses import JsonResponse
 from procflow.api.routes import ROUTERS
@@ -60,6 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # api.front serves /docs and /redoc without a CDN
         redoc_url=None,
+        # procflow sets up no OpenTelemetry, and FastAPI would otherwise look for its
+        # providers on every request (a FastAPI without telemetry keeps this in app.extra).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -67,10 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.blobs = sessions.blobs
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     add_error_handlers(app)
-    for router in ROUTERS:
-        app.include_router(router)
-    for router in ROUTERS:
-        app.include_router(router, prefix="/api", include_in_schema=False)
+    mount(app, ROUTERS)
+    mount(app, ROUTERS, prefix="/api", in_schema=False)
     describe(app)
 
     @app.get("/health", include_in_schema=False)

@@ -175,5 +175,7 @@ def enable(route: APIRoute) -> bool:
     if "POST" not in (route.methods or ()) or "{org_id}" not in path or path in CREDENTIALS:
         return False
     extra = route.openapi_extra or {}
-    route.openapi_extra = {**extra, "parameters": [*extra.get("parameters", []), HEADER_PARAMETER]}
+    declared = extra.get("parameters", [])
+    if HEADER_PARAMETER not in declared:  # a mounted copy of a route has it already
+        route.openapi_extra = {**extra, "parameters": [*declared, HEADER_PARAMETER]}
     return True

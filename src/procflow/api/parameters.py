@@ -62,6 +62,12 @@ class _Leaf:
     loc: tuple[str, str]
     max_length: int | None
     """For text at most this long (or of any length, if None), nothing else to check."""
+    required: bool
+    default: Any
+    copy_default: bool
+    """Whether the default is copied for each request (FastAPI deep-copies it; a copy of
+    None, text, a number or a truth value is the value itself)."""
+    validate_default: bool
 
     @classmethod
     def of(cls, field: Any) -> "_Leaf | None":
@@ -74,6 +80,10 @@ class _Leaf:
             field=field,
             loc=(info.in_.value, field.alias),
             max_length=_plain_text_limit(info),
+            required=info.is_required(),
+            default=field.default,
+            copy_default=type(field.default) not in _SCALARS,
+            validate_default=bool(info.validate_default),
         )
 
     def read(self, source: Mapping[str, Any]) -> Any:
@@ -81,11 +91,10 @@ class _Leaf:
         if raw is not None and self.max_length is not None:
             return raw if len(raw) <= self.max_length else _INVALID
         if raw is None:
-            info = self.field.field_info
-            if info.is_required():
+            if self.required:
                 return _INVALID
-            raw = deepcopy(self.field.default)
-            if not info.validate_default:
+            raw = deepcopy(self.default) if self.copy_default else self.default
+            if not self.validate_default:
                 return raw
         value, errors = self.field.validate(raw, {}, loc=self.loc)
         return _INVALID if errors else value
@@ -97,9 +106,9 @@ class _Step:
 
     call: Callable[..., Awaitable[Any]]
     request_name: str | None
-    path: tuple[_Leaf, ...]
-    query: tuple[_Leaf, ...]
-    header: tuple[_Leaf, ...]
+    sources: tuple[tuple[str, tuple[_Leaf, ...]], ...]
+    """The request's attributes it reads (`path_params`, `query_params`, `headers`), each
+    with the parameters read from it; an attribute it takes nothing from is not read."""
     children: tuple[tuple[str | None, "_Step", bool], ...]
 
     async def run(self, request: Request, cache: dict[Any, Any], body: dict[str, Any]) -> Any:
@@ -115,11 +124,8 @@ class _Step:
                     cache[child.call] = value
             if name is not None:
                 kwargs[name] = value
-        for leaves, source in (
-            (self.path, request.path_params),
-            (self.query, request.query_params),
-            (self.header, request.headers),
-        ):
+        for attribute, leaves in self.sources:
+            source = getattr(request, attribute)
             for leaf in leaves:
                 value = leaf.read(source)
                 if value is _INVALID:
@@ -171,9 +177,15 @@ def _compile(dependant: Dependant, *, top: bool) -> _Step | None:
     return _Step(
         call=call,
         request_name=dependant.request_param_name,
-        path=path,
-        query=query,
-        header=header,
+        sources=tuple(
+            (attribute, leaves)
+            for attribute, leaves in (
+                ("path_params", path),
+                ("query_params", query),
+                ("headers", header),
+            )
+            if leaves
+        ),
         children=tuple(children),
     )
 

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from procflow.api import idempotency
 from procflow.api.body import parse_json_body, read_capped
 from procflow.api.parameters import ParameterPlan
+from procflow.api.route_app import planned_app, with_exit_stacks
 from procflow.errors import PermissionDenied, Unavailable
 from procflow.services import activity
 from procflow.services.unit_of_work import UnitOfWork
@@ -35,8 +36,12 @@ class TransactionalRoute(APIRoute):
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        self.planned = False
         super().__init__(path, endpoint, **kwargs)
         self.takes_idempotency_key = idempotency.enable(self)
+        if self.planned and getattr(self, "max_body_size", None) is None:
+            # The handler as the most derived route class builds it (a subclass may wrap it).
+            self.app = planned_app(self.get_route_handler())
 
     async def prepare(self, request: Request) -> None:
         request._body = await read_capped(request, request.app.state.settings.max_body_bytes)
@@ -50,11 +55,12 @@ class TransactionalRoute(APIRoute):
                 response = await plan.answer(request)
                 if response is not None:
                     return response
-            return await fastapi_handler(request)
+            return await with_exit_stacks(fastapi_handler, request)
 
         async def transactional(request: Request) -> Response:
             return await self.in_transaction(request, handler)
 
+        self.planned = plan is not None
         return transactional
 
     def plans_parameters(self) -> bool:
