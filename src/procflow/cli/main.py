@@ -301,6 +301,7 @@ def webhooks_rotate_secret(
         return
     console.print(f"secret: {secret}\n(the previous one is valid for 24 hours more)")
 
+
 @files_app.command("sweep")
 @reported
 def files_sweep(
