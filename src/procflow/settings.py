@@ -1,6 +1,7 @@
 """Runtime configuration, read from `PROCFLOW_*` environment variables."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,16 @@ class Settings(BaseSettings):
     max_connections_per_client: int = Field(default=100, ge=0)
     # Bulk update: how many runs one `POST /runs/bulk-update` may change.
     max_bulk_items: int = Field(default=100, ge=1)
+    # Operations (docs/deploy.md): log lines as text or JSON, each with its request id;
+    # one access-log line per request; Prometheus metrics at /metrics.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = False
+    metrics: bool = True
+    # `procflow serve`: on SIGTERM (or Ctrl+C) requests in progress get this long to finish.
+    shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
+    # `procflow serve`: worker processes on the one port (--workers overrides it).
+    workers: int = Field(default=1, ge=1, le=64)
 
     @field_validator("rate_limit")
     @classmethod

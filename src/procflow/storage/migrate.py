@@ -1,5 +1,6 @@
 """Apply Alembic migrations from inside the installed package (no alembic.ini needed)."""
 
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,6 +31,19 @@ class Migration(NamedTuple):
 
 def _heads(connection: Connection) -> tuple[str, ...]:
     return MigrationContext.configure(connection).get_current_heads()
+
+
+@lru_cache(maxsize=1)
+def latest_heads() -> tuple[str, ...]:
+    """The revisions the migrations end at, read from the package once per process."""
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database answers and its schema is at the latest migration (raises
+    SQLAlchemy's error when it cannot be reached)."""
+    with engine.connect() as connection:
+        return tuple(sorted(_heads(connection))) == latest_heads()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> list[Migration]:
