@@ -8,6 +8,7 @@ the environment exactly as an operator would (`PROCFLOW_WORKERS`, ...).
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,6 +57,8 @@ class Writers:
         self.failures: list[str] = []
         self.lock = threading.Condition()
         self.stopping = threading.Event()
+        self.endless = per_thread is None
+        self.name = uuid.uuid4().hex[:8]
         self.threads = [
             threading.Thread(target=self._write, args=(server, org, n, per_thread))
             for n in range(threads)
@@ -65,7 +68,8 @@ class Writers:
         with Api(server, org) as api:
             made = 0
             while not self.stopping.is_set() and (count is None or made < count):
-                answer = api.request("POST", "/tags", {"title": f"w{number}-{made}"})
+                title = f"{self.name}-{number}-{made}"
+                answer = api.request("POST", "/tags", {"title": title})
                 with self.lock:
                     if answer.status_code == 201:
                         self.acked.append(str(answer.json()["data"]["id"]))
@@ -85,12 +89,12 @@ class Writers:
             return list(self.acked)
 
     def finish(self) -> None:
-        self.stopping.set()
+        """Stop writers that run until stopped; wait for counted ones to finish."""
+        if self.endless:
+            self.stopping.set()
         for thread in self.threads:
             thread.join()
 
 
 def writers(server: Server, org: Org, threads: int, per_thread: int | None = None) -> Writers:
     return Writers(server, org, threads, per_thread).start()
-
-

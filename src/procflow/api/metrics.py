@@ -11,6 +11,7 @@ each (method, route template, status) are looked up once and kept.
 """
 
 import os
+from collections.abc import MutableMapping
 from typing import Any
 
 from prometheus_client import (
@@ -63,7 +64,7 @@ class RequestMetrics:
     def __init__(self) -> None:
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-    def record(self, scope: dict[str, Any], status: int, seconds: float) -> None:
+    def record(self, scope: MutableMapping[str, Any], status: int, seconds: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or UNMATCHED
         method = scope["method"] if scope["method"] in METHODS else "OTHER"
@@ -104,6 +105,6 @@ def exposition() -> tuple[bytes, str]:
     """The text format of every metric, of all workers in multi-process mode."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

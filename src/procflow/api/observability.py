@@ -14,7 +14,6 @@ import logging
 import os
 import re
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -73,7 +72,7 @@ class Observability:
                 self._log(scope, status, seconds, request_id)
 
     @staticmethod
-    def _log(scope: dict[str, Any], status: int, seconds: float, request_id: str) -> None:
+    def _log(scope: Scope, status: int, seconds: float, request_id: str) -> None:
         route = scope.get("route")
         access.info(
             "%s %s %d",

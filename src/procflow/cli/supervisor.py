@@ -123,7 +123,7 @@ class Supervisor:
         try:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, WATCHED)
             os.close(self.ready_r)
-            self.serve(lambda: os.write(self.ready_w, b"."))
+            self.serve(lambda: _say_ready(self.ready_w))
             code = 0
         except BaseException:
             traceback.print_exc()
@@ -174,6 +174,10 @@ class Supervisor:
         self.started.clear()
 
 
+def _say_ready(pipe: int) -> None:
+    os.write(pipe, b".")
+
+
 def _how_it_ended(status: int) -> str:
     if os.WIFSIGNALED(status):
         return f"was ended by {signal.Signals(os.WTERMSIG(status)).name}"
@@ -185,4 +189,4 @@ def _forget_metrics_of(pid: int) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
