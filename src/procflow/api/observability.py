@@ -26,19 +26,30 @@ VALID_ID = re.compile(rb"[A-Za-z0-9\-._:;=+/@]{1,128}")
 access = logging.getLogger("procflow.access")
 
 
+class _Ids:
+    """This process's prefix and counter; a forked child draws a prefix of its own."""
+
+    def __init__(self) -> None:
+        self.renew()
+
+    def renew(self) -> None:
+        self.prefix = os.urandom(6).hex()
+        self.counter = itertools.count(1)
+
+
+_ids = _Ids()
+os.register_at_fork(after_in_child=_ids.renew)
+
+
 class Observability:
     def __init__(self, app: ASGIApp, *, metrics: bool, access_log: bool) -> None:
         self.app = app
         self.metrics = RequestMetrics() if metrics else None
         self.access_log = access_log
-        self._prefix = os.urandom(6).hex()
-        self._pid = os.getpid()
-        self._counter = itertools.count(1)
 
-    def new_id(self) -> str:
-        if os.getpid() != self._pid:  # a forked copy: never repeat the parent's ids
-            self._prefix, self._pid = os.urandom(6).hex(), os.getpid()
-        return f"{self._prefix}-{next(self._counter):x}"
+    @staticmethod
+    def new_id() -> str:
+        return f"{_ids.prefix}-{next(_ids.counter):x}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
