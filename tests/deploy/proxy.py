@@ -4,7 +4,9 @@ Both come from Debian's packages (`redis-server`, `haproxy`); `.ci/run` installs
 proxy balances round-robin over the nodes, checks each node's `/readyz`, and retries a
 request on another node when its connection failed or its node closed it without an
 answer (what a node killed mid-request does), which is safe for the If-Match writes the
-tests send through it.
+tests send through it. A check may take a minute before it counts as failed: on a loaded
+machine a slow answer is no reason to take a live node out, and a dead one is skipped
+anyway, its refused connections retried on the other.
 """
 
 import contextlib
@@ -54,6 +56,7 @@ defaults
     timeout connect 5s
     timeout client 120s
     timeout server 120s
+    timeout check 60s
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
@@ -72,7 +75,7 @@ def haproxy(workdir: Path, nodes: list[Server]) -> Iterator[str]:
     """HAProxy in front of `nodes`; its base URL."""
     port = free_port()
     servers = "\n".join(
-        f"    server node{n} 127.0.0.1:{node.port} check inter 250ms fall 2 rise 1"
+        f"    server node{n} 127.0.0.1:{node.port} check inter 1s fall 3 rise 1"
         for n, node in enumerate(nodes)
     )
     config = workdir / "haproxy.cfg"
