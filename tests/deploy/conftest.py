@@ -15,6 +15,9 @@ from pathlib import Path
 from tests.stress.harness import Api, Org, Server
 
 WAIT_SECONDS = 120.0
+# Writers queue on the database's lock; on a loaded machine they wait as long as it takes
+# instead of answering 503 after the default 5 s.
+PATIENT = {"PROCFLOW_LOCK_TIMEOUT_MS": "300000"}
 
 
 def children_of(pid: int) -> set[int]:

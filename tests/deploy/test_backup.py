@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import writers
+from tests.deploy.conftest import PATIENT, writers
 from tests.stress.harness import PROCFLOW, Server, bootstrap, database_kind
 
 pytestmark = pytest.mark.skipif(
@@ -29,7 +29,7 @@ def procflow(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_a_backup_under_writes_restores_every_acknowledged_write(tmp_path: Path) -> None:
     live = tmp_path / "live.db"
-    server = Server(f"sqlite:///{live}", tmp_path)
+    server = Server(f"sqlite:///{live}", tmp_path, PATIENT)
     server.start()
     try:
         org = bootstrap(server)

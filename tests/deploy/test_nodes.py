@@ -65,6 +65,9 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
             "PROCFLOW_RATE_LIMIT": f"token={TOKEN_BUDGET}/hour",
             "PROCFLOW_RATE_LIMIT_STORAGE": redis_url,
             "PROCFLOW_AUTH_CACHE_SECONDS": str(AUTH_CACHE_SECONDS),
+            # Writers to one row queue on its lock; however slow a loaded machine makes the
+            # holder, the others wait instead of answering 503.
+            "PROCFLOW_LOCK_TIMEOUT_MS": "300000",
         }
         first, second = (Server(url, _dir(workdir, name), env) for name in ("a", "b"))
         first.start()

@@ -6,18 +6,28 @@ progress finish before the process ends, and a request that never finishes holds
 shutdown only for `PROCFLOW_SHUTDOWN_TIMEOUT_SECONDS`.
 """
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.deploy.conftest import WAIT_SECONDS, children_of, refuses_connections, wait_for, writers
+from tests.deploy.conftest import (
+    PATIENT,
+    WAIT_SECONDS,
+    children_of,
+    refuses_connections,
+    wait_for,
+    writers,
+)
 from tests.stress.harness import Org, Server, bootstrap, database_kind, fresh_database
 
 THREADS = 8
@@ -28,7 +38,16 @@ WRITES_PER_THREAD = 25
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Org]]:
     workdir = tmp_path_factory.mktemp("workers")
     with fresh_database(database_kind(), workdir) as url:
-        server = Server(url, workdir, env={"PROCFLOW_WORKERS": "2", "PROCFLOW_LOG_FORMAT": "json"})
+        server = Server(
+            url,
+            workdir,
+            env={
+                **PATIENT,
+                "PROCFLOW_WORKERS": "2",
+                "PROCFLOW_LOG_FORMAT": "json",
+                "PROCFLOW_ACCESS_LOG": "true",
+            },
+        )
         server.start()
         try:
             yield server, bootstrap(server)
@@ -66,6 +85,28 @@ def test_metrics_add_up_every_worker(served: tuple[Server, Org]) -> None:
         if line.startswith("procflow_http_requests_total") and 'route="/healthz"' in line
     )
     assert float(line.rsplit(" ", 1)[1]) >= 10
+
+
+def test_log_lines_are_json_with_the_request_id(served: tuple[Server, Org]) -> None:
+    server, _ = served
+    request_id = f"deploy-{uuid.uuid4().hex}"
+    answer = httpx.get(
+        f"{server.base_url}/healthz", headers={"X-Request-Id": request_id}, trust_env=False
+    )
+    assert answer.headers["x-request-id"] == request_id
+
+    def logged() -> list[dict[str, Any]]:
+        lines = server.log_path.read_text(errors="replace").splitlines()
+        entries = [json.loads(line) for line in lines if line.startswith("{")]
+        return [entry for entry in entries if entry.get("request_id") == request_id]
+
+    wait_for(lambda: bool(logged()), "the access log line")
+    [entry] = logged()
+    assert (entry["logger"], entry["status"], entry["route"]) == (
+        "procflow.access",
+        200,
+        "/healthz",
+    )
 
 
 def test_a_dead_worker_is_replaced(served: tuple[Server, Org]) -> None:
