@@ -8,7 +8,7 @@ Tests isolate themselves by creating their own organization, so nothing is rolle
 between them, and they pass in any order.
 
 Markers, set here by folder so a new test file gets them without anyone remembering:
-`slow` (real server processes: tests/races, tests/stress), `stress` (tests/stress),
+`slow` (real server processes: tests/races, tests/stress, tests/deploy), `stress` (tests/stress),
 `conformance` (Tallyfy's published contract and client: tests/contract, tests/sdk), and
 `pg` (PostgreSQL only; set by hand, skipped on SQLite).
 """
@@ -46,6 +46,7 @@ hypothesis_settings.load_profile("procflow")
 FOLDER_MARKS = {
     "races": ("slow",),
     "stress": ("slow", "stress"),
+    "deploy": ("slow",),
     "contract": ("conformance",),
     "sdk": ("conformance",),
 }

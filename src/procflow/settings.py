@@ -87,6 +87,16 @@ class Settings(BaseSettings):
     # The orphan sweeper leaves bytes younger than this alone: an upload in flight writes
     # its bytes before its row commits.
     files_sweep_grace_seconds: int = Field(default=3600, ge=0)
+    # Operations (docs/deploy.md): log lines as text or JSON, each with its request id;
+    # one access-log line per request; Prometheus metrics at /metrics.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = False
+    metrics: bool = True
+    # `procflow serve`: on SIGTERM (or Ctrl+C) requests in progress get this long to finish.
+    shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
+    # `procflow serve`: worker processes on the one port (--workers overrides it).
+    workers: int = Field(default=1, ge=1, le=64)
 
     @field_validator("rate_limit")
     @classmethod

@@ -44,6 +44,7 @@ CAPS = {
 }
 BOUNDED = {
     "procflow.api.idempotency:KEY",
+    "procflow.api.observability:VALID_ID",  # X-Request-Id: fullmatch, at most 128 wide
     "procflow.api.ratelimit:GUEST_INVITE_PATH",
     "procflow.api.routes.activity:ISO_DATE",
     "procflow.domain.form_fields:_TIME",

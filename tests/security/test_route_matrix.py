@@ -114,6 +114,9 @@ RUN_TASK = {"task_id": "task_id"}
 ONEOFF = {"task_id": "oneoff_task_id"}
 ROUTES: dict[tuple[str, str], Policy] = {
     ("GET", "/health"): Policy("*", scoped=False),
+    ("GET", "/healthz"): Policy("*", scoped=False),
+    ("GET", "/readyz"): Policy("*", scoped=False),
+    ("GET", "/metrics"): Policy("*", scoped=False),
     # the caller, not scoped to one organization
     ("GET", "/me"): Policy("ASL", scoped=False),
     ("GET", "/me/organizations"): Policy("ASL", scoped=False),
@@ -343,7 +346,8 @@ def test_every_route_is_served_identically_under_api() -> None:
     table = mounted(APP)
     root = {key for key in table if not key[1].startswith(API_PREFIX + "/")}
     under_api = {(m, p.removeprefix(API_PREFIX)) for m, p in table if p.startswith(API_PREFIX)}
-    assert root - {("GET", "/health")} == under_api
+    probes = {("GET", path) for path in ("/health", "/healthz", "/readyz", "/metrics")}
+    assert root - probes == under_api
 
 
 @dataclass

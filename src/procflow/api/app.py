@@ -10,7 +10,10 @@ from procflow import __version__
 from procflow.api.body_deadline import BodyDeadline
 from procflow.api.errors import add_error_handlers
 from procflow.api.front import add_front
+from procflow.api.health import add_probes
+from procflow.api.metrics import POOL_CAPACITY, watch_pool
 from procflow.api.mounting import mount
+from procflow.api.observability import Observability
 from procflow.api.ratelimit import install_rate_limiting
 from procflow.api.responses import JsonResponse
 from procflow.api.routes import ROUTERS
@@ -46,7 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if checkpointer is not None:
             sessions.write_gate = gate
         sessions.keep_connection()
+        capacity = watch_pool(engine) if settings.metrics else 0
         yield
+        POOL_CAPACITY.dec(capacity)
         sessions.release_connection()
         if checkpointer is not None:
             sessions.write_gate = None
@@ -75,12 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount(app, ROUTERS, prefix="/api", in_schema=False)
     describe(app)
 
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    add_probes(app, metrics=settings.metrics)
     add_front(app)
 
     install_rate_limiting(app, settings)  # nothing at all when "off"
-    app.add_middleware(BodyDeadline, seconds=settings.body_read_timeout_seconds)  # outermost
+    app.add_middleware(BodyDeadline, seconds=settings.body_read_timeout_seconds)
+    app.add_middleware(  # outermost: 408s and 429s get a request id and are counted too
+        Observability, metrics=settings.metrics, access_log=settings.access_log
+    )
     return app

@@ -35,6 +35,7 @@ from limits.storage import MemoryStorage, storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from procflow.api.errors import error_body
+from procflow.api.metrics import RATE_LIMIT_REFUSALS
 from procflow.api.responses import JsonResponse
 from procflow.rate_policy import Budget, RatePolicy, parse_policy, storage_uri
 from procflow.settings import Settings
@@ -44,7 +45,7 @@ log = logging.getLogger("procflow.api.ratelimit")
 ORG_PATH = re.compile(r"(?:/api)?/organizations/([^/]+)(.*)")
 COMMENT_PATH = re.compile(r"/tasks/[^/]+/(?:comment|problem)/?")
 GUEST_INVITE_PATH = re.compile(r"/guests/?")
-UNLIMITED_PATHS = frozenset({"/health"})
+UNLIMITED_PATHS = frozenset({"/health", "/healthz", "/readyz", "/metrics"})
 TOKEN_DIGEST_KEY = b"procflow rate-limit budget"
 # Budgets that describe how much a client may still send; the failed-authentication
 # budget shows only on the 429 it causes.
@@ -270,6 +271,7 @@ class RateLimitMiddleware:
             f"{window}. Retry in {wait} seconds."
         )
         spent.remaining = 0
+        RATE_LIMIT_REFUSALS.labels(spent.budget.value).inc()
         response = JsonResponse(
             error_body(message, "RATE_LIMIT_EXCEEDED"),
             status_code=429,

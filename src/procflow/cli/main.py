@@ -10,7 +10,7 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,14 +20,22 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from procflow import __version__
-from procflow.cli.failures import database_errors, load_settings, report, reported, shown_url
+from procflow.cli.failures import (
+    CommandFailed,
+    database_errors,
+    load_settings,
+    report,
+    reported,
+    shown_url,
+)
 from procflow.domain.permissions import Role
 from procflow.domain.timeutil import format_ts
 from procflow.services import organizations, webhook_secrets
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.settings import Settings
-from procflow.storage.database import make_engine, make_session_factory
+from procflow.storage.database import is_sqlite, make_engine, make_session_factory
 from procflow.storage.migrate import Migration, upgrade
+from procflow.storage.sqlite import backup as sqlite_backup
 
 app = typer.Typer(
     help="procflow: a self-hosted process server that speaks Tallyfy's API.",
@@ -37,7 +45,7 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Members of an organization.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Personal access tokens.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema and backups.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Webhooks: the signing secret.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
@@ -122,29 +130,53 @@ def _migrations_summary(applied: list[Migration]) -> str:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Worker processes on the port (default PROCFLOW_WORKERS, 1)."
+        ),
+    ] = None,
 ) -> None:
     """Apply migrations, then serve the API (at / and under /api)."""
-    from procflow.api.app import create_app
-    from procflow.api.server_limits import server_limits
     from procflow.cli import serving, webhook_worker
+    from procflow.cli.supervisor import Supervisor, metrics_directory
+    from procflow.logs import configure_logging
 
     settings = load_settings()
+    count = workers or settings.workers
+    configure_logging(settings.log_format, settings.log_level)
     sock = serving.listening_socket(host, port)
     try:
         database = shown_url(settings.database_url)
         typer.echo(f"database {database}: {_migrations_summary(_migrate(settings))}")
         base = serving.base_url(sock)
+        several = f" with {count} workers" if count > 1 else ""
 
         def ready() -> None:
-            typer.echo(f"procflow {__version__} is serving {base} (the API at / and under /api)")
+            typer.echo(
+                f"procflow {__version__} is serving {base}{several} (the API at / and under /api)"
+            )
             typer.echo(f"Documentation: {base}/docs")
             typer.echo(_token_hint(settings))
             typer.echo("Press Ctrl+C to stop.")
 
-        limits = server_limits(settings, http_protocol())
-        api = create_app(settings)
-        with webhook_worker.running(api.state.session_factory, settings):
-            serving.run(api, sock, ready, limits)
+        def serve_here(on_ready: Callable[[], None]) -> None:
+            from procflow.api.app import create_app
+            from procflow.api.server_limits import server_limits
+
+            limits = server_limits(settings, http_protocol())
+            app = create_app(settings)
+            with webhook_worker.running(app.state.session_factory, settings):
+                serving.run(app, sock, on_ready, limits, settings.shutdown_timeout_seconds)
+
+        if count == 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            serve_here(ready)
+            return
+        with metrics_directory():  # before procflow.api (and its metrics) is imported
+            if count == 1:
+                serve_here(ready)
+            else:
+                Supervisor(sock, count, serve_here, settings.shutdown_timeout_seconds).run(ready)
     finally:
         sock.close()
 
@@ -323,3 +355,46 @@ def files_sweep(
         typer.echo(json.dumps({"deleted": deleted}))
         return
     typer.echo(f"deleted {len(deleted)} orphaned file(s)")
+
+
+PG_DUMP_HINT = (
+    "on PostgreSQL use its own tools: pg_dump -Fc -f FILE DBNAME to back up, "
+    "pg_restore --clean --if-exists -d DBNAME FILE to restore (docs/deploy.md, Backups)"
+)
+
+
+def _sqlite_url(settings: Settings) -> str:
+    if not is_sqlite(settings.database_url):
+        raise CommandFailed("procflow db backup and restore copy SQLite databases", PG_DUMP_HINT)
+    return settings.database_url
+
+
+@db_app.command("backup")
+@reported
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy (replaced if present).")],
+) -> None:
+    """Copy the SQLite database to FILE, safely while servers use it."""
+    settings = load_settings()
+    url = _sqlite_url(settings)
+    try:
+        size = sqlite_backup.backup(url, file, settings.lock_timeout_ms)
+    except sqlite_backup.BackupFailed as error:
+        raise CommandFailed(str(error), "check PROCFLOW_DATABASE_URL and FILE's folder") from None
+    typer.echo(f"backed up {shown_url(url)} to {file} ({size} bytes, integrity ok)")
+
+
+@db_app.command("restore")
+@reported
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `procflow db backup`.")],
+) -> None:
+    """Replace the SQLite database's content by the backup FILE (stop the servers first)."""
+    settings = load_settings()
+    url = _sqlite_url(settings)
+    try:
+        sqlite_backup.restore(file, url, settings.lock_timeout_ms)
+    except sqlite_backup.BackupFailed as error:
+        raise CommandFailed(str(error), "give a file written by `procflow db backup`") from None
+    applied = _migrate(settings)
+    typer.echo(f"restored {shown_url(url)} from {file}; migrations: {_migrations_summary(applied)}")

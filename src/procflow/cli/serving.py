@@ -57,17 +57,25 @@ class AnnouncingServer(uvicorn.Server):
 
 
 def run(
-    app: Any, sock: socket.socket, on_ready: Callable[[], None], limits: dict[str, Any]
+    app: Any,
+    sock: socket.socket,
+    on_ready: Callable[[], None],
+    limits: dict[str, Any],
+    shutdown_timeout: int,
 ) -> None:
     """Serve the ASGI `app` on `sock` until Ctrl+C (then returns) or SIGTERM (then the
-    process ends by that signal, as uvicorn does). `limits` are uvicorn's keyword arguments
-    for the HTTP protocol and its limits (`api/server_limits.py`)."""
+    process ends by that signal, as uvicorn does). Either way uvicorn first stops accepting
+    connections and gives the requests in progress `shutdown_timeout` seconds to finish.
+    `limits` are uvicorn's keyword arguments for the HTTP protocol and its limits
+    (`api/server_limits.py`)."""
     config = uvicorn.Config(
         app,
         access_log=False,
+        log_config=None,  # procflow.logs formats uvicorn's records as its own
         log_level="warning",
         ws="none",
         loop="asyncio",  # uvloop served some connections late under load (BENCHMARKS.md)
+        timeout_graceful_shutdown=shutdown_timeout,
         **limits,
     )
     # After a graceful shutdown uvicorn raises the signal that asked for it again; Ctrl+C
