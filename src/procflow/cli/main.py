@@ -166,8 +166,13 @@ def serve(
 
             limits = server_limits(settings, http_protocol())
             app = create_app(settings)
-            with webhook_worker.running(app.state.session_factory, settings):
-                serving.run(app, sock, on_ready, limits, settings.shutdown_timeout_seconds)
+            with webhook_worker.running(app.state.session_factory, settings) as deliver:
+
+                def listening() -> None:
+                    on_ready()
+                    deliver()
+
+                serving.run(app, sock, listening, limits, settings.shutdown_timeout_seconds)
 
         if count == 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             serve_here(ready)

@@ -3,7 +3,7 @@
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from types import FrameType
@@ -33,18 +33,23 @@ def make_worker(factory: SessionFactory, settings: Settings) -> delivery.Worker:
 
 
 @contextmanager
-def running(factory: SessionFactory, settings: Settings) -> Iterator[None]:
-    """A worker on a thread of its own while the block runs (unless turned off)."""
-    if not settings.webhook_worker:
-        yield
-        return
-    worker = make_worker(factory, settings)
-    thread, stop = delivery.start_thread(worker, settings.webhook_poll_seconds)
+def running(factory: SessionFactory, settings: Settings) -> Iterator[Callable[[], None]]:
+    """A worker on a thread of its own, from the call of the starter this yields (once the
+    server listens: its start-up still registers pool listeners, which a connecting thread
+    must not race) until the block ends. Turned off, the starter does nothing."""
+    threads: list[tuple[threading.Thread, threading.Event]] = []
+
+    def start() -> None:
+        if settings.webhook_worker and not threads:
+            worker = make_worker(factory, settings)
+            threads.append(delivery.start_thread(worker, settings.webhook_poll_seconds))
+
     try:
-        yield
+        yield start
     finally:
-        stop.set()
-        thread.join(timeout=settings.webhook_timeout_seconds + 5)
+        for thread, stop in threads:
+            stop.set()
+            thread.join(timeout=settings.webhook_timeout_seconds + 5)
 
 
 def run_until_signalled(factory: SessionFactory, settings: Settings) -> None:
