@@ -50,6 +50,28 @@ FOLDER_MARKS = {
     "contract": ("conformance",),
     "sdk": ("conformance",),
 }
+# Tests whose subject is not the database run in the SQLite phase of scripts/test only
+# (marker `one_database`; the PostgreSQL phase deselects them): sockets and slow clients,
+# rate-limit windows, the operator's command line, the route tables and permission matrix
+# (every route is still exercised on PostgreSQL by the contract run), input validation,
+# Tallyfy's SDK, and tests that start their own servers on a database of their choosing or
+# prove crash safety by killing a server (the write path is one on both databases).
+ONE_DATABASE = (
+    "tests/security/test_slow_clients.py",
+    "tests/security/test_route_matrix.py",
+    "tests/security/test_adversarial.py",
+    "tests/security/test_input_families.py",
+    "tests/api/test_rate_limit.py",
+    "tests/api/test_mounting.py",
+    "tests/api/test_parameter_plan.py",
+    "tests/cli/",
+    "tests/sdk/",
+    "tests/deploy/test_workers.py",
+    "tests/deploy/test_backup.py",
+    "tests/stress/test_crash.py",
+    "tests/webhooks/test_crash.py",
+    "tests/files/test_crash.py",
+)
 # Unit tests of the stress checker's own logic: no server, no reason to be slow.
 UNMARKED = {"tests/stress/test_checks.py"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +87,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if "slow" in FOLDER_MARKS.get(parts[1], ()):
                 # one pytest-xdist worker per module (`--dist loadgroup`): its servers start once
                 item.add_marker(pytest.mark.xdist_group(relative))
+        if relative.startswith(ONE_DATABASE):
+            item.add_marker("one_database")
         if item.get_closest_marker("pg") and not ON_POSTGRES:
             item.add_marker(pytest.mark.skip(reason="PostgreSQL only (PROCFLOW_TEST_DB=postgres)"))
 

@@ -35,6 +35,9 @@ from tests.stress.harness import (
     fresh_database,
 )
 
+# Nodes share PostgreSQL in a deployment (docs/deploy.md): the PostgreSQL phase runs these.
+pytestmark = pytest.mark.pg
+
 TOKEN_BUDGET = 300
 AUTH_CACHE_SECONDS = 1.0
 CLIENTS = 8

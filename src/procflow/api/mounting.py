@@ -8,9 +8,18 @@ them, so `mount` adds each route to the application's own router instead, with t
 path, settings and route class, as `include_router` did in FastAPI's earlier releases:
 FastAPI's router still matches, in the same order, and the OpenAPI document is the same
 (`tests/api/test_mounting.py` compares both).
+
+Building a route (its dependency tree, a Pydantic field for every parameter) is most of
+what creating the application costs, and nothing in a built route belongs to one
+application: the routes are built once per process and shared by every application made
+after the first (the tests make many; `serve --workers N` forks after building none). They
+are built on a router of their own rather than the application's, so FastAPI's
+`dependency_overrides` reach them only where procflow's own routes read them (the
+parameter plans step aside while any are set).
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -20,11 +29,27 @@ def mount(
     app: FastAPI, routers: Iterable[APIRouter], *, prefix: str = "", in_schema: bool = True
 ) -> None:
     """Add every route of `routers`, in order, under `prefix`."""
+    routers = tuple(routers)
+    response_class = app.router.default_response_class
+    key = (tuple(map(id, routers)), prefix, in_schema, id(response_class))
+    built = _BUILT.get(key)
+    if built is None:
+        built = _BUILT[key] = _build(routers, prefix, in_schema, response_class)
+    app.router.routes.extend(built)
+
+
+_BUILT: dict[tuple[Any, ...], list[Any]] = {}
+
+
+def _build(
+    routers: tuple[APIRouter, ...], prefix: str, in_schema: bool, response_class: Any
+) -> list[Any]:
+    scratch = APIRouter(default_response_class=response_class)
     for router in routers:
         for route in router.routes:
             if not isinstance(route, APIRoute):
                 raise TypeError(f"{route!r}: only API routes can be mounted")
-            app.router.add_api_route(
+            scratch.add_api_route(
                 prefix + route.path,
                 route.endpoint,
                 response_model=route.response_model,
@@ -52,3 +77,4 @@ def mount(
                 openapi_extra=route.openapi_extra,
                 generate_unique_id_function=route.generate_unique_id_function,
             )
+    return list(scratch.routes)
