@@ -47,7 +47,7 @@ from tests.security.route_table import served_app
 # (boundary and negative values of every parameter and body: where the databases differ,
 # in integer ranges, text and constraints) and the examples, with a third of the random ones.
 ON_POSTGRES = os.environ.get("PROCFLOW_TEST_DB", "sqlite") == "postgres"
-MAX_EXAMPLES = 4 if ON_POSTGRES else 12  # random ones, per operation
+MAX_EXAMPLES = 4 if ON_POSTGRES else 6  # random ones, per operation
 CONDITIONAL_HEADERS = ("If-Match", "If-None-Match")
 # Messages of a 422 that depends on stored state, not on the request's shape.
 STATE_RULES = (

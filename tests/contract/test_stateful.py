@@ -29,7 +29,7 @@ from tests.contract.adjust import (
 )
 from tests.contract.seeded import Seeded, seed
 
-SCENARIOS = 10 if ON_POSTGRES else 40  # fewer on PostgreSQL: see `adjust.MAX_EXAMPLES`
+SCENARIOS = 10 if ON_POSTGRES else 20  # fewer on PostgreSQL: see `adjust.MAX_EXAMPLES`
 STEPS = 8  # at most, per scenario
 REAL_ID_SHARE = 4
 

@@ -12,7 +12,7 @@ be half-written, and (SQLite) `PRAGMA integrity_check` must say `ok` and
 Durability across a process crash is what this shows. Across power loss, SQLite in WAL
 mode with `synchronous=NORMAL` may roll back the last transactions (see docs/testing.md).
 
-CI kills 5 times; `PROCFLOW_STRESS_FULL=1` (or `scripts/stress`) kills 50 times;
+CI kills 3 times; `PROCFLOW_STRESS_FULL=1` (or `scripts/stress`) kills 50 times;
 PROCFLOW_STRESS_KILLS overrides.
 """
 
@@ -41,7 +41,7 @@ from tests.stress.harness import (
     size,
 )
 
-KILLS = size("KILLS", small=5, full=50)
+KILLS = size("KILLS", small=3, full=50)
 STEPS = 3
 UP_SECONDS = (0.2, 1.5)
 

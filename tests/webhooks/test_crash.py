@@ -5,7 +5,7 @@ Each life of the server launches a few runs and is killed with SIGKILL right aft
 last launch was acknowledged: its events are committed, and most are not yet delivered.
 After the last restart every acknowledged launch must reach the receiver. Delivery is at
 least once (a worker killed after sending and before recording sends again), so the
-receiver de-duplicates by event id, as receivers are told to. 5 kills here;
+receiver de-duplicates by event id, as receivers are told to. 3 kills here;
 `PROCFLOW_STRESS_FULL=1` (or PROCFLOW_STRESS_WEBHOOK_KILLS) makes it 50.
 """
 
@@ -31,7 +31,7 @@ from tests.webhooks.receiver import Receiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tests/webhooks/test_crash.py")]
 
-KILLS = size("WEBHOOK_KILLS", small=5, full=50)
+KILLS = size("WEBHOOK_KILLS", small=3, full=50)
 LAUNCHES_PER_LIFE = 3
 FAST_RETRIES = {
     "PROCFLOW_WEBHOOK_ALLOW_PRIVATE": "true",
