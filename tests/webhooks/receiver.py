@@ -44,11 +44,11 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
-                request = Received(
-                    self.path,
-                    {k.lower(): v for k, v in self.headers.items()},
-                    self.rfile.read(length),
-                )
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was delivered
+                    self.close_connection = True
+                    return
+                request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 code = receiver.status(request)
                 if 200 <= code < 300:
                     with receiver._lock:
