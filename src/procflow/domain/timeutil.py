@@ -4,11 +4,39 @@ Stored values are naive UTC datetimes; output is ISO 8601 with milliseconds and 
 Input accepts any ISO 8601 form with an offset (naive means UTC) and `YYYY-MM-DD HH:MM:SS`.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+
+
+class Clock:
+    """procflow's one notion of "now": real time plus an offset.
+
+    The offset stays zero on a normal server; the sandbox moves it so that deadlines pass,
+    tasks turn overdue and reminders fall due without waiting.
+    """
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC).replace(tzinfo=None) + self.offset
+
+    def advance(self, by: timedelta) -> datetime:
+        self.offset += by
+        return self.now()
+
+    def set(self, moment: datetime) -> datetime:
+        self.offset = to_utc_naive(moment) - datetime.now(UTC).replace(tzinfo=None)
+        return self.now()
+
+    def reset(self) -> None:
+        self.offset = timedelta(0)
+
+
+CLOCK = Clock()
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return CLOCK.now()
 
 
 def to_utc_naive(value: datetime) -> datetime:
