@@ -23,15 +23,8 @@ from tallyfy import TallyfySDK
 from tests.factories import World
 
 # Methods whose endpoints procflow does not serve yet (docs/compatibility.md lists them):
-# they meet a 501. Remove a method from this set when its endpoint lands.
-NOT_YET_SERVED = frozenset(
-    {
-        # automations: POST/PUT/DELETE /checklists/{id}/automated-actions
-        "create_automation_rule",
-        "update_automation_rule",
-        "delete_automation_rule",
-    }
-)
+# they meet a 501. Remove a method from this set when its endpoint lands. None is left.
+NOT_YET_SERVED: frozenset[str] = frozenset()
 # Public methods that never send a request (local helpers and a property).
 NO_REQUEST = frozenset(
     {
@@ -113,6 +106,36 @@ def _launch(s: Sweep) -> Any:
     tasks = s.sdk.get_tasks_for_process(s.org, process_id=run.id).data
     s.ids["task"], s.ids["approval"] = [t.id for t in tasks][:2]
     return run
+
+
+def _automation(s: Sweep) -> Any:
+    rule = s.sdk.create_automation_rule(
+        s.org,
+        s.ids["template"],
+        {
+            "automated_alias": "Show approval once reviewed",
+            "conditions": [
+                {
+                    "conditionable_id": s.ids["step"],
+                    "conditionable_type": "Step",
+                    "operation": "completed",
+                    "statement": "",
+                    "logic": "and",
+                    "position": 1,
+                }
+            ],
+            "then_actions": [
+                {
+                    "target_step_id": s.ids["step2"],
+                    "action_type": "visibility",
+                    "action_verb": "show",
+                    "position": 1,
+                }
+            ],
+        },
+    )
+    s.ids["automation"] = rule["id"]
+    return rule
 
 
 def _oneoff(s: Sweep) -> Any:
@@ -282,36 +305,12 @@ CALLS: dict[str, Call] = {
     "duplicate_template": lambda s: s.sdk.duplicate_template(
         s.org, s.ids["template"], "Sweep copy", s.org
     ),
-    "create_automation_rule": lambda s: s.sdk.create_automation_rule(
-        s.org,
-        s.ids["template"],
-        {
-            "automated_alias": "Show approval once reviewed",
-            "conditions": [
-                {
-                    "conditionable_id": s.ids["step"],
-                    "conditionable_type": "Step",
-                    "operation": "completed",
-                    "statement": "",
-                    "logic": "and",
-                    "position": 1,
-                }
-            ],
-            "then_actions": [
-                {
-                    "target_step_id": s.ids["step2"],
-                    "action_type": "visibility",
-                    "action_verb": "show",
-                    "position": 1,
-                }
-            ],
-        },
-    ),
+    "create_automation_rule": _automation,
     "update_automation_rule": lambda s: s.sdk.update_automation_rule(
-        s.org, s.ids["template"], uuid4().hex, {"automated_alias": "Rule 2"}
+        s.org, s.ids["template"], s.ids["automation"], {"automated_alias": "Rule 2"}
     ),
     "delete_automation_rule": lambda s: s.sdk.delete_automation_rule(
-        s.org, s.ids["template"], uuid4().hex
+        s.org, s.ids["template"], s.ids["automation"]
     ),
     # processes and their tasks
     "launch_process": _launch,

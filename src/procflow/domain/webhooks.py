@@ -28,6 +28,7 @@ class EventType(StrEnum):
     COMMENT_ADDED = "task.comment_added"
     ISSUE_RAISED = "task.issue_raised"
     ISSUE_RESOLVED = "task.issue_resolved"
+    AUTOMATION_FIRED = "automation.fired"
 
 
 TASK_EVENTS = frozenset(

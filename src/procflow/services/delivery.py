@@ -101,7 +101,10 @@ class Worker:
             ids = outbox.claim_events(uow.connection, now, self.config.batch)
             rows: list[dict[str, Any]] = []
             for event in uow.session.scalars(select(Event).where(Event.id.in_(ids))):
+                given = event.payload or {}
                 event.payload = webhook_payloads.build(uow.session, event)
+                if "automation" in given:
+                    event.payload["automation"] = given["automation"]
                 rows += [
                     {
                         "event_id": event.id,
@@ -113,7 +116,7 @@ class Worker:
                         "next_attempt_at": now,
                         "created_at": now,
                     }
-                    for url, source in targets(uow, event).items()
+                    for url, source in targets(uow, event, given.get("url")).items()
                 ]
             uow.session.flush()
             outbox.add_deliveries(uow.connection, rows)
@@ -206,9 +209,12 @@ class Worker:
             self._pool = None
 
 
-def targets(uow: UnitOfWork, event: Event) -> dict[str, str]:
+def targets(uow: UnitOfWork, event: Event, url: str | None = None) -> dict[str, str]:
     """Distinct URLs to post `event` to, each with where it came from: the template's and
-    the step's `webhook` (for the events Tallyfy calls them for) and webhook watchers."""
+    the step's `webhook` (for the events Tallyfy calls them for) and webhook watchers; an
+    automation's webhook action goes to its own URL only."""
+    if event.type == EventType.AUTOMATION_FIRED:
+        return {url: "automation"} if url else {}
     session = uow.session
     kind = EventType(event.type)
     found: dict[str, str] = {}

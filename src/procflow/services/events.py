@@ -6,6 +6,8 @@ single INSERT on the unit of work's connection; everything else (the payload, wh
 it) is the delivery worker's business (`services.delivery`).
 """
 
+from typing import Any
+
 from procflow.domain.timeutil import utcnow
 from procflow.domain.webhooks import EventType
 from procflow.services.unit_of_work import UnitOfWork
@@ -21,8 +23,12 @@ def emit(
     task_id: str | None = None,
     comment_id: str | None = None,
     actor_id: int | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> str:
-    """Write one event; its id is the event id header receivers de-duplicate on."""
+    """Write one event; its id is the event id header receivers de-duplicate on.
+
+    `payload` is for an automation's webhook action: the URL to call and the rule, which
+    the delivery worker adds to the payload it builds (`services.delivery`)."""
     return outbox.add_event(
         uow.connection,
         {
@@ -33,5 +39,6 @@ def emit(
             "comment_id": comment_id,
             "actor_id": actor_id,
             "created_at": utcnow(),
+            **({"payload": payload} if payload is not None else {}),
         },
     )

@@ -15,7 +15,7 @@ from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
 from procflow.domain.webhooks import EventType as E
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
-from procflow.services import activity, events, run_fields
+from procflow.services import activity, automations, events, run_fields
 from procflow.services import tasks as member_tasks
 from procflow.services.guests import GuestCaller
 from procflow.services.tasks import TaskView
@@ -63,6 +63,7 @@ def update_task(
         bump(task, run, now=now)
         _record(uow, guest, "updated", task, changes)
         uow.session.flush()
+        automations.evaluate(uow, _actor(guest), task.run_id)
     return member_tasks.views(uow, [task], steps=True)[0]
 
 
@@ -88,6 +89,7 @@ def complete_task(
     _record(uow, guest, "completed", task, [("status", old_status, task.status)])
     events.emit(uow, task.org_id, E.TASK_COMPLETED, run_id=task.run_id, task_id=task.id)
     uow.session.flush()
+    automations.evaluate(uow, _actor(guest), task.run_id)
     if run is not None and member_tasks.complete_run_if_done(uow, run, now):
         _record_run(uow, guest, "completed", run)
         events.emit(uow, run.org_id, E.PROCESS_COMPLETED, run_id=run.id)
@@ -113,7 +115,12 @@ def reopen_task(
         _record_run(uow, guest, "re-opened", run)
     events.emit(uow, task.org_id, E.TASK_REOPENED, run_id=task.run_id, task_id=task.id)
     uow.session.flush()
+    automations.evaluate(uow, _actor(guest), task.run_id)
     return member_tasks.views(uow, [task], steps=True)[0]
+
+
+def _actor(guest: GuestCaller) -> automations.Actor:
+    return automations.actor_of_guest(guest.org_id, guest.guest_id)
 
 
 def _own_task(

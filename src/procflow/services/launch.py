@@ -17,7 +17,15 @@ from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import parse_ts, utcnow
 from procflow.domain.webhooks import EventType
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import activity, events, file_values, organizations, references, task_owners
+from procflow.services import (
+    activity,
+    automations,
+    events,
+    file_values,
+    organizations,
+    references,
+    task_owners,
+)
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import (
     Checklist,
@@ -121,6 +129,8 @@ def launch_run(
         session.add(RunGroup(run_id=run.id, group_id=group_id, position=position))
     activity.record(uow, caller, "created", "run", run.id, run_id=run.id, new=run.name)
     events.emit(uow, run.org_id, EventType.PROCESS_LAUNCHED, run_id=run.id, actor_id=caller.user_id)
+    actor = automations.actor_of_member(caller.org_id, caller.user_id)
+    automations.evaluate(uow, actor, run.id, launch=True)
     session.flush()
     return run_repo.bundle(session, run)
 

@@ -6,6 +6,7 @@ as the import contract in pyproject.toml requires.
 """
 
 from procflow.storage.models import (
+    AutomatedAction,
     Comment,
     Folder,
     FormField,
@@ -24,6 +25,7 @@ from procflow.storage.repositories.run_rows import FieldRow
 from procflow.storage.repositories.runs import RunBundle
 
 __all__ = [
+    "AutomatedAction",
     "Comment",
     "FieldRow",
     "Folder",

@@ -20,7 +20,7 @@ from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
 from procflow.domain.webhooks import EventType
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
-from procflow.services import activity, events, file_values, references, run_fields
+from procflow.services import activity, automations, events, file_values, references, run_fields
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import FolderLink, Run, RunField, RunGroup, RunMember, TagLink
 from procflow.storage.repositories import run_versions
@@ -162,6 +162,9 @@ def update_run(
         activity.record_changes(uow, caller, "run", run.id, changes, run_id=run.id)
         uow.flush()
         repo.refresh_lists(uow.connection, current, {key for key, _, _ in changes})
+        if any(key.startswith(("prerun.", "taskdata.")) for key, _, _ in changes):
+            actor = automations.actor_of_member(caller.org_id, caller.user_id)
+            automations.evaluate(uow, actor, run.id)
     return current, changes
 
 

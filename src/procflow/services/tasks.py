@@ -29,6 +29,7 @@ from procflow.domain.webhooks import EventType as E
 from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import (
     activity,
+    automations,
     events,
     run_fields,
     runs,
@@ -257,7 +258,8 @@ def update_task(
         if key in wanted and getattr(task, key) != wanted[key]:
             changes.append((key, getattr(task, key), wanted[key]))
             setattr(task, key, wanted[key])
-    changes += [(f"taskdata.{k}", o, n) for k, o, n in run_fields.apply(fields, values, now)]
+    values_changed = run_fields.apply(fields, values, now)
+    changes += [(f"taskdata.{k}", o, n) for k, o, n in values_changed]
     owners_change = task_owners.replace_owners(uow, task, patch.get("owners"))
     if changes or owners_change:
         bump(task, run, now=now)
@@ -269,6 +271,8 @@ def update_task(
                 run_id=task.run_id, field="owners", old=old, new=new,
             )  # fmt: skip
         uow.session.flush()
+    if values_changed:
+        automations.evaluate(uow, _actor(caller), task.run_id)
     return views(uow, [task], steps=True)[0]
 
 
@@ -321,6 +325,7 @@ def complete_task(
     events.emit(uow, task.org_id, E.TASK_COMPLETED, run_id=task.run_id, task_id=task.id,
                 actor_id=caller.user_id)  # fmt: skip
     uow.session.flush()
+    automations.evaluate(uow, _actor(caller), task.run_id)
     if run is not None and complete_run_if_done(uow, run, now):
         activity.record(uow, caller, "completed", "run", run.id, run_id=run.id)
         events.emit(uow, run.org_id, E.PROCESS_COMPLETED, run_id=run.id, actor_id=caller.user_id)
@@ -385,7 +390,12 @@ def reopen_task(
     events.emit(uow, task.org_id, E.TASK_REOPENED, run_id=task.run_id, task_id=task.id,
                 actor_id=caller.user_id)  # fmt: skip
     uow.session.flush()
+    automations.evaluate(uow, _actor(caller), task.run_id)
     return views(uow, [task], steps=True)[0]
+
+
+def _actor(caller: Caller) -> automations.Actor:
+    return automations.actor_of_member(caller.org_id, caller.user_id)
 
 
 def check_reopenable(task: Task) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from procflow.domain.timeutil import format_ts
-from procflow.services.records import Folder, FormField, Step, TemplateBundle
+from procflow.services.records import AutomatedAction, Folder, FormField, Step, TemplateBundle
 from procflow.services.template_fields import SETTING_DEFAULTS, slug
 
 STEP_FLAGS = (
@@ -101,6 +101,20 @@ def folder_json(folder: Folder) -> dict[str, Any]:
     }
 
 
+def automation_json(rule: AutomatedAction) -> dict[str, Any]:
+    """A rule as api-v2 echoes it: its conditions and actions with their ids."""
+    return {
+        "id": rule.id,
+        "automated_alias": rule.automated_alias,
+        "condition_logic": rule.condition_logic,
+        "conditions": list(rule.conditions),
+        "then_actions": list(rule.then_actions),
+        "created_at": format_ts(rule.created_at),
+        "last_updated": format_ts(rule.last_updated),
+        "archived_at": None,
+    }
+
+
 def checklist_json(bundle: TemplateBundle) -> dict[str, Any]:
     """A template; the relations loaded into `bundle` are the ones the caller asked for."""
     checklist = bundle.checklist
@@ -123,7 +137,7 @@ def checklist_json(bundle: TemplateBundle) -> dict[str, Any]:
         "kickoff_title": checklist.kickoff_title,
         "kickoff_description": checklist.kickoff_description,
         "prerun": [field_json(f) for f in bundle.kickoff],
-        "automated_actions": [],
+        "automated_actions": [automation_json(rule) for rule in bundle.automations],
         "steps_count": bundle.steps_count,
         "started_processes": bundle.started_processes,
         "is_public": checklist.is_public,

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from procflow.api.routes import (
     activity,
+    automations,
     checklists,
     comments,
     files,
@@ -38,6 +39,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         tags,
         folders,
         checklists,
+        automations,
         me,
         groups,
         members,

@@ -2,6 +2,7 @@
 
 from procflow.storage.models.activity import Activity, Comment
 from procflow.storage.models.asset import Asset
+from procflow.storage.models.automation import AutomatedAction, RunAutomation
 from procflow.storage.models.base import Base
 from procflow.storage.models.catalog import Checklist, FormField, Step
 from procflow.storage.models.events import (
@@ -21,6 +22,7 @@ __all__ = [
     "AccessToken",
     "Activity",
     "Asset",
+    "AutomatedAction",
     "Base",
     "Checklist",
     "Comment",
@@ -38,6 +40,7 @@ __all__ = [
     "Run",
     "RunField",
     "RunGroup",
+    "RunAutomation",
     "RunMember",
     "Step",
     "Tag",

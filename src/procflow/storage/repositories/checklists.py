@@ -7,7 +7,17 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from procflow.storage.models import Checklist, Folder, FormField, Run, Step, Tag, TagLink
+from procflow.storage.models import (
+    AutomatedAction,
+    Checklist,
+    Folder,
+    FormField,
+    Run,
+    Step,
+    Tag,
+    TagLink,
+)
+from procflow.storage.repositories import automations
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "updated": (Checklist.last_updated.desc(),),
@@ -44,6 +54,7 @@ class TemplateBundle:
     tags: list[tuple[int, Tag]] | None = None
     folder: Folder | None = None
     with_folder: bool = False
+    automations: list[AutomatedAction] = field(default_factory=list)
 
 
 FIELD_ORDER = (FormField.position, FormField.created_at, FormField.id)
@@ -172,6 +183,8 @@ def bundles(
         .order_by(*FIELD_ORDER)
     ):
         result[kickoff_field.checklist_id].kickoff.append(kickoff_field)
+    for checklist_id, rules in automations.rules_of(session, ids).items():
+        result[checklist_id].automations = rules
     for checklist_id, number in _counts(session, Step.checklist_id, ids):
         result[checklist_id].steps_count = number
     for checklist_id, number in _counts(session, Run.checklist_id, ids):
