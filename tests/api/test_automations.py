@@ -76,7 +76,9 @@ def test_a_kickoff_rule_shows_assigns_and_sets_a_deadline_and_follows_the_value(
 ) -> None:
     checklist_id, field, (prepare, write, review) = review_template(world)
     made = world.call(
-        "POST", RULES.format(checklist_id), json=show_and_assign(field, review, world.standard.user_id)
+        "POST",
+        RULES.format(checklist_id),
+        json=show_and_assign(field, review, world.standard.user_id),
     )
     assert made.status_code == 201, made.text
     rule = made.json()["data"]
@@ -102,7 +104,9 @@ def test_a_kickoff_rule_shows_assigns_and_sets_a_deadline_and_follows_the_value(
     assert set(tasks_of(world, no["id"])) == {prepare, write}
     for step in (prepare, write):
         done = world.call(
-            "POST", f"/runs/{no['id']}/completed-tasks", json={"task_id": tasks_of(world, no["id"])[step]["id"]}
+            "POST",
+            f"/runs/{no['id']}/completed-tasks",
+            json={"task_id": tasks_of(world, no["id"])[step]["id"]},
         )
         assert done.status_code in (200, 201), done.text
     run = world.call("GET", f"/runs/{no['id']}").json()["data"]
@@ -113,9 +117,12 @@ def test_a_kickoff_rule_shows_assigns_and_sets_a_deadline_and_follows_the_value(
     assert any(rule["id"] in text for text in described), described
     with UnitOfWork(world.factory, write=False) as uow:
         fired = uow.session.scalars(
-            select(Event).where(Event.run_id.in_([yes["id"], no["id"]]), Event.type == "automation.fired")
+            select(Event).where(
+                Event.run_id.in_([yes["id"], no["id"]]), Event.type == "automation.fired"
+            )
         ).all()
-    assert len(fired) == 2 and all(e.payload["url"] == "https://example.com/h" for e in fired)
+    assert len(fired) == 2
+    assert all(e.payload["url"] == "https://example.com/h" for e in fired)
 
 
 def test_rules_are_created_replaced_and_deleted_and_echoed_on_the_template(world: World) -> None:
@@ -136,7 +143,8 @@ def test_rules_are_created_replaced_and_deleted_and_echoed_on_the_template(world
     assert world.call("POST", path, json={"conditions": []}).status_code == 422
 
     rule = world.call("POST", path, json=body).json()["data"]
-    assert rule["conditions"][0]["id"] and rule["then_actions"][0]["id"]
+    assert rule["conditions"][0]["id"]
+    assert rule["then_actions"][0]["id"]
     template = world.call("GET", f"/checklists/{checklist_id}").json()["data"]
     assert [r["id"] for r in template["automated_actions"]] == [rule["id"]]
 
@@ -148,5 +156,7 @@ def test_rules_are_created_replaced_and_deleted_and_echoed_on_the_template(world
     assert world.call("PUT", f"{RULES.format(other_id)}/{rule['id']}", json=rule).status_code == 404
 
     assert world.call("DELETE", f"{path}/{rule['id']}").status_code == 204
-    assert world.call("GET", f"/checklists/{checklist_id}").json()["data"]["automated_actions"] == []
+    assert (
+        world.call("GET", f"/checklists/{checklist_id}").json()["data"]["automated_actions"] == []
+    )
     assert world.call("DELETE", f"{path}/{rule['id']}").status_code == 404

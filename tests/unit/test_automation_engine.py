@@ -1,6 +1,7 @@
 """The automation rule engine on plain facts: conditions, conflicts, edges, and, with random
 rules, its two promises (order does not matter; it terminates)."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -19,7 +20,12 @@ def field_is(value: str, field: str = "x", op: str = "equals") -> Condition:
     return Condition(engine.PRERUN, field, op, value)
 
 
-def settle(rules: list[Rule], values: dict[str, object], done: set[str] = frozenset(), before=()):  # type: ignore[assignment]  # a default the tests never mutate
+def settle(
+    rules: list[Rule],
+    values: dict[str, object],
+    done: Iterable[str] = (),
+    before: Iterable[str] = (),
+) -> engine.Outcome:
     return engine.settle(rules, Facts(values, frozenset(done)), frozenset(before), NOBODY)
 
 
@@ -28,7 +34,9 @@ def test_values_compare_as_text_of_any_field_type() -> None:
     assert engine.texts([{"text": "A", "selected": True}, {"text": "B", "selected": False}]) == [
         "a"
     ]
-    assert engine.texts(True) == ["yes"] and engine.texts("  ") == [] and engine.texts(None) == []
+    assert engine.texts(True) == ["yes"]
+    assert engine.texts("  ") == []
+    assert engine.texts(None) == []
     facts = Facts({"n": "12", "t": "Hello world"}, frozenset())
     assert engine.holds(Condition(engine.PRERUN, "n", "greater_than", "9.5"), facts)
     assert not engine.holds(Condition(engine.PRERUN, "n", "less_than", "abc"), facts)
@@ -40,10 +48,13 @@ def test_and_binds_tighter_than_or() -> None:
     a, b, c = (field_is("yes", f) for f in "abc")
     rule = Rule(
         "r",
-        (a, Condition(**{**b.__dict__, "logic": "and", "position": 1}),
-         Condition(**{**c.__dict__, "logic": "or", "position": 2})),
+        (
+            a,
+            Condition(**{**b.__dict__, "logic": "and", "position": 1}),
+            Condition(**{**c.__dict__, "logic": "or", "position": 2}),
+        ),
         (),
-    )  # fmt: skip
+    )
     assert engine.rule_holds(rule, Facts({"c": "yes"}, frozenset()))
     assert not engine.rule_holds(rule, Facts({"a": "yes"}, frozenset()))
     assert engine.rule_holds(rule, Facts({"a": "yes", "b": "yes"}, frozenset()))
@@ -62,7 +73,8 @@ def test_assignment_applies_on_change_and_is_withdrawn_when_the_rule_stops_holdi
         "r", (field_is("yes"),), (Action("assignment", "assign", "s1", People(frozenset({7}))),)
     )
     plan = settle([rule], {"x": "yes"}).steps["s1"]
-    assert plan.add.users == {7} and not plan.remove
+    assert plan.add.users == {7}
+    assert not plan.remove
     assert not settle([rule], {"x": "yes"}, before={"r"}).steps["s1"].add
     assert settle([rule], {"x": "no"}, before={"r"}).steps["s1"].remove.users == {7}
 
@@ -76,28 +88,38 @@ def test_deadlines_take_the_earliest_and_shift_moves_the_template_deadline() -> 
     outcome = engine.settle(rules, Facts({"x": "yes"}, frozenset()), frozenset(), tpl)
     assert outcome.steps["s1"].deadline == START + timedelta(days=2)
     back = engine.settle(rules, Facts({"x": "no"}, frozenset()), frozenset({"a", "b"}), tpl)
-    assert back.steps["s1"].deadline_changed and back.steps["s1"].deadline == START + timedelta(3)
+    assert back.steps["s1"].deadline_changed
+    assert back.steps["s1"].deadline == START + timedelta(3)
 
 
 def test_reopen_and_webhooks_fire_once_on_the_edge_and_cascade() -> None:
-    first = Rule("r1", (Condition(engine.STEP, "s2", "completed"),), (Action("status", "reopen", "s1"),))
+    first = Rule(
+        "r1", (Condition(engine.STEP, "s2", "completed"),), (Action("status", "reopen", "s1"),)
+    )
     second = Rule(
         "r2",
         (Condition(engine.STEP, "s1", "not_completed"),),
         (Action("status", "reopen", "s3"), Action("webhook", "fire", url="https://example.com/h")),
     )
     outcome = settle([first, second], {}, done={"s1", "s2", "s3"})
-    assert outcome.reopen == {"s1", "s3"} and outcome.reopened_by == {"s1": "r1", "s3": "r2"}
-    assert outcome.webhooks == [("r2", "https://example.com/h")] and outcome.rounds == 3
+    assert outcome.reopen == {"s1", "s3"}
+    assert outcome.reopened_by == {"s1": "r1", "s3": "r2"}
+    assert outcome.webhooks == [("r2", "https://example.com/h")]
+    assert outcome.rounds == 3
     again = settle([first, second], {}, done={"s1", "s2", "s3"}, before={"r1", "r2"})
-    assert not again.reopen and not again.webhooks
+    assert not again.reopen
+    assert not again.webhooks
 
 
 def test_the_wire_shape_is_checked_against_the_template() -> None:
     scope = Scope(steps={"s1"}, prerun={"k"}, captures={"c": "s1"})
     body = {
-        "conditions": [{"conditionable_type": "Prerun", "conditionable_id": "other", "operation": "equals"}],
-        "then_actions": [{"action_type": "visibility", "action_verb": "show", "target_step_id": "zz"}],
+        "conditions": [
+            {"conditionable_type": "Prerun", "conditionable_id": "other", "operation": "equals"}
+        ],
+        "then_actions": [
+            {"action_type": "visibility", "action_verb": "show", "target_step_id": "zz"}
+        ],
     }
     _, errors = check(body, scope, lambda url: None)
     assert set(errors) == {"conditions.0.conditionable_id", "then_actions.0.target_step_id"}
@@ -111,29 +133,59 @@ def test_the_wire_shape_is_checked_against_the_template() -> None:
 
 # Random rules over three steps and two fields: every condition and action the engine knows.
 conditions = st.one_of(
-    st.builds(Condition, st.just(engine.STEP), st.sampled_from(STEPS), st.sampled_from(engine.STEP_OPERATIONS),
-              logic=st.sampled_from(("and", "or")), position=st.integers(0, 3)),
-    st.builds(Condition, st.just(engine.PRERUN), st.sampled_from(("x", "y")), st.sampled_from(engine.FIELD_OPERATIONS),
-              st.sampled_from(("yes", "no", "3")), logic=st.sampled_from(("and", "or")), position=st.integers(0, 3)),
-)  # fmt: skip
+    st.builds(
+        Condition,
+        st.just(engine.STEP),
+        st.sampled_from(STEPS),
+        st.sampled_from(engine.STEP_OPERATIONS),
+        logic=st.sampled_from(("and", "or")),
+        position=st.integers(0, 3),
+    ),
+    st.builds(
+        Condition,
+        st.just(engine.PRERUN),
+        st.sampled_from(("x", "y")),
+        st.sampled_from(engine.FIELD_OPERATIONS),
+        st.sampled_from(("yes", "no", "3")),
+        logic=st.sampled_from(("and", "or")),
+        position=st.integers(0, 3),
+    ),
+)
 people = st.builds(People, st.frozensets(st.integers(1, 4), max_size=2))
 actions = st.one_of(
-    st.builds(Action, st.just("visibility"), st.sampled_from(("show", "hide")), st.sampled_from(STEPS)),
-    st.builds(Action, st.just("assignment"), st.sampled_from(("assign", "unassign")), st.sampled_from(STEPS), people),
-    st.builds(Action, st.just("deadline"), st.sampled_from(("set", "shift")), st.sampled_from(STEPS),
-              deadline=st.tuples(st.integers(-5, 5), st.sampled_from(("hours", "days")))),
+    st.builds(
+        Action, st.just("visibility"), st.sampled_from(("show", "hide")), st.sampled_from(STEPS)
+    ),
+    st.builds(
+        Action,
+        st.just("assignment"),
+        st.sampled_from(("assign", "unassign")),
+        st.sampled_from(STEPS),
+        people,
+    ),
+    st.builds(
+        Action,
+        st.just("deadline"),
+        st.sampled_from(("set", "shift")),
+        st.sampled_from(STEPS),
+        deadline=st.tuples(st.integers(-5, 5), st.sampled_from(("hours", "days"))),
+    ),
     st.builds(Action, st.just("status"), st.just("reopen"), st.sampled_from(STEPS)),
     st.builds(Action, st.just("webhook"), st.just("fire"), url=st.just("https://example.com/h")),
-)  # fmt: skip
+)
 rule_sets = st.lists(
-    st.tuples(st.lists(conditions, min_size=1, max_size=3), st.lists(actions, min_size=1, max_size=3)),
+    st.tuples(
+        st.lists(conditions, min_size=1, max_size=3), st.lists(actions, min_size=1, max_size=3)
+    ),
     max_size=6,
-).map(lambda items: [Rule(f"r{i}", tuple(c), tuple(a)) for i, (c, a) in enumerate(items)])  # fmt: skip
+).map(lambda items: [Rule(f"r{i}", tuple(c), tuple(a)) for i, (c, a) in enumerate(items)])
 facts = st.builds(
     Facts,
-    st.fixed_dictionaries({"x": st.sampled_from(("yes", "no", "3", "")), "y": st.sampled_from(("yes", "7"))}),
+    st.fixed_dictionaries(
+        {"x": st.sampled_from(("yes", "no", "3", "")), "y": st.sampled_from(("yes", "7"))}
+    ),
     st.frozensets(st.sampled_from(STEPS)),
-)  # fmt: skip
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -147,10 +199,17 @@ def test_the_outcome_does_not_depend_on_rule_order_and_always_settles(
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]  # hypothesis's Random
     again = engine.settle(shuffled, known, before, tpl)
     assert (outcome.matched, outcome.fired, outcome.reopen, outcome.steps, outcome.webhooks) == (
-        again.matched, again.fired, again.reopen, again.steps, again.webhooks,
-    )  # fmt: skip
+        again.matched,
+        again.fired,
+        again.reopen,
+        again.steps,
+        again.webhooks,
+    )
     assert outcome.reopened_by == again.reopened_by
     assert outcome.rounds <= len(known.completed) + 1
     assert outcome.reopen <= known.completed
-    settled = engine.settle(rules, Facts(known.values, known.completed - outcome.reopen), outcome.matched, tpl)
-    assert not settled.reopen and not settled.webhooks
+    settled = engine.settle(
+        rules, Facts(known.values, known.completed - outcome.reopen), outcome.matched, tpl
+    )
+    assert not settled.reopen
+    assert not settled.webhooks

@@ -71,9 +71,7 @@ def check(
     return stored, errors
 
 
-def _condition(
-    item: Any, index: int, scope: Scope, logic: str, errors: Errors
-) -> dict[str, Any]:
+def _condition(item: Any, index: int, scope: Scope, logic: str, errors: Errors) -> dict[str, Any]:
     where = f"conditions.{index}"
     if not isinstance(item, Mapping):
         errors[where] = ["Each condition must be an object."]
@@ -142,7 +140,9 @@ def _action(
         "position": position if _int(position) else index + 1,
     }
     if kind not in engine.VERBS:
-        errors[f"{where}.action_type"] = ["The action type must be one of " + ", ".join(engine.VERBS)]
+        errors[f"{where}.action_type"] = [
+            "The action type must be one of " + ", ".join(engine.VERBS)
+        ]
         return kept
     if verb not in engine.VERBS[kind]:
         errors[f"{where}.action_verb"] = [
@@ -194,8 +194,10 @@ def _deadline(value: Any, verb: Any, where: str, errors: Errors) -> dict[str, An
         errors[where] = ["The deadline must be an object with value and unit."]
         return {}
     amount, unit = value.get("value"), value.get("unit", "days")
-    if not _int(amount) or not low <= amount <= 10_000:
-        errors[f"{where}.value"] = [f"The deadline value must be a whole number from {low} to 10000."]
+    if not isinstance(amount, int) or isinstance(amount, bool) or not low <= amount <= 10_000:
+        errors[f"{where}.value"] = [
+            f"The deadline value must be a whole number from {low} to 10000."
+        ]
     if unit not in UNITS:
         errors[f"{where}.unit"] = ["The deadline unit must be one of " + ", ".join(UNITS) + "."]
     return {"value": amount, "unit": unit}

@@ -295,7 +295,9 @@ def _plans(
         deadline = _deadline(set_now, tpl.deadlines.get(step), tpl.started) if changed else None
         plans[step] = StepPlan(visible, add, remove - add, changed, deadline)
         causes[step] = frozenset(
-            rule_id for rule_id in now ^ before if any(a.step == step for a in rules[rule_id].actions)
+            rule_id
+            for rule_id in now ^ before
+            if any(a.step == step for a in rules[rule_id].actions)
         )
     return plans, causes
 

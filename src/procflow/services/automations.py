@@ -8,7 +8,6 @@ the rule. A hidden step's task is kept out of the run the way an archived task i
 shows in no list and does not hold up the run's completion) and comes back when shown.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +58,7 @@ def evaluate(uow: UnitOfWork, actor: Actor, run_id: str | None, *, launch: bool 
         if t.step_id is not None
     }
     query = select(RunField.field_id, RunField.value).where(RunField.run_id == run.id)
-    values: dict[str, Any] = {field_id: value for field_id, value in session.execute(query)}
+    values: dict[str, Any] = dict(session.execute(query).all())
     completed = frozenset(step for step, t in tasks.items() if t.status in DONE)
     before = frozenset() if launch else repo.matched_of(session, run.id)
     steps = list(session.scalars(select(Step).where(Step.checklist_id == run.checklist_id)))
@@ -119,7 +118,14 @@ class _Applier:
         return {"id": rule_id, "automated_alias": self.names.get(rule_id, "")}
 
     def _note(
-        self, verb: str, kind: str, object_id: str, rule_id: str, *, old: Any = None, new: Any = None
+        self,
+        verb: str,
+        kind: str,
+        object_id: str,
+        rule_id: str,
+        *,
+        old: Any = None,
+        new: Any = None,
     ) -> None:
         alias = self.names.get(rule_id) or rule_id
         self.last_rule = rule_id
@@ -245,9 +251,4 @@ def actor_of_member(org_id: str, user_id: int | None) -> Actor:
 
 def actor_of_guest(org_id: str, guest_id: int) -> Actor:
     return Actor(org_id, "guest", guest_id)
-
-
-def evaluate_many(uow: UnitOfWork, actor: Actor, run_ids: Iterable[str | None]) -> None:
-    for run_id in dict.fromkeys(run_ids):
-        evaluate(uow, actor, run_id)
 

@@ -335,6 +335,8 @@ def complete_task(
 def check_completable(uow: UnitOfWork, task: Task, is_approved: Any) -> None:
     """Refuse (422) a task that is done, an approval without verdict, or missing values."""
     lifecycle.refuse_completed(task.status)
+    if (task.flags or {}).get(automations.HIDDEN):
+        raise ValidationFailed.one("task_id", "The task's step is hidden by an automation.")
     errors = lifecycle.verdict_errors(task.task_type, is_approved)
     fields = repo.fields_of(uow.session, [task.id])[task.id]
     specs = {f.field_id: run_fields.spec_of(f) for f in fields}

@@ -18,9 +18,13 @@ class AutomationInput(Input):
     REQUIRED = ("conditions", "then_actions")
 
     automated_alias: Any = Field(None, json_schema_extra={"type": "string", "maxLength": 200})
-    condition_logic: Any = Field(None, json_schema_extra={"type": "string", "enum": ["AND", "OR", "and", "or"]})
+    condition_logic: Any = Field(
+        None, json_schema_extra={"type": "string", "enum": ["AND", "OR", "and", "or"]}
+    )
     conditions: Any = Field(None, json_schema_extra={"type": "array", "items": {"type": "object"}})
-    then_actions: Any = Field(None, json_schema_extra={"type": "array", "items": {"type": "object"}})
+    then_actions: Any = Field(
+        None, json_schema_extra={"type": "array", "items": {"type": "object"}}
+    )
     actions: Any = Field(None, json_schema_extra={"type": "array", "items": {"type": "object"}})
 
 

@@ -22,9 +22,7 @@ def rules_of(session: Session, checklist_ids: Iterable[str]) -> dict[str, list[A
     if not ids:
         return found
     query = (
-        select(AutomatedAction)
-        .where(AutomatedAction.checklist_id.in_(ids))
-        .order_by(*RULE_ORDER)
+        select(AutomatedAction).where(AutomatedAction.checklist_id.in_(ids)).order_by(*RULE_ORDER)
     )
     for rule in session.scalars(query):
         found[rule.checklist_id].append(rule)

@@ -35,9 +35,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_automated_action"),
     )
-    op.create_index(
-        "ix_automated_action_checklist_id", "automated_action", ["checklist_id"]
-    )
+    op.create_index("ix_automated_action_checklist_id", "automated_action", ["checklist_id"])
     op.create_table(
         "run_automation",
         sa.Column("run_id", sa.String(length=32), nullable=False),
