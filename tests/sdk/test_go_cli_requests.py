@@ -6,9 +6,8 @@ its path escaping, its bodies, and its paging (`page`, `per_page=100` with `--al
 filters, walking pages until `current_page >= total_pages`). Each test names the commands
 whose requests it replays, and checks the answer carries what the CLI reads from it.
 
-Commands left out call endpoints being built elsewhere (`blueprint automation
-create|update|delete`, `process export`, the steps of `blueprint import`) or no endpoint
-at all (`auth`, `config`, `run`, `trust`, `doctor`, `api`, which sends what it is given).
+Commands left out call endpoints being built elsewhere (`process export`, the steps of
+`blueprint import`) or no endpoint at all (`auth`, `config`, `run`, `trust`, `doctor`, `api`, which sends what it is given).
 """
 
 from collections.abc import Iterator
@@ -133,6 +132,46 @@ def test_blueprint_commands(cli: Cli) -> None:
     imported = cli.item("POST", cli.path("checklists"), {**exported, "title": "Imported"})
     assert imported["id"] != bp
     cli.ok("DELETE", cli.path("checklists", bp))
+
+
+def test_blueprint_automation_commands(cli: Cli, world: World) -> None:
+    """`blueprint automation create|update|delete --from-file`: the file's JSON is the body,
+    as is; `automation list` reads them inline from the blueprint."""
+    template = world.template(
+        kickoff=[{"field_type": "text", "label": "Rush"}],
+        steps=[{"title": "Prepare"}, {"title": "Expedite"}],
+    )
+    got = cli.item("GET", cli.path("checklists", template), query={"with": "steps"})
+    field, step = got["prerun"][0]["id"], got["steps"]["data"][1]["id"]
+    rule_file = {
+        "automated_alias": "Expedite rush orders",
+        "conditions": [
+            {
+                "conditionable_id": field,
+                "conditionable_type": "Prerun",
+                "operation": "equals",
+                "statement": "yes",
+                "logic": "and",
+                "position": 1,
+            }
+        ],
+        "then_actions": [
+            {"action_type": "visibility", "action_verb": "show", "target_step_id": step}
+        ],
+    }
+    rules = cli.path("checklists", template, "automated-actions")
+    made = cli.item("POST", rules, rule_file)
+    listed = cli.item("GET", cli.path("checklists", template))["automated_actions"]
+    assert [(a["id"], a["automated_alias"]) for a in listed] == [
+        (made["id"], "Expedite rush orders")
+    ]
+    renamed = cli.item(
+        "PUT", cli.path("checklists", template, "automated-actions", made["id"]),
+        {**rule_file, "automated_alias": "Rush"},
+    )  # fmt: skip
+    assert renamed["automated_alias"] == "Rush"
+    cli.ok("DELETE", cli.path("checklists", template, "automated-actions", made["id"]))
+    assert cli.item("GET", cli.path("checklists", template))["automated_actions"] == []
 
 
 def launched(cli: Cli, world: World) -> tuple[str, list[dict[str, Any]]]:
