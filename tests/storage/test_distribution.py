@@ -18,6 +18,7 @@ REFERENCE = {
     "access_token": "looked up by digest before the organization is known",
 }
 CHILDREN = {
+    "automated_action": "checklist",
     "folder_link": "folder",
     "form_field": "checklist",
     "group_member": "member_group",
@@ -25,6 +26,7 @@ CHILDREN = {
     "run_field": "run",
     "run_group": "run",
     "run_member": "run",
+    "run_automation": "run",
     "step": "checklist",
     "tag_link": "tag",
     "task_owner": "task",
