@@ -140,7 +140,17 @@ def test_rules_are_created_replaced_and_deleted_and_echoed_on_the_template(world
         "then_actions.0.target_step_id",
         "then_actions.2.target_step_id",
     }
-    assert world.call("POST", path, json={"conditions": []}).status_code == 422
+    hostile: list[dict[str, Any]] = [
+        {"conditions": []},
+        {"conditions": ["x"], "then_actions": [1]},
+        {"conditions": [{"conditionable_type": ["Step"]}], "then_actions": [{"action_type": {}}]},
+        {**body, "then_actions": [{"action_type": "deadline", "action_verb": "shift",
+                                   "target_step_id": [1], "deadline": {"value": 10**30}}]},
+        {**body, "then_actions": [{"action_type": "webhook", "action_verb": "fire",
+                                   "webhook": "http://127.0.0.1/x"}]},
+    ]  # fmt: skip
+    for junk in hostile:
+        assert world.call("POST", path, json=junk).status_code == 422, junk
 
     rule = world.call("POST", path, json=body).json()["data"]
     assert rule["conditions"][0]["id"]

@@ -65,8 +65,18 @@ STATE_RULES = (
     "is disabled",  # inviting a disabled member: enable them instead
 )
 # A form field's default value is checked against its field type, a rule between two keys;
-# removing a member with `with_reassignment=true` needs `to`.
-CROSS_FIELD = ("default_value", "to")
+# removing a member with `with_reassignment=true` needs `to`. An automation's operation
+# must fit its condition's type, a verb its action's type, and an action carries what its
+# type needs (assignees, deadline, webhook URL: public unless private ones are allowed).
+CROSS_FIELD = (
+    "default_value",
+    "to",
+    "operation",
+    "action_verb",
+    "assignees",
+    "deadline",
+    "webhook",
+)
 ORG = "/organizations/{org_id}"
 # `DELETE` here archives; the object stays readable.
 ARCHIVING = frozenset(

@@ -79,6 +79,22 @@ def seed(factory: SessionFactory, client: TestClient) -> Seeded:
             files={"name": ("notes.txt", b"Notes\n", "text/plain")},
         )
     )
+    automation = _data(
+        world.call(
+            "POST",
+            f"/checklists/{checklist_id}/automated-actions",
+            json={
+                "conditions": [
+                    {"conditionable_type": "Step", "conditionable_id": step_id,
+                     "operation": "completed"}
+                ],
+                "then_actions": [
+                    {"action_type": "deadline", "action_verb": "shift", "target_step_id": step_id,
+                     "deadline": {"value": 0, "unit": "days"}}
+                ],
+            },
+        )
+    )  # fmt: skip
     return Seeded(
         path_values={
             "org_id": world.org_id,
@@ -96,6 +112,7 @@ def seed(factory: SessionFactory, client: TestClient) -> Seeded:
             "user_id": world.standard.user_id,
             "email": GUEST_EMAIL,
             "asset_id": asset["id"],
+            "automation_id": automation["id"],
         },
         headers={"Authorization": f"Bearer {world.admin.token}"},
     )

@@ -50,7 +50,7 @@ def check(
         errors["condition_logic"] = ["The condition logic must be AND or OR."]
         logic = "and"
     conditions = body.get("conditions")
-    actions = body.get("then_actions", body.get("actions"))
+    actions = body.get("then_actions")
     stored: dict[str, Any] = {
         "automated_alias": alias if isinstance(alias, str) else "",
         "condition_logic": logic.upper(),
@@ -105,8 +105,10 @@ def _condition(item: Any, index: int, scope: Scope, logic: str, errors: Errors) 
     if not isinstance(own_logic, str) or own_logic.lower() not in ("and", "or"):
         errors[f"{where}.logic"] = ["The logic must be and or or."]
         own_logic = logic
-    position = item.get("position", index + 1)
-    if not _int(position):
+    position = item.get("position")
+    if position is None:
+        position = index + 1
+    elif not _int(position):
         errors[f"{where}.position"] = ["The position must be a whole number."]
         position = index + 1
     kept = {
@@ -139,7 +141,7 @@ def _action(
         "target_step_id": step,
         "position": position if _int(position) else index + 1,
     }
-    if kind not in engine.VERBS:
+    if not isinstance(kind, str) or kind not in engine.VERBS:
         errors[f"{where}.action_type"] = [
             "The action type must be one of " + ", ".join(engine.VERBS)
         ]
@@ -161,7 +163,7 @@ def _action(
     if kind == "assignment":
         kept["assignees"] = _people(item.get("assignees"), f"{where}.assignees", errors)
     if kind == "deadline":
-        kept["deadline"] = _deadline(item.get("deadline"), verb, f"{where}.deadline", errors)
+        kept["deadline"] = _deadline(item.get("deadline"), f"{where}.deadline", errors)
     return kept
 
 
@@ -173,7 +175,9 @@ def _people(value: Any, where: str, errors: Errors) -> dict[str, list[Any]]:
     if not isinstance(users, list) or not all(_int(u) for u in users):
         errors[f"{where}.users"] = ["The users must be a list of member ids."]
         users = []
-    if not isinstance(guests, list) or not all(isinstance(g, str) and is_email(g) for g in guests):
+    if not isinstance(guests, list) or not all(
+        isinstance(g, str) and is_email(g.strip()) for g in guests
+    ):
         errors[f"{where}.guests"] = ["The guests must be a list of e-mail addresses."]
         guests = []
     if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
@@ -183,13 +187,15 @@ def _people(value: Any, where: str, errors: Errors) -> dict[str, list[Any]]:
         errors[where] = ["An assignment names at least one member, guest or group."]
     return {
         "users": list(dict.fromkeys(users)),
-        "guests": list(dict.fromkeys(g.lower() for g in guests)),
+        "guests": list(dict.fromkeys(g.strip().lower() for g in guests)),
         "groups": list(dict.fromkeys(groups)),
     }
 
 
-def _deadline(value: Any, verb: Any, where: str, errors: Errors) -> dict[str, Any]:
-    low = -10_000 if verb == "shift" else 0
+def _deadline(value: Any, where: str, errors: Errors) -> dict[str, Any]:
+    """`value` is signed: `shift` moves a deadline either way; a negative `set` lands
+    before the run's start."""
+    low = -10_000
     if not isinstance(value, Mapping):
         errors[where] = ["The deadline must be an object with value and unit."]
         return {}

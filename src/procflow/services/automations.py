@@ -251,4 +251,3 @@ def actor_of_member(org_id: str, user_id: int | None) -> Actor:
 
 def actor_of_guest(org_id: str, guest_id: int) -> Actor:
     return Actor(org_id, "guest", guest_id)
-

@@ -27,7 +27,7 @@ RULE = RULES + "/{automation_id}"
 async def create_automation(
     checklist_id: str, caller: CurrentCaller, uow: Db, body: AutomationInput
 ) -> Response:
-    rule = automation_rules.create_rule(uow, caller, checklist_id, body.present())
+    rule = automation_rules.create_rule(uow, caller, checklist_id, body.as_body())
     return JsonResponse(envelope.item(automation_json(rule)), status_code=201)
 
 
@@ -35,7 +35,7 @@ async def create_automation(
 async def update_automation(
     checklist_id: str, automation_id: str, caller: CurrentCaller, uow: Db, body: AutomationInput
 ) -> Response:
-    rule = automation_rules.update_rule(uow, caller, checklist_id, automation_id, body.present())
+    rule = automation_rules.update_rule(uow, caller, checklist_id, automation_id, body.as_body())
     return JsonResponse(envelope.item(automation_json(rule)))
 
 

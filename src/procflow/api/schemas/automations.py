@@ -1,31 +1,69 @@
 """Automation rules (Tallyfy: automated actions) as clients send and read them.
 
-The body's lists are typed loosely on purpose: the rule is checked item by item by the
-service, which names the exact field at fault (`conditions.0.conditionable_id`) in
-Tallyfy's 422 shape rather than pydantic's.
+The document states every rule of the shape that does not depend on stored state or on
+another key: the service then checks that ids name this template's steps and fields, that
+an operation fits its condition's type, a verb its action's type, and that an action has
+what its type needs (`assignees`, `deadline`, `webhook`), naming the field at fault.
 """
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from procflow.api.schemas.base import Input
+from procflow.api.schemas.base import EMAIL_PATTERN, HexId, Input, UserId, documented
+from procflow.domain import automations as engine
+from procflow.domain.automation_rules import ALIAS_MAX, ITEMS_MAX, STATEMENT_MAX
+from procflow.domain.deadlines import UNITS
+
+Logic = Literal["and", "or", "AND", "OR"]
+Email = Annotated[str, Field(max_length=254), documented(pattern=EMAIL_PATTERN)]
+Position = Annotated[int, Field(ge=0, le=10_000)]
+
+
+class ConditionIn(Input):
+    id: HexId | None = None
+    conditionable_type: Literal["Step", "Capture", "Prerun"]
+    conditionable_id: HexId
+    operation: Literal[(*engine.STEP_OPERATIONS, *engine.FIELD_OPERATIONS)]  # type: ignore[valid-type]  # a Literal built from the engine's own tuples
+    statement: Annotated[str, Field(max_length=STATEMENT_MAX)] | None = None
+    logic: Logic | None = None
+    position: Position | None = None
+    column_contains_name: Annotated[str, Field(max_length=600)] | None = None
+
+
+class PeopleIn(Input):
+    users: Annotated[list[UserId], Field(max_length=100)] = []
+    guests: Annotated[list[Email], Field(max_length=100)] = []
+    groups: Annotated[list[HexId], Field(max_length=100)] = []
+
+
+class DeadlineIn(Input):
+    value: Annotated[int, Field(ge=-10_000, le=10_000)]
+    unit: Literal[UNITS] = "days"  # type: ignore[valid-type]  # the units deadlines know
+
+
+class ActionIn(Input):
+    id: HexId | None = None
+    action_type: Literal[tuple(engine.VERBS)]  # type: ignore[valid-type]  # the engine's types
+    action_verb: Literal[tuple(v for vs in engine.VERBS.values() for v in vs)]  # type: ignore[valid-type]  # every verb
+    target_step_id: HexId | None = None
+    position: Position | None = None
+    assignees: PeopleIn | None = None
+    deadline: DeadlineIn | None = None
+    webhook: Annotated[str, Field(max_length=2048)] | None = None
 
 
 class AutomationInput(Input):
-    """`POST`/`PUT .../automated-actions[/{id}]`: `actions` is accepted for `then_actions`."""
+    """`POST .../automated-actions` and `PUT .../automated-actions/{id}` (a PUT replaces
+    the rule: api-v2 wants its conditions and actions again, as the SDK sends them)."""
 
-    REQUIRED = ("conditions", "then_actions")
+    automated_alias: Annotated[str, Field(max_length=ALIAS_MAX)] | None = None
+    condition_logic: Logic | None = None
+    conditions: Annotated[list[ConditionIn], Field(min_length=1, max_length=ITEMS_MAX)]
+    then_actions: Annotated[list[ActionIn], Field(min_length=1, max_length=ITEMS_MAX)]
 
-    automated_alias: Any = Field(None, json_schema_extra={"type": "string", "maxLength": 200})
-    condition_logic: Any = Field(
-        None, json_schema_extra={"type": "string", "enum": ["AND", "OR", "and", "or"]}
-    )
-    conditions: Any = Field(None, json_schema_extra={"type": "array", "items": {"type": "object"}})
-    then_actions: Any = Field(
-        None, json_schema_extra={"type": "array", "items": {"type": "object"}}
-    )
-    actions: Any = Field(None, json_schema_extra={"type": "array", "items": {"type": "object"}})
+    def as_body(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
 
 class AutomationOut(BaseModel):
