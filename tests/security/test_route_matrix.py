@@ -110,6 +110,23 @@ def admins_watcher(world: World, ids: dict[str, str]) -> dict[str, str]:
     return {"watcher_id": str(response.json()["data"]["id"])}
 
 
+def rule_body(ids: dict[str, str]) -> dict[str, Any]:
+    """An automation rule of the template: a harmless deadline shift once a step is done."""
+    step = ids["step_id"]
+    return {
+        "conditions": [
+            {"conditionable_type": "Step", "conditionable_id": step, "operation": "completed"}
+        ],
+        "then_actions": [
+            {"action_type": "deadline", "action_verb": "shift", "target_step_id": step,
+             "deadline": {"value": 0, "unit": "days"}}
+        ],
+    }  # fmt: skip
+
+
+ADD_RULE = admin_call(
+    "POST", "/checklists/{checklist_id}/automated-actions", rule_body, key="automation_id"
+)
 RUN_TASK = {"task_id": "task_id"}
 ONEOFF = {"task_id": "oneoff_task_id"}
 ROUTES: dict[tuple[str, str], Policy] = {
@@ -259,6 +276,13 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ),
     ("PUT", O + "/checklists/{checklist_id}/steps/{step_id}/captures/{capture_id}/move-out"): (
         Policy("AS", body=lambda i: {"target_step_id": i["other_step_id"]})
+    ),
+    ("POST", O + "/checklists/{checklist_id}/automated-actions"): Policy("AS", body=rule_body),
+    ("PUT", O + "/checklists/{checklist_id}/automated-actions/{automation_id}"): Policy(
+        "AS", body=rule_body, prepare=ADD_RULE
+    ),
+    ("DELETE", O + "/checklists/{checklist_id}/automated-actions/{automation_id}"): Policy(
+        "AS", prepare=ADD_RULE
     ),
     ("DELETE", O + "/checklists/{checklist_id}/steps/{step_id}/captures/{capture_id}"): Policy(
         "AS"
