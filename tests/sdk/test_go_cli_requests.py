@@ -7,7 +7,8 @@ filters, walking pages until `current_page >= total_pages`). Each test names the
 whose requests it replays, and checks the answer carries what the CLI reads from it.
 
 Commands left out call endpoints being built elsewhere (`process export`, the steps of
-`blueprint import`) or no endpoint at all (`auth`, `config`, `run`, `trust`, `doctor`, `api`, which sends what it is given).
+`blueprint import`) or no endpoint at all (`auth`, `config`, `run`, `trust`, `doctor`,
+`api`, which sends what it is given).
 """
 
 from collections.abc import Iterator
