@@ -170,3 +170,8 @@ def test_rules_are_created_replaced_and_deleted_and_echoed_on_the_template(world
         world.call("GET", f"/checklists/{checklist_id}").json()["data"]["automated_actions"] == []
     )
     assert world.call("DELETE", f"{path}/{rule['id']}").status_code == 404
+
+    world.call("POST", path, json=body)
+    assert world.call("DELETE", f"/checklists/{checklist_id}").status_code == 200
+    gone = world.call("DELETE", f"/checklists/{checklist_id}/delete")
+    assert gone.status_code == 200, "a template's rules go with it"

@@ -39,11 +39,23 @@ class Actor:
     actor_id: int | None
 
 
-def evaluate(uow: UnitOfWork, actor: Actor, run_id: str | None, *, launch: bool = False) -> None:
-    """Re-evaluate the run's rules and apply what changed since the last evaluation."""
+def evaluate(
+    uow: UnitOfWork,
+    actor: Actor,
+    run_id: str | None,
+    *,
+    launch: bool = False,
+    checklist_id: str | None = None,
+) -> None:
+    """Re-evaluate the run's rules and apply what changed since the last evaluation.
+
+    A caller that knows the run's template passes `checklist_id`: a run whose template
+    has no rules then costs one indexed query and nothing else."""
     if run_id is None:
         return
     session = uow.session
+    if checklist_id is not None and not repo.rules_of(session, [checklist_id])[checklist_id]:
+        return
     run = session.get(Run, run_id)
     if run is None or run.checklist_id is None:
         return
@@ -100,10 +112,12 @@ class _Applier:
     def apply(self) -> None:
         for step in sorted(self.outcome.reopen):
             self._reopen(step)
-        for step, plan in sorted(self.outcome.steps.items()):
-            task = self.tasks.get(step)
-            if task is not None:
+        for step, task in sorted(self.tasks.items()):
+            plan = self.outcome.steps.get(step)
+            if plan is not None:
                 self._plan(task, plan, self.outcome.causes.get(step, frozenset()))
+            elif (task.flags or {}).get(HIDDEN):  # hidden by a rule that is gone
+                self._plan(task, engine.StepPlan(), frozenset())
         for rule_id, url in self.outcome.webhooks:
             events.emit(
                 self.uow, self.run.org_id, EventType.AUTOMATION_FIRED,
@@ -128,6 +142,7 @@ class _Applier:
         new: Any = None,
     ) -> None:
         alias = self.names.get(rule_id) or rule_id
+        said = f"By automation '{alias}' ({rule_id})" if rule_id else "By automations"
         self.last_rule = rule_id
         self.records.append(
             {
@@ -141,7 +156,7 @@ class _Applier:
                 "field": "automation",
                 "old_value": old,
                 "new_value": new,
-                "description": f"By automation '{alias}' ({rule_id})",
+                "description": said,
                 "created_at": self.now,
             }
         )

@@ -164,7 +164,8 @@ def update_run(
         repo.refresh_lists(uow.connection, current, {key for key, _, _ in changes})
         if any(key.startswith(("prerun.", "taskdata.")) for key, _, _ in changes):
             actor = automations.actor_of_member(caller.org_id, caller.user_id)
-            automations.evaluate(uow, actor, run.id)
+            if run.checklist_id is not None:
+                automations.evaluate(uow, actor, run.id, checklist_id=run.checklist_id)
     return current, changes
 
 
