@@ -6,6 +6,7 @@ single INSERT on the unit of work's connection; everything else (the payload, wh
 it) is the delivery worker's business (`services.delivery`).
 """
 
+from procflow.domain.mail import MAILING_EVENTS
 from procflow.domain.timeutil import utcnow
 from procflow.domain.webhooks import EventType
 from procflow.services.unit_of_work import UnitOfWork
@@ -22,7 +23,9 @@ def emit(
     comment_id: str | None = None,
     actor_id: int | None = None,
 ) -> str:
-    """Write one event; its id is the event id header receivers de-duplicate on."""
+    """Write one event; its id is the event id header receivers de-duplicate on. One that
+    can mail no one is born mailed, so the mail worker never reads it."""
+    now = utcnow()
     return outbox.add_event(
         uow.connection,
         {
@@ -32,6 +35,7 @@ def emit(
             "task_id": task_id,
             "comment_id": comment_id,
             "actor_id": actor_id,
-            "created_at": utcnow(),
+            "created_at": now,
+            "mailed_at": None if event_type.value in MAILING_EVENTS else now,
         },
     )

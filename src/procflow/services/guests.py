@@ -18,7 +18,7 @@ from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import format_ts, utcnow
 from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, Unauthenticated, ValidationFailed
-from procflow.services import activity
+from procflow.services import activity, mail_events
 from procflow.services.auth import hash_token
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Guest, GuestToken, Task, TaskOwner
@@ -179,6 +179,7 @@ def issue_token(uow: UnitOfWork, caller: Caller, email: str) -> str:
     token = TOKEN_PREFIX + secrets.token_hex(32)
     uow.session.add(GuestToken(guest_id=guest.id, token_hash=hash_token(token)))
     activity.record(uow, caller, "invited", "guest", str(guest.id))
+    mail_events.guest_invited(uow, caller.org_id, guest.id, token, caller.user_id)
     uow.session.flush()
     return token
 
