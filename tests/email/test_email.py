@@ -6,6 +6,7 @@ stops its kind."""
 import logging
 from datetime import timedelta
 from email.message import Message
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -92,26 +93,39 @@ def test_a_preference_turned_off_stops_its_emails(
     assert inbox.subjects(to) == ["New task: Review the contract"]
 
 
+def first_task(world: World, run: dict[str, Any]) -> str:
+    tasks = world.call("GET", f"/runs/{run['id']}/tasks").json()["data"]
+    task_id: str = tasks[0]["id"]
+    return task_id
+
+
 def test_mentions_and_a_guest_invitation_with_its_link(
     world: World, smtp: tuple[Inbox, str], mail_worker: mailer.Mailer
 ) -> None:
     inbox, _ = smtp
-    run = world.launch(
-        world.template(steps=[{"title": "Draft", "assignees": [world.admin.user_id]}])
-    )
-    task = world.call("GET", f"/runs/{run['id']}/tasks").json()["data"][0]["id"]
+    steps: list[dict[str, Any]] = [
+        {"title": "Draft"},
+        {"title": "Sign", "assignees": [world.light.user_id]},
+    ]
+    task = first_task(world, world.launch(world.template(steps=steps)))
+    hidden = first_task(world, world.launch(world.template(steps=[{"title": "Secret"}])))
     light = address(world, world.light)
     content = f"Please look, @{light.upper()}. And you, @{address(world, world.admin)}."
     body = {"content": content, "sent_to": [world.standard.user_id]}
-    assert world.call("POST", f"/tasks/{task}/comment", json=body).status_code in (200, 201)
+    assert world.call("POST", f"/tasks/{task}/comment", json=body).status_code == 201
+    elsewhere = {"content": f"@{light} see this", "sent_to": [world.light.user_id]}
+    assert world.call("POST", f"/tasks/{hidden}/comment", json=elsewhere).status_code == 201
     guest = f"guest-{world.org_id[:8]}@example.com"
     assert world.call("POST", "/guests", json={"email": guest}).status_code == 201
     token = world.call("POST", f"/guests/{guest}/token", json={}).json()["data"]["token"]
     drain(mail_worker)
     for member in (world.standard, world.light):
-        (subject,) = inbox.subjects(address(world, member))
-        assert subject.endswith("mentioned you: Draft")
-    assert inbox.to(address(world, world.admin)) == []  # the author is not told of their own
+        subjects = inbox.subjects(address(world, member))
+        (mention,) = [s for s in subjects if "mentioned you" in s]
+        assert mention.endswith("mentioned you: Draft")
+    # The author is not told of their own comment; the light member holds no task of the
+    # other process, so a mention there would show them what they may not read.
+    assert inbox.to(address(world, world.admin)) == []
     (invitation,) = inbox.to(guest)
     text = text_of(invitation)
     assert token in text

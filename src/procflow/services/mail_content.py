@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from procflow.domain import mail
 from procflow.domain.mail import MailKind, Message, TaskLine
+from procflow.domain.permissions import Role
 from procflow.domain.runs import DONE
 from procflow.storage.models import (
     Comment,
@@ -29,6 +30,7 @@ from procflow.storage.models import (
     TaskOwner,
     User,
 )
+from procflow.storage.repositories import runs as run_repo
 
 Person = tuple[str, str]  # address, name
 
@@ -198,7 +200,10 @@ def _mention(session: Session, event: Event, base: str) -> list[Any]:
         )
         by_email = {r[0].lower(): r[1] for r in rows}
     chosen = mail.recipients_of_mention(comment.sent_to or [], emails, by_email)
+    blind = _cannot_read(session, event.org_id, task, chosen)
     people = _recipients(session, event, MailKind.COMMENT_MENTION, chosen)
+    for user_id in blind:
+        people.pop(user_id, None)
     if not people:
         return []
     author = _actor(session, event) or _guest_name(session, comment) or "Someone"
@@ -207,6 +212,32 @@ def _mention(session: Session, event: Event, base: str) -> list[Any]:
         org, line, author, comment.content or "", _settings_link(base, event.org_id)
     )
     return [(MailKind.COMMENT_MENTION, u, address, message) for u, (address, _) in people.items()]
+
+
+def _cannot_read(session: Session, org_id: str, task: Task, user_ids: Sequence[int]) -> set[int]:
+    """Light members the task is hidden from (decisions.md, roles): a mention must not show
+    them a comment they could not read. Others read every task of the organization."""
+    light = set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.org_id == org_id,
+                Membership.role == Role.LIGHT.value,
+                Membership.user_id.in_(set(user_ids)),
+            )
+        )
+    )
+    if not light:
+        return set()
+    run = session.get(Run, task.run_id) if task.run_id else None
+    owners = set(_owners(session, task.id))
+    starter = (task.flags or {}).get("starter_id")
+    return {
+        u
+        for u in light
+        if u not in owners
+        and u != starter
+        and not (run and (run.owner_id == u or run_repo.holds_task(session, run.id, u)))
+    }
 
 
 def _guest_name(session: Session, comment: Comment) -> str | None:
