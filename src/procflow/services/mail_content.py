@@ -17,8 +17,11 @@ from procflow.domain import mail
 from procflow.domain.mail import MailKind, Message, TaskLine
 from procflow.domain.permissions import Role
 from procflow.domain.runs import DONE
+from procflow.services import guests
+from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import (
     Comment,
+    EmailMessage,
     EmailOptOut,
     Event,
     GroupMember,
@@ -45,7 +48,7 @@ def messages(session: Session, event: Event, base: str, now: datetime) -> list[d
     elif event.type in mail.MENTION_EVENTS:
         made = _mention(session, event, base)
     elif event.type == mail.GUEST_INVITED_EVENT:
-        made = _invitation(session, event, base)
+        made = _invitation(session, event)
     else:
         made = []
     return [
@@ -56,7 +59,7 @@ def messages(session: Session, event: Event, base: str, now: datetime) -> list[d
             "user_id": user_id,
             "to_address": address,
             "subject": message.subject[:300],
-            "body": message.body,
+            "body": message.body or None,
             "state": "pending",
             "attempts": 0,
             "next_attempt_at": now,
@@ -245,13 +248,25 @@ def _guest_name(session: Session, comment: Comment) -> str | None:
     return guest.email if guest else None
 
 
-def _invitation(session: Session, event: Event, base: str) -> list[Any]:
-    payload = dict(event.payload or {})
-    token = payload.pop("token", None)
-    event.payload = payload  # the token leaves the outbox: only the message holds it now
-    guest = session.get(Guest, payload.get("guest_id"))
-    if guest is None or token is None or guest.disabled_at is not None:
+def _invitation(session: Session, event: Event) -> list[Any]:
+    """The message's text is written when it is sent, with a token minted then
+    (`invitation_text`): until then only its subject is stored."""
+    guest = session.get(Guest, (event.payload or {}).get("guest_id"))
+    if guest is None or guest.disabled_at is not None:
         return []
+    subject = mail.invitation(_org_name(session, event.org_id), None, "", "").subject
+    return [(MailKind.GUEST_INVITATION, None, guest.email, Message(subject, ""))]
+
+
+def invitation_text(uow: UnitOfWork, message: EmailMessage, base: str) -> str | None:
+    """An invitation's text, with a new token for the guest (None: the guest is gone or
+    disabled). Each try mints one: a token whose e-mail never arrived is known to no one."""
+    session = uow.session
+    event = session.get(Event, message.event_id)
+    guest = session.get(Guest, (event.payload or {}).get("guest_id")) if event else None
+    if event is None or guest is None or guest.disabled_at is not None:
+        return None
+    token = guests.mint_token(uow, guest.id)
     link = f"{base}/organizations/{event.org_id}/guest-tasks"
-    message = mail.invitation(_org_name(session, event.org_id), _actor(session, event), link, token)
-    return [(MailKind.GUEST_INVITATION, None, guest.email, message)]
+    org, inviter = _org_name(session, event.org_id), _actor(session, event)
+    return mail.invitation(org, inviter, link, token).body

@@ -80,13 +80,7 @@ def owners_added(before: Any, after: Any) -> tuple[list[int], list[str]]:
     return users, groups
 
 
-def guest_invited(uow: UnitOfWork, org_id: str, guest_id: int, token: str, actor_id: int) -> None:
-    """The invitation carries the guest's new token: it stays in the outbox only until the
-    mail worker has made the message (which drops it again once sent)."""
-    _emit(
-        uow,
-        org_id,
-        mail.GUEST_INVITED_EVENT,
-        {"guest_id": guest_id, "token": token},
-        actor_id=actor_id,
-    )
+def guest_invited(uow: UnitOfWork, org_id: str, guest_id: int, actor_id: int) -> None:
+    """The invitation names the guest only: its e-mail gets a token of its own, minted when
+    it is sent (so no token is ever stored in clear, not even in the outbox)."""
+    _emit(uow, org_id, mail.GUEST_INVITED_EVENT, {"guest_id": guest_id}, actor_id=actor_id)

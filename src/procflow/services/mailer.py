@@ -92,17 +92,21 @@ class Mailer:
             rows = uow.session.scalars(
                 select(EmailMessage).where(EmailMessage.id.in_(ids)).order_by(EmailMessage.id)
             )
-            return [
-                Outgoing(
-                    row.id,
-                    row.event_id,
-                    row.to_address,
-                    row.subject,
-                    row.body or "",
-                    secret=row.kind == mail.MailKind.GUEST_INVITATION,
+            jobs = []
+            for row in list(rows):
+                secret = row.kind == mail.MailKind.GUEST_INVITATION
+                body = row.body or ""
+                if secret:
+                    text = mail_content.invitation_text(uow, row, self.config.base_url)
+                    if text is None:
+                        failed = {"state": "failed", "last_error": "the guest is gone or disabled"}
+                        mail_outbox.release(uow.connection, self.config.worker_id, row.id, failed)
+                        continue
+                    body = text
+                jobs.append(
+                    Outgoing(row.id, row.event_id, row.to_address, row.subject, body, secret)
                 )
-                for row in rows
-            ]
+            return jobs
 
     def record(
         self, jobs: Sequence[Outgoing], results: Sequence[MailResult], now: datetime
@@ -121,8 +125,6 @@ class Mailer:
                 else:
                     wait = policy.delay(number, self.draw)
                     values |= {"next_attempt_at": now + timedelta(seconds=wait)}
-                if job.secret and "state" in values:
-                    values["body"] = None  # a sent invitation keeps no live token
                 mail_outbox.release(uow.connection, self.config.worker_id, job.message_id, values)
 
 
