@@ -72,6 +72,18 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.busy_once: set[str] = set()  # addresses answered 451 the first time
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("refused-"):
+            return "550 No such mailbox"
+        if address.startswith("busy-") and address not in self.busy_once:
+            self.busy_once.add(address)
+            return "451 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.content

@@ -138,6 +138,31 @@ def test_mentions_and_a_guest_invitation_with_its_link(
         assert [(m.state, m.body) for m in kept] == [("sent", None)]  # no token at rest
 
 
+def test_a_refusal_fails_at_once_and_a_busy_server_is_tried_again(
+    world: World, smtp: tuple[Inbox, str], mail_worker: mailer.Mailer
+) -> None:
+    inbox, _ = smtp
+    refused, busy = (f"{kind}-{world.org_id[:8]}@example.com" for kind in ("refused", "busy"))
+    for guest in (refused, busy):
+        assert world.call("POST", "/guests", json={"email": guest}).status_code == 201
+        assert world.call("POST", f"/guests/{guest}/token", json={}).status_code == 201
+    drain(mail_worker)
+    assert inbox.to(refused) == inbox.to(busy) == []
+    CLOCK.advance(timedelta(minutes=2))  # past the first retry's delay
+    drain(mail_worker)
+    CLOCK.advance(timedelta(days=1))
+    drain(mail_worker)
+    assert inbox.to(refused) == []
+    assert len(inbox.to(busy)) == 1
+    with UnitOfWork(world.factory, write=False) as uow:
+        rows = uow.session.execute(
+            select(EmailMessage.to_address, EmailMessage.state, EmailMessage.attempts).where(
+                EmailMessage.to_address.in_([refused, busy])
+            )
+        )
+        assert sorted(rows) == [(busy, "sent", 2), (refused, "failed", 1)]
+
+
 def test_two_workers_never_share_a_message_or_a_reminder_turn(
     world: World, make_mailer: MakeMailer, smtp: tuple[Inbox, str]
 ) -> None:

@@ -37,6 +37,7 @@ class MailResult:
     sent: bool
     error: str | None = None
     permanent: bool = False  # a 5xx refusal: trying again would get the same answer
+    lost: bool = False  # the connection is gone: the rest of the batch waits for a retry
 
 
 class MailSender(Protocol):
@@ -112,7 +113,7 @@ class SmtpSender:
         try:
             for item in batch:
                 results.append(self._one(client, item))
-                if results[-1].error and "disconnected" in results[-1].error:
+                if results[-1].lost:
                     break
         finally:
             try:
@@ -131,10 +132,8 @@ class SmtpSender:
         except smtplib.SMTPResponseException as error:
             text = f"{error.smtp_code} {error.smtp_error!r}"
             return MailResult(False, text, permanent=error.smtp_code >= 500)
-        except smtplib.SMTPServerDisconnected as error:
-            return MailResult(False, f"disconnected: {error}")
-        except (OSError, smtplib.SMTPException) as error:
-            return MailResult(False, f"disconnected: {error}")
+        except (OSError, smtplib.SMTPException) as error:  # disconnected, timed out, ...
+            return MailResult(False, f"connection lost: {error}", lost=True)
         return MailResult(True)
 
 
