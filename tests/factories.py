@@ -192,7 +192,9 @@ def populate(world: World) -> Objects:
                 select(Step.id).where(Step.checklist_id == checklist).order_by(Step.position)
             )
         )
-        launched = uow.session.scalar(select(Event.id).where(Event.run_id == run["id"]))
+        launched = uow.session.scalar(
+            select(Event.id).where(Event.run_id == run["id"], Event.type == "process.launched")
+        )
 
     def created(method: str, path: str, body: dict[str, Any]) -> Any:
         response = world.call(method, path, json=body)

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     webhook_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    # E-mail (docs/email.md): sent through smtp_url (unset: written to the log instead),
+    # from email_from, with links under public_url; `procflow serve` runs the mail worker
+    # and reminder scheduler unless email_worker is false.
+    smtp_url: str = ""
+    email_from: str = "procflow@localhost"
+    public_url: str = "http://127.0.0.1:8000"
+    email_worker: bool = True
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    reminder_interval_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
     # Uploaded files (docs/files.md): the largest file accepted (413 above it; Tallyfy's
     # own limit is 100 MiB), and where the bytes live: a directory, or an S3-compatible
     # bucket (needs the `procflow[s3]` extra; credentials from boto3's usual sources).

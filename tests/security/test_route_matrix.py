@@ -332,6 +332,8 @@ ROUTES: dict[tuple[str, str], Policy] = {
     ("GET", O + "/webhook-events"): Policy("A"),
     ("GET", O + "/webhook-events/{event_id}"): Policy("A"),
     ("POST", O + "/webhook-events/{event_id}/redeliver"): Policy("A"),
+    ("GET", O + "/me/email-preferences"): Policy("ASL"),
+    ("PUT", O + "/me/email-preferences"): Policy("ASL", body=same({"comment_mention": False})),
     ("GET", O + "/webhook-secret"): Policy("A"),
     ("POST", O + "/webhook-secret/rotate"): Policy("A"),
     # files (`asset_id`: the admin's upload for the guest's form field, in the admin's run)

@@ -16,6 +16,7 @@ REFERENCE = {
     "organization": "the organizations themselves: distributed by their own id",
     "user_account": "a person may belong to many organizations",
     "access_token": "looked up by digest before the organization is known",
+    "schedule_slot": "periodic jobs of the whole deployment (one row a job)",
 }
 CHILDREN = {
     "automated_action": "checklist",

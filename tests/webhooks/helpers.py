@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from procflow.domain.mail import MAIL_ONLY_EVENTS
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Event, Task
 from tests.factories import World
@@ -13,7 +14,9 @@ def events_of(world: World) -> list[Event]:
     with UnitOfWork(world.factory, write=False) as uow:
         return list(
             uow.session.scalars(
-                select(Event).where(Event.org_id == world.org_id).order_by(Event.created_at)
+                select(Event)
+                .where(Event.org_id == world.org_id, Event.type.not_in(MAIL_ONLY_EVENTS))
+                .order_by(Event.created_at)
             )
         )
 

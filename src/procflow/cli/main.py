@@ -138,7 +138,7 @@ def serve(
     ] = None,
 ) -> None:
     """Apply migrations, then serve the API (at / and under /api)."""
-    from procflow.cli import serving, webhook_worker
+    from procflow.cli import mail_worker, serving, webhook_worker
     from procflow.cli.supervisor import Supervisor, metrics_directory
     from procflow.logs import configure_logging
 
@@ -166,11 +166,16 @@ def serve(
 
             limits = server_limits(settings, http_protocol())
             app = create_app(settings)
-            with webhook_worker.running(app.state.session_factory, settings) as deliver:
+            factory = app.state.session_factory
+            with (
+                webhook_worker.running(factory, settings) as deliver,
+                mail_worker.running(factory, settings) as mail,
+            ):
 
                 def listening() -> None:
                     on_ready()
                     deliver()
+                    mail()
 
                 serving.run(app, sock, listening, limits, settings.shutdown_timeout_seconds)
 
@@ -307,10 +312,10 @@ def db_upgrade() -> None:
 @app.command()
 @reported
 def worker() -> None:
-    """Deliver webhooks until stopped (for nodes that run `serve` with
-    PROCFLOW_WEBHOOK_WORKER=false). Several workers may run at once: each delivery
-    attempt is claimed by one."""
-    from procflow.cli import webhook_worker
+    """Deliver webhooks and e-mails until stopped (for nodes that run `serve` with
+    PROCFLOW_WEBHOOK_WORKER=false and PROCFLOW_EMAIL_WORKER=false). Several workers may run
+    at once: each delivery attempt and each e-mail is claimed by one."""
+    from procflow.cli import mail_worker, webhook_worker
 
     settings = load_settings()
     engine, _ = _migrated_engine(settings)
@@ -318,7 +323,10 @@ def worker() -> None:
         typer.echo(
             f"procflow {__version__} delivers webhooks from {shown_url(settings.database_url)}"
         )
-        webhook_worker.run_until_signalled(make_session_factory(engine), settings)
+        factory = make_session_factory(engine)
+        with mail_worker.running(factory, settings, enabled=True) as mail:
+            mail()
+            webhook_worker.run_until_signalled(factory, settings)
     finally:
         engine.dispose()
 

@@ -21,7 +21,7 @@ from procflow.domain.runs import DONE
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
 from procflow.domain.webhooks import EventType
-from procflow.services import events
+from procflow.services import events, mail_events
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import AutomatedAction, Run, RunField, Step, Task, TaskOwner
 from procflow.storage.repositories import activity as activity_repo
@@ -230,6 +230,8 @@ class _Applier:
             session.execute(delete(TaskOwner).where(TaskOwner.id.in_(doomed)))
         if add:
             self._note("assigned", "task", task.id, rule_id, new=_people(add))
+            assignment = (task.id, sorted(add.users), sorted(add.groups))
+            mail_events.assigned(self.uow, self.actor.org_id, [assignment], run_id=self.run.id)
         if remove:
             self._note("unassigned", "task", task.id, rule_id, old=_people(remove))
         return True

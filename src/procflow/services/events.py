@@ -8,6 +8,7 @@ it) is the delivery worker's business (`services.delivery`).
 
 from typing import Any
 
+from procflow.domain.mail import MAILING_EVENTS
 from procflow.domain.timeutil import utcnow
 from procflow.domain.webhooks import EventType
 from procflow.services.unit_of_work import UnitOfWork
@@ -25,10 +26,12 @@ def emit(
     actor_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> str:
-    """Write one event; its id is the event id header receivers de-duplicate on.
+    """Write one event; its id is the event id header receivers de-duplicate on. One that
+    can mail no one is born mailed, so the mail worker never reads it.
 
     `payload` is for an automation's webhook action: the URL to call and the rule, which
     the delivery worker adds to the payload it builds (`services.delivery`)."""
+    now = utcnow()
     return outbox.add_event(
         uow.connection,
         {
@@ -38,7 +41,8 @@ def emit(
             "task_id": task_id,
             "comment_id": comment_id,
             "actor_id": actor_id,
-            "created_at": utcnow(),
+            "created_at": now,
+            "mailed_at": None if event_type.value in MAILING_EVENTS else now,
             **({"payload": payload} if payload is not None else {}),
         },
     )

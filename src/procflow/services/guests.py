@@ -18,7 +18,7 @@ from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import format_ts, utcnow
 from procflow.domain.versioning import bump
 from procflow.errors import NotFound, PermissionDenied, Unauthenticated, ValidationFailed
-from procflow.services import activity
+from procflow.services import activity, mail_events
 from procflow.services.auth import hash_token
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Guest, GuestToken, Task, TaskOwner
@@ -176,10 +176,17 @@ def issue_token(uow: UnitOfWork, caller: Caller, email: str) -> str:
     guest = get_guest(uow, caller, email)
     if guest.disabled_at is not None:
         raise ValidationFailed.one("email", "The guest is disabled.")
-    token = TOKEN_PREFIX + secrets.token_hex(32)
-    uow.session.add(GuestToken(guest_id=guest.id, token_hash=hash_token(token)))
+    token = mint_token(uow, guest.id)
     activity.record(uow, caller, "invited", "guest", str(guest.id))
+    mail_events.guest_invited(uow, caller.org_id, guest.id, caller.user_id)
     uow.session.flush()
+    return token
+
+
+def mint_token(uow: UnitOfWork, guest_id: int) -> str:
+    """A new token for a guest: its digest is stored, the clear text only returned."""
+    token = TOKEN_PREFIX + secrets.token_hex(32)
+    uow.session.add(GuestToken(guest_id=guest_id, token_hash=hash_token(token)))
     return token
 
 

@@ -22,6 +22,7 @@ from procflow.services import (
     automations,
     events,
     file_values,
+    mail_events,
     organizations,
     references,
     task_owners,
@@ -223,8 +224,10 @@ def _create_tasks(
         uow.session.add(task)
         tasks[step.id] = task
     uow.session.flush()
-    for step in steps:
-        _assign(uow, tasks[step.id], step, overrides.get(step.id), caller.user_id)
+    assignments = [
+        _assign(uow, tasks[step.id], step, overrides.get(step.id), caller.user_id) for step in steps
+    ]
+    mail_events.assigned(uow, run.org_id, assignments, run_id=run.id, actor_id=caller.user_id)
     return tasks
 
 
@@ -237,7 +240,9 @@ def step_settings(step: Step) -> dict[str, Any]:
     return settings
 
 
-def _assign(uow: UnitOfWork, task: Task, step: Step, override: Any, launcher: int) -> None:
+def _assign(
+    uow: UnitOfWork, task: Task, step: Step, override: Any, launcher: int
+) -> mail_events.Assignment:
     owners = override.owners if override is not None and override.owners else None
     if owners is not None:
         users, guests, groups = task_owners.owner_lists(owners)
@@ -251,6 +256,7 @@ def _assign(uow: UnitOfWork, task: Task, step: Step, override: Any, launcher: in
         uow.session.add(TaskOwner(task_id=task.id, guest_email=email))
     for group_id in dict.fromkeys(groups):
         uow.session.add(TaskOwner(task_id=task.id, group_id=group_id))
+    return task.id, list(dict.fromkeys(users)), list(dict.fromkeys(groups))
 
 
 def _copy_fields(

@@ -15,7 +15,14 @@ from procflow.domain.runs import TaskStatus
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
 from procflow.errors import PermissionDenied, ValidationFailed
-from procflow.services import activity, file_values, organizations, task_owners, tasks
+from procflow.services import (
+    activity,
+    file_values,
+    mail_events,
+    organizations,
+    task_owners,
+    tasks,
+)
 from procflow.services.tasks import TaskView
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Task
@@ -60,6 +67,7 @@ def create_oneoff(uow: UnitOfWork, caller: Caller, request: Mapping[str, Any]) -
     users, guests, groups = task_owners.owner_lists(owners or {})
     repo.replace_owners(uow.session, task.id, users, guests, groups)
     activity.record(uow, caller, "created", "task", task.id, new=task.title)
+    mail_events.assigned(uow, caller.org_id, [(task.id, users, groups)], actor_id=caller.user_id)
     return tasks.views(uow, [task])[0]
 
 

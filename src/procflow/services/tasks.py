@@ -31,6 +31,7 @@ from procflow.services import (
     activity,
     automations,
     events,
+    mail_events,
     run_fields,
     runs,
     task_owners,
@@ -269,6 +270,11 @@ def update_task(
             activity.record(
                 uow, caller, "owners-updated", "task", task.id,
                 run_id=task.run_id, field="owners", old=old, new=new,
+            )  # fmt: skip
+            users, groups = mail_events.owners_added(old, new)
+            mail_events.assigned(
+                uow, task.org_id, [(task.id, users, groups)],
+                run_id=task.run_id, actor_id=caller.user_id,
             )  # fmt: skip
         uow.session.flush()
     if values_changed:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from procflow.domain.mail import MAIL_ONLY_EVENTS
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
 from procflow.errors import NotFound, PermissionDenied
@@ -40,7 +41,7 @@ def list_events(
     uow: UnitOfWork, caller: Caller, *, offset: int, limit: int, event_type: str | None = None
 ) -> tuple[list[EventView], int]:
     _require_admin(caller)
-    where = [Event.org_id == caller.org_id]
+    where = [Event.org_id == caller.org_id, Event.type.not_in(MAIL_ONLY_EVENTS)]
     if event_type:
         where.append(Event.type == event_type)
     session = uow.session
@@ -60,7 +61,7 @@ def list_events(
 def get_event(uow: UnitOfWork, caller: Caller, event_id: str) -> EventView:
     _require_admin(caller)
     event = uow.session.get(Event, event_id)
-    if event is None or event.org_id != caller.org_id:
+    if event is None or event.org_id != caller.org_id or event.type in MAIL_ONLY_EVENTS:
         raise NotFound("Event")
     return _views(uow, [event])[0]
 

@@ -5,6 +5,7 @@ from procflow.storage.models.asset import Asset
 from procflow.storage.models.automation import AutomatedAction, RunAutomation
 from procflow.storage.models.base import Base
 from procflow.storage.models.catalog import Checklist, FormField, Step
+from procflow.storage.models.email import EmailMessage, EmailOptOut, ScheduleSlot, TaskReminder
 from procflow.storage.models.events import (
     Event,
     Watcher,
@@ -26,6 +27,8 @@ __all__ = [
     "Base",
     "Checklist",
     "Comment",
+    "EmailMessage",
+    "EmailOptOut",
     "Event",
     "Folder",
     "FolderLink",
@@ -42,11 +45,13 @@ __all__ = [
     "RunField",
     "RunGroup",
     "RunMember",
+    "ScheduleSlot",
     "Step",
     "Tag",
     "TagLink",
     "Task",
     "TaskOwner",
+    "TaskReminder",
     "User",
     "Watcher",
     "WebhookAttempt",

@@ -20,6 +20,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_event_org_id_created_at", "org_id", "created_at"),
         Index("ix_event_fanned_out_at", "fanned_out_at"),
+        Index("ix_event_mailed_at", "mailed_at"),
     )
 
     id: Mapped[str] = hex_id_column()
@@ -31,6 +32,8 @@ class Event(Base):
     actor_id: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = now_column()
     fanned_out_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set once the mail worker made the event's e-mails (at once for kinds that mail no one).
+    mailed_at: Mapped[datetime | None] = mapped_column(default=None)
     payload: Mapped[Any] = mapped_column(JSON, nullable=True, default=None)
 
 
