@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from procflow import __version__
 from procflow.api.body_deadline import BodyDeadline
+from procflow.api.db_threads import DatabaseThreads
 from procflow.api.errors import add_error_handlers
 from procflow.api.front import add_front
 from procflow.api.health import add_probes
@@ -21,7 +22,7 @@ from procflow.api.schemas.openapi import describe
 from procflow.services.auth import CallerCache
 from procflow.settings import Settings, get_settings
 from procflow.storage.blobs import open_blob_store
-from procflow.storage.database import make_engine, make_session_factory
+from procflow.storage.database import is_sqlite, make_engine, make_session_factory
 from procflow.storage.sqlite import checkpointer as wal
 from procflow.storage.sqlite.gate import WriteGate
 
@@ -50,7 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions.write_gate = gate
         sessions.keep_connection()
         capacity = watch_pool(engine) if settings.metrics else 0
+        if not is_sqlite(settings.database_url) and settings.database_threads:
+            app.state.db_threads = DatabaseThreads(settings.database_threads)
         yield
+        if app.state.db_threads is not None:
+            app.state.db_threads.close()
+            app.state.db_threads = None
         POOL_CAPACITY.dec(capacity)
         sessions.release_connection()
         if checkpointer is not None:
@@ -73,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = sessions
+    app.state.db_threads = None  # PostgreSQL's, made at start-up (`api.db_threads`)
     app.state.blobs = sessions.blobs
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     add_error_handlers(app)

@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 
 from procflow.api import idempotency
 from procflow.api.body import parse_json_body, read_capped
+from procflow.api.db_threads import DatabaseThreads
 from procflow.api.parameters import ParameterPlan
 from procflow.api.route_app import planned_app, with_exit_stacks
 from procflow.errors import PermissionDenied, Unavailable
@@ -71,6 +72,16 @@ class TransactionalRoute(APIRoute):
         self, request: Request, handler: Callable[[Request], Coroutine[Any, Any, Response]]
     ) -> Response:
         await self.prepare(request)
+        threads: DatabaseThreads | None = request.app.state.db_threads
+        if threads is not None:
+            return await threads.run(self.transact(request, handler))
+        return await self.transact(request, handler)
+
+    async def transact(
+        self, request: Request, handler: Callable[[Request], Coroutine[Any, Any, Response]]
+    ) -> Response:
+        """The request's unit of work around `handler`: on the server's event loop (SQLite),
+        or on one of the `DatabaseThreads` (PostgreSQL)."""
         factory = request.app.state.session_factory
         keyed = self.takes_idempotency_key
         claim = await idempotency.claim(request, factory) if keyed else None

@@ -34,8 +34,9 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(
         url,
         echo=settings.database_echo,
-        pool_size=5,
-        max_overflow=5,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
         connect_args={"options": f"-c lock_timeout={int(settings.lock_timeout_ms)}"},
     )
 
