@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -164,7 +165,9 @@ def summaries_recorded(url: str, org_id: str) -> int:
     return int(count)
 
 
-def sqlite_workers(wrk: common.Wrk, workers: int) -> dict[str, Any]:
+def sqlite_workers(
+    wrk: common.Wrk, workers: int, seeded_copy: tuple[Path, Path] | None
+) -> dict[str, Any]:
     """`--workers N` on SQLite under the same load: every answer 2xx, no write lost.
 
     Every PUT sets a summary no other sends (`put_unique.lua`, which counts the 200s);
@@ -174,7 +177,11 @@ def sqlite_workers(wrk: common.Wrk, workers: int) -> dict[str, Any]:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{db}"
-    seeded = common.seed("sqlite-workers", url)
+    if seeded_copy is None:
+        seeded = common.seed("sqlite-workers", url)
+    else:  # a database bench/seed.py made earlier, and what it printed
+        shutil.copyfile(seeded_copy[0], db)
+        seeded = json.loads(seeded_copy[1].read_text().strip().splitlines()[-1])
     proc, base = start_procflow(url, seeded, workers, "sqlite")
     env = {**os.environ, **common.lua_env(seeded)}
     try:
@@ -213,6 +220,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--sqlite-workers", type=int, default=0, help="also SQLite --workers N")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--sqlite-seeded",
+        nargs=2,
+        type=Path,
+        metavar=("DB", "SEED_JSON"),
+        help="copy this seeded SQLite file (and bench/seed.py's output) instead of seeding",
+    )
     parser.add_argument(
         "--reuse-seed",
         action="store_true",
@@ -253,7 +267,7 @@ def main() -> None:
                     paired(wrk, reference, workers, args.postgres_url, seeded)
                 )
         if args.sqlite_workers:
-            report["sqlite"] = sqlite_workers(wrk, args.sqlite_workers)
+            report["sqlite"] = sqlite_workers(wrk, args.sqlite_workers, args.sqlite_seeded)
     finally:
         common.stop_all()
     out = common.RESULTS / f"pg-workers-{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -1,4 +1,4 @@
-"""Requests that run at once in one server process (`api.db_threads` on PostgreSQL).
+"""Requests that run at once in one server process (`storage.threads` on PostgreSQL).
 
 Concurrency here is made by threads sending through the one test client, and proved by
 a barrier that only opens when two requests are inside their transactions together: no
@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 
-from procflow.api.db_threads import DatabaseThreads
+from procflow.storage.threads import DatabaseThreads
 from tests.factories import World
 
 BARRIER_TIMEOUT = 60  # bounds a failure (requests serialised) only; never reached on success

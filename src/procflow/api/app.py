@@ -8,7 +8,6 @@ from fastapi import FastAPI
 
 from procflow import __version__
 from procflow.api.body_deadline import BodyDeadline
-from procflow.api.db_threads import DatabaseThreads
 from procflow.api.errors import add_error_handlers
 from procflow.api.front import add_front
 from procflow.api.health import add_probes
@@ -25,6 +24,7 @@ from procflow.storage.blobs import open_blob_store
 from procflow.storage.database import is_sqlite, make_engine, make_session_factory
 from procflow.storage.sqlite import checkpointer as wal
 from procflow.storage.sqlite.gate import WriteGate
+from procflow.storage.threads import DatabaseThreads
 
 DESCRIPTION = (
     "A self-hosted server for Tallyfy's REST API. Every route is served at the root and "
@@ -52,11 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions.keep_connection()
         capacity = watch_pool(engine) if settings.metrics else 0
         if not is_sqlite(settings.database_url) and settings.database_threads:
-            app.state.db_threads = DatabaseThreads(settings.database_threads)
+            sessions.threads = DatabaseThreads(settings.database_threads)
         yield
-        if app.state.db_threads is not None:
-            app.state.db_threads.close()
-            app.state.db_threads = None
+        if sessions.threads is not None:
+            sessions.threads.close()
+            sessions.threads = None
         POOL_CAPACITY.dec(capacity)
         sessions.release_connection()
         if checkpointer is not None:
@@ -79,7 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = sessions
-    app.state.db_threads = None  # PostgreSQL's, made at start-up (`api.db_threads`)
     app.state.blobs = sessions.blobs
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     add_error_handlers(app)

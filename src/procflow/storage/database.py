@@ -62,6 +62,7 @@ def connection_of(bind: Bind) -> Connection:
 
 if TYPE_CHECKING:
     from procflow.storage.blobs import BlobStore
+    from procflow.storage.threads import DatabaseThreads
 
 
 class SessionFactory(sessionmaker[Session]):
@@ -80,6 +81,9 @@ class SessionFactory(sessionmaker[Session]):
         # Where uploaded files' bytes live (`storage.blobs`), when the owner of this
         # factory has one: the app sets it; other callers leave bytes to the sweeper.
         self.blobs: BlobStore | None = None
+        # PostgreSQL's request threads (`storage.threads`), while a server runs; on SQLite,
+        # and outside a server, transactions run where they are opened.
+        self.threads: DatabaseThreads | None = None
 
     def keep_connection(self) -> None:
         self.connections.keep()

@@ -1,4 +1,4 @@
-"""Requests on PostgreSQL wait for their database on threads, not on the event loop.
+"""Requests on PostgreSQL wait for the database on threads, not on the event loop.
 
 procflow's use cases call the database synchronously. On SQLite that is the fast path (a
 statement takes microseconds; a thread hand-off would cost more than it saves), but on
