@@ -48,8 +48,10 @@ class DatabaseThreads:
         """Run `coroutine` to its end on a free thread's loop and return its result.
 
         Context variables (the request id of the log lines) travel with it. If the caller
-        is cancelled, the coroutine is cancelled too, and its thread is free again only
-        once it has unwound (its unit of work rolled back).
+        is cancelled (a drain past its timeout), the coroutine is cancelled at its next
+        await, after the statement it is waiting for; its unit of work rolls back. Its
+        thread may be handed the next request meanwhile, which then starts once the
+        cancelled one has unwound.
         """
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.size)
@@ -57,11 +59,7 @@ class DatabaseThreads:
             loop = self._free.popleft()
             future = asyncio.run_coroutine_threadsafe(coroutine, loop)
             try:
-                return await asyncio.shield(asyncio.wrap_future(future))
-            except asyncio.CancelledError:
-                future.cancel()
-                await asyncio.wait([asyncio.wrap_future(future)])
-                raise
+                return await asyncio.wrap_future(future)
             finally:
                 self._free.append(loop)
 
