@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     metrics: bool = True
     # `procflow serve`: on SIGTERM (or Ctrl+C) requests in progress get this long to finish.
     shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
+    # PostgreSQL only (docs/deploy.md): each worker waits for the database on this many
+    # threads (0: on its event loop, one request at a time); its pool keeps
+    # database_pool_size connections, opens up to database_pool_overflow more, and a request
+    # that finds none free within database_pool_timeout_seconds gets 503.
+    database_threads: int = Field(default=16, ge=0, le=256)
+    database_pool_size: int = Field(default=16, ge=1, le=256)
+    database_pool_overflow: int = Field(default=4, ge=0, le=256)
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     # `procflow serve`: worker processes on the one port (--workers overrides it).
     workers: int = Field(default=1, ge=1, le=64)
 

@@ -21,9 +21,10 @@ from procflow.api.schemas.openapi import describe
 from procflow.services.auth import CallerCache
 from procflow.settings import Settings, get_settings
 from procflow.storage.blobs import open_blob_store
-from procflow.storage.database import make_engine, make_session_factory
+from procflow.storage.database import is_sqlite, make_engine, make_session_factory
 from procflow.storage.sqlite import checkpointer as wal
 from procflow.storage.sqlite.gate import WriteGate
+from procflow.storage.threads import DatabaseThreads
 
 DESCRIPTION = (
     "A self-hosted server for Tallyfy's REST API. Every route is served at the root and "
@@ -50,7 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions.write_gate = gate
         sessions.keep_connection()
         capacity = watch_pool(engine) if settings.metrics else 0
+        if not is_sqlite(settings.database_url) and settings.database_threads:
+            sessions.threads = DatabaseThreads(settings.database_threads)
         yield
+        if sessions.threads is not None:
+            sessions.threads.close()
+            sessions.threads = None
         POOL_CAPACITY.dec(capacity)
         sessions.release_connection()
         if checkpointer is not None:

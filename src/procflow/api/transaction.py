@@ -21,6 +21,7 @@ from procflow.api.route_app import planned_app, with_exit_stacks
 from procflow.errors import PermissionDenied, Unavailable
 from procflow.services import activity
 from procflow.services.unit_of_work import UnitOfWork
+from procflow.storage.threads import DatabaseThreads
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -71,6 +72,16 @@ class TransactionalRoute(APIRoute):
         self, request: Request, handler: Callable[[Request], Coroutine[Any, Any, Response]]
     ) -> Response:
         await self.prepare(request)
+        threads: DatabaseThreads | None = request.app.state.session_factory.threads
+        if threads is not None:
+            return await threads.run(self.transact(request, handler))
+        return await self.transact(request, handler)
+
+    async def transact(
+        self, request: Request, handler: Callable[[Request], Coroutine[Any, Any, Response]]
+    ) -> Response:
+        """The request's unit of work around `handler`: on the server's event loop (SQLite),
+        or on one of the `DatabaseThreads` (PostgreSQL, `storage.threads`)."""
         factory = request.app.state.session_factory
         keyed = self.takes_idempotency_key
         claim = await idempotency.claim(request, factory) if keyed else None

@@ -59,7 +59,9 @@ class CallerCache:
         """Drop what is remembered of a person in an organization they were just removed
         from, so that this process refuses their tokens there from the next request on."""
         stale = [
-            k for k, (_, c) in self._entries.items() if k[1] == org_id and c.user_id == user_id
+            k
+            for k, (_, c) in list(self._entries.items())
+            if k[1] == org_id and c.user_id == user_id
         ]
         for key in stale:
             self._entries.pop(key, None)

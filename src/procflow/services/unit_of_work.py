@@ -34,7 +34,8 @@ from procflow.storage.database import SessionFactory
 from procflow.storage.sqlite.engine import writing
 from procflow.storage.sqlite.gate import WriteGate
 
-RETRY_LATER = (sa_exc.OperationalError, sa_exc.InterfaceError)
+# A pool with no free connection within its timeout is as busy as a lock held too long.
+RETRY_LATER = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 
 def translate(error: BaseException) -> BaseException | None:

@@ -34,8 +34,9 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(
         url,
         echo=settings.database_echo,
-        pool_size=5,
-        max_overflow=5,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
         connect_args={"options": f"-c lock_timeout={int(settings.lock_timeout_ms)}"},
     )
 
@@ -61,6 +62,7 @@ def connection_of(bind: Bind) -> Connection:
 
 if TYPE_CHECKING:
     from procflow.storage.blobs import BlobStore
+    from procflow.storage.threads import DatabaseThreads
 
 
 class SessionFactory(sessionmaker[Session]):
@@ -79,6 +81,9 @@ class SessionFactory(sessionmaker[Session]):
         # Where uploaded files' bytes live (`storage.blobs`), when the owner of this
         # factory has one: the app sets it; other callers leave bytes to the sweeper.
         self.blobs: BlobStore | None = None
+        # PostgreSQL's request threads (`storage.threads`), while a server runs; on SQLite,
+        # and outside a server, transactions run where they are opened.
+        self.threads: DatabaseThreads | None = None
 
     def keep_connection(self) -> None:
         self.connections.keep()
