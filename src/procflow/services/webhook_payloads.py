@@ -66,18 +66,8 @@ class Batch:
         }
 
 
-def build(session: Session, event: Event) -> dict[str, Any]:
-    """One event's payload (see `build_many`)."""
-    return build_many(session, [event])[event.id]
-
-
-def build_many(session: Session, events: Sequence[Event]) -> dict[str, dict[str, Any]]:
-    """Each event's payload, by event id, from one bulk read of what they name."""
-    batch = load(session, events)
-    return {event.id: of(batch, event) for event in events}
-
-
 def load(session: Session, events: Sequence[Event]) -> Batch:
+    """Everything the payloads of `events` name, one query per kind (`of` builds each)."""
     batch = Batch()
     run_ids = {e.run_id for e in events if e.run_id}
     if run_ids:
