@@ -6,13 +6,16 @@ so that a word matches a few hundred runs, as names in a real organization do, a
 also carries a unique client token. The full-text index is filled by the same triggers that
 keep it current in production. Then it times requests through the ASGI app in this process
 (HTTP parsing, auth, query, JSON; no network), a warm-up first, and prints one JSON line
-with p50/p90/p99/max in milliseconds per query shape and overall.
+with p50/p90/p99/max in milliseconds per query shape and overall, the process's CPU time
+per request (`all_cpu`: what the figures would be without other work on the machine, give
+or take) and the load average at the end.
 
     PYTHONPATH=src python bench/search.py --db /tmp/search-bench.db --runs 100000
 """
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -186,18 +189,24 @@ def measure(db: Path, org_id: str, token: str, runs: int, warmup: int) -> dict[s
     url = f"/organizations/{org_id}/search"
     rng = random.Random(11)
     timings: dict[str, list[float]] = {}
+    cpu: list[float] = []
     with TestClient(app) as client:
         for _shape, params in queries(rng, runs)[:warmup]:
             client.get(url, params=params, headers=headers)
         for shape, params in queries(rng, runs):
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             response = client.get(url, params=params, headers=headers)
             elapsed = (time.perf_counter() - started) * 1000
+            cpu.append((time.process_time() - used) * 1000)
             if response.status_code != 200:
                 raise SystemExit(f"search: {response.status_code} {response.text[:200]}")
             timings.setdefault(shape, []).append(elapsed)
     every = [t for values in timings.values() for t in values]
-    return {"all": summary(every)} | {shape: summary(v) for shape, v in timings.items()}
+    return (
+        {"all": summary(every), "all_cpu": summary(cpu)}
+        | {shape: summary(v) for shape, v in timings.items()}
+        | {"load_average": list(os.getloadavg())}
+    )
 
 
 def main() -> None:

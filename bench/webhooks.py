@@ -12,11 +12,13 @@ signing, sending and recording. Prints deliveries/s.
 import argparse
 import asyncio
 import multiprocessing
+import os
 import socket
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -106,11 +108,12 @@ def main() -> None:
             worker_id="bench", batch=args.batch, concurrency=args.concurrency
         )
         worker = delivery.Worker(factory, config, sender)
-        began = time.perf_counter()
+        phases = timed(worker, ("fan_out", "claim", "send", "record"))
+        began, cpu = time.perf_counter(), time.process_time()
         steps = 0
         while worker.step():
             steps += 1
-        elapsed = time.perf_counter() - began
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
         worker.close()
         sender.close()
         with UnitOfWork(factory, write=False) as uow:
@@ -125,11 +128,33 @@ def main() -> None:
         engine.dispose()
     child.terminate()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    split = ", ".join(f"{name} {wall:.2f}/{used:.2f}" for name, (wall, used) in phases.items())
     print(
         f"{stamp} webhooks: {delivered}/{args.events} delivered in {elapsed:.2f} s "
         f"({steps} steps, concurrency {args.concurrency}, batch {args.batch}, "
-        f"{url.split(':', 1)[0]}): {delivered / elapsed:.0f} deliveries/s"
+        f"{url.split(':', 1)[0]}): {delivered / elapsed:.0f} deliveries/s; the worker used "
+        f"{cpu:.2f} s of CPU ({delivered / cpu:.0f} deliveries per CPU second); "
+        f"wall/CPU seconds per phase: {split}; load average {os.getloadavg()[0]:.1f}"
     )
+
+
+def timed(worker: Any, names: tuple[str, ...]) -> dict[str, list[float]]:
+    """Wrap the worker's phases to add up their wall-clock and CPU seconds."""
+    totals: dict[str, list[float]] = {}
+    for name in names:
+        inner = getattr(worker, name)
+        totals[name] = [0.0, 0.0]
+
+        def wrapper(*args: Any, _inner: Any = inner, _total: list[float] = totals[name]) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return _inner(*args)
+            finally:
+                _total[0] += time.perf_counter() - wall
+                _total[1] += time.process_time() - cpu
+
+        setattr(worker, name, wrapper)
+    return totals
 
 
 if __name__ == "__main__":

@@ -255,3 +255,29 @@ def test_an_overlong_search_text_is_refused(world: World) -> None:
     body = search(world, expect=400, search="x" * 501)
     assert body["code"] == "BAD_REQUEST"
     assert "search" in body["errors"]
+
+
+def test_archiving_and_restoring_a_run_or_template_hides_and_shows_what_it_holds(
+    world: World,
+) -> None:
+    checklist = world.template(
+        title="Quokka",
+        steps=[{"title": "Quokka step", "captures": [{"field_type": "text", "label": "Quokka"}]}],
+    )
+    run = world.launch(checklist, name="Quokka run")
+    kinds = "process,task,blueprint,step,capture"
+
+    def totals() -> dict[str, int]:
+        body = search(world, search="quokka", on=kinds)
+        return {kind: body[kind]["meta"]["pagination"]["total"] for kind in kinds.split(",")}
+
+    everything = {"process": 1, "task": 1, "blueprint": 1, "step": 1, "capture": 1}
+    assert totals() == everything
+    assert world.call("DELETE", f"/runs/{run['id']}").status_code in (200, 204)
+    assert totals() == everything | {"process": 0, "task": 0}
+    assert world.call("PUT", f"/runs/{run['id']}/activate").status_code == 200
+    assert totals() == everything
+    assert world.call("DELETE", f"/checklists/{checklist}").status_code == 200
+    assert totals() == everything | {"blueprint": 0, "step": 0, "capture": 0}
+    assert world.call("PUT", f"/checklists/{checklist}/activate").status_code == 200
+    assert totals() == everything

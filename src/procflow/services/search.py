@@ -74,8 +74,17 @@ def search(
         if kind == "snippet":
             continue
         model, visible = _visible(caller, kind)
+        narrower = caller.role is Role.LIGHT and kind in ("process", "task")
         rows, result.total = repo.ranked(
-            uow.session, caller.org_id, kind, model, visible, terms, offset, limit
+            uow.session,
+            caller.org_id,
+            kind,
+            model,
+            visible,
+            terms,
+            offset,
+            limit,
+            whole_kind=not narrower,
         )
         _load(uow, kind, rows, result, tags)
     return found

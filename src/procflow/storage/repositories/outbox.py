@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from procflow.domain.ids import new_id
-from procflow.storage.models import Event, WebhookDelivery
+from procflow.storage.models import Event, WebhookAttempt, WebhookDelivery
 
 
 def add_event(connection: Connection, row: dict[str, Any]) -> str:
@@ -72,18 +72,38 @@ def claim_deliveries(
     return sorted(claimed.scalars())
 
 
-def release(connection: Connection, worker: str, delivery_id: int, values: dict[str, Any]) -> bool:
-    """Write an attempt's result onto a delivery still leased to `worker`; False if the
-    lease was lost (then its result is not this worker's to write)."""
-    done = connection.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claimed_by == worker)
-        .values(lease_until=None, claimed_by=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(done.rowcount)
-
-
 def add_deliveries(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         connection.execute(insert(WebhookDelivery), list(rows))
+
+
+def release_many(connection: Connection, worker: str, rows: Sequence[dict[str, Any]]) -> None:
+    """`release` for many deliveries in one statement; every row has the same keys: `b_id`
+    (the delivery) and the columns to write. Rows whose lease was lost are left alone."""
+    if not rows:
+        return
+    columns = [key for key in rows[0] if key != "b_id"]
+    connection.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == bindparam("b_id"), WebhookDelivery.claimed_by == worker)
+        .values(lease_until=None, claimed_by=None, **{c: bindparam(f"b_{c}") for c in columns})
+        .execution_options(synchronize_session=False),
+        [{"b_id": row["b_id"], **{f"b_{c}": row[c] for c in columns}} for row in rows],
+    )
+
+
+def set_payloads(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Store fanned-out events' payloads: rows of `b_id` and `payload`."""
+    if rows:
+        connection.execute(
+            update(Event)
+            .where(Event.id == bindparam("b_id"))
+            .values(payload=bindparam("payload"))
+            .execution_options(synchronize_session=False),
+            list(rows),
+        )
+
+
+def add_attempts(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(insert(WebhookAttempt), list(rows))
