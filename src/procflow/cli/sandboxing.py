@@ -31,7 +31,7 @@ def run(
         sock = serving.listening_socket(host, port)
         try:
             settings = boot.sandbox_settings(settings, folder, database_url)
-            app = boot.start(settings, seed)
+            app = boot.start(settings, folder, seed)
             base = serving.base_url(sock)
             announcement = app.state.sandbox.people.announcement(base)
 
