@@ -1,0 +1,51 @@
+"""How `procflow sandbox` starts: a throw-away database, its people, then the server.
+
+Everything a plain `serve` does at start that a throw-away database does not need is
+left out, so that a test session waits as little as possible for its sandbox.
+"""
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import typer
+
+from procflow.cli import serving
+from procflow.sandbox import boot
+from procflow.settings import Settings
+
+
+def run(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    seed: Path | None,
+    as_json: bool,
+    database_url: str | None,
+) -> None:
+    """Serve a sandbox until stopped; its temporary folder goes with it."""
+    folder = Path(tempfile.mkdtemp(prefix="procflow-sandbox-"))
+    try:
+        sock = serving.listening_socket(host, port)
+        try:
+            settings = boot.sandbox_settings(settings, folder, database_url)
+            app = boot.start(settings, seed)
+            base = serving.base_url(sock)
+            announcement = app.state.sandbox.people.announcement(base)
+
+            def ready() -> None:
+                if as_json:
+                    typer.echo(json.dumps(announcement))
+                    return
+                typer.echo(f"procflow sandbox at {base} (control routes under /_sandbox)")
+                for key, value in announcement.items():
+                    typer.echo(f"  {key}: {value}")
+                typer.echo("Press Ctrl+C to stop; the data goes with it.")
+
+            serving.run(app, sock, ready, {}, 0)
+        finally:
+            sock.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

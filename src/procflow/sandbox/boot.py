@@ -1,0 +1,58 @@
+"""A sandbox from nothing: its settings, its database, its people, its application."""
+
+import asyncio
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from procflow.sandbox import snapshots
+from procflow.sandbox.app import create_sandbox_app
+from procflow.sandbox.people import create_people
+from procflow.sandbox.state import People, SandboxState
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.settings import Settings
+from procflow.storage.database import make_engine, make_session_factory
+from procflow.storage.migrate import upgrade
+
+
+def sandbox_settings(base: Settings, folder: Path, database_url: str | None) -> Settings:
+    """`base` on a database and a files folder of the sandbox's own; webhooks may reach
+    receivers on this machine (the tests' own)."""
+    url = database_url or f"sqlite:///{folder / 'sandbox.db'}"
+    return base.model_copy(
+        update={
+            "database_url": url,
+            "files_dir": str(folder / "files"),
+            "files_backend": "directory",
+            "webhook_allow_private": True,
+        }
+    )
+
+
+def prepare(settings: Settings) -> People:
+    """Bring the database to the latest schema and make the sandbox's people."""
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        with UnitOfWork(make_session_factory(engine), write=True) as uow:
+            return create_people(uow)
+    finally:
+        engine.dispose()
+
+
+def start(settings: Settings, seed: Path | None = None) -> FastAPI:
+    """The sandbox application, its database ready and its baseline taken."""
+    people = prepare(settings)
+    app = create_sandbox_app(settings, SandboxState(people=people))
+    app.state.sandbox.baseline = snapshots.take(engine_of(app))
+    if seed is not None:
+        from procflow.sandbox import seeding
+
+        asyncio.run(seeding.seed(app, seeding.read_file(seed)))
+    return app
+
+
+def engine_of(app: FastAPI) -> Engine:
+    engine: Engine = app.state.engine
+    return engine
