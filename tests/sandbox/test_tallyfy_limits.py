@@ -1,6 +1,7 @@
 """`--tallyfy-limits`: Tallyfy's rate-limit answers on the sandbox clock, and no extensions."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +11,15 @@ from procflow.api.app import create_app
 from procflow.domain.timeutil import CLOCK
 from procflow.rate_policy import parse_policy
 from procflow.sandbox import clock
-from procflow.sandbox.tallyfy_limits import install_tallyfy_limits, reset_limits
+from procflow.sandbox.app import create_sandbox_app
+from procflow.sandbox.boot import prepare
+from procflow.sandbox.state import SandboxState
+from procflow.sandbox.tallyfy_limits import (
+    SandboxRateLimit,
+    TallyfyQuirks,
+    install_tallyfy_limits,
+    reset_limits,
+)
 from procflow.settings import Settings
 from procflow.storage.database import make_session_factory
 from tests.factories import World
@@ -61,3 +70,12 @@ def test_procflow_extensions_are_off(limited: World) -> None:
     second = limited.call("POST", "/tags", json={"title": "b"}, headers=key)
     assert (first.status_code, second.status_code) == (201, 201)  # Tallyfy creates twice
     assert first.json()["data"]["id"] != second.json()["data"]["id"]
+
+
+def test_only_the_option_installs_them(settings: Settings, engine: Engine) -> None:
+    people = prepare(settings)
+    for wanted in (False, True):
+        app = create_sandbox_app(settings, SandboxState(people=people, tallyfy_limits=wanted))
+        kinds: list[Any] = [m.cls for m in app.user_middleware]
+        assert (SandboxRateLimit in kinds, TallyfyQuirks in kinds) == (wanted, wanted)
+        app.state.engine.dispose()

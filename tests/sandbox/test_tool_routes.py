@@ -8,42 +8,47 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from procflow.api.app import create_app
 from procflow.domain.timeutil import CLOCK
 from procflow.sandbox import clock, faults, journal
+from procflow.sandbox.app import RESET_HOOKS, create_sandbox_app
+from procflow.sandbox.boot import prepare
 from procflow.sandbox.journal import Journal
+from procflow.sandbox.state import People, SandboxState
 from procflow.settings import Settings
 from procflow.storage.database import make_session_factory
-from tests.factories import World
-
-
-def sandbox_app(settings: Settings) -> Any:
-    app = create_app(settings)
-    for router in (clock.router, faults.router, journal.router):
-        app.include_router(router)
-    app.add_middleware(faults.FaultMiddleware)
-    app.add_middleware(journal.JournalMiddleware)
-    return app
+from tests.factories import Member, World
 
 
 def put_back(app: Any) -> None:
-    for hook in (clock.reset_clock, faults.reset_faults, journal.reset_journal):
+    """The sandbox's reset hooks, without `/_sandbox/reset`: the test database is shared."""
+    for hook in RESET_HOOKS:
         hook(app)
 
 
 @pytest.fixture(scope="module")
-def sandbox(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    app = sandbox_app(settings)
+def sandbox(settings: Settings, engine: Engine) -> Iterator[tuple[TestClient, People]]:
+    people = prepare(settings)
+    app = create_sandbox_app(settings, SandboxState(people=people))
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
+        client.headers["Authorization"] = f"Bearer {people.admin_token}"
+        yield client, people
     put_back(app)
 
 
 @pytest.fixture
-def box(sandbox: TestClient, engine: Engine) -> Iterator[World]:
-    put_back(sandbox.app)
-    yield World.create(make_session_factory(engine), sandbox)
-    put_back(sandbox.app)
+def box(sandbox: tuple[TestClient, People], engine: Engine) -> Iterator[World]:
+    """The sandbox's own organization and people; `box.client` sends the admin token."""
+    client, people = sandbox
+    put_back(client.app)
+    yield World(
+        make_session_factory(engine),
+        client,
+        people.org_id,
+        Member(people.admin_id, people.admin_token),
+        Member(people.member_id, people.member_token),
+        Member(people.light_id, people.light_token),
+    )
+    put_back(client.app)
 
 
 def test_the_clock_makes_a_deadline_pass(box: World) -> None:

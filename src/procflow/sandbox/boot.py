@@ -41,10 +41,10 @@ def prepare(settings: Settings) -> People:
         engine.dispose()
 
 
-def start(settings: Settings, seed: Path | None = None) -> FastAPI:
+def start(settings: Settings, seed: Path | None = None, tallyfy_limits: bool = False) -> FastAPI:
     """The sandbox application, its database ready and its baseline taken."""
     people = prepare(settings)
-    app = create_sandbox_app(settings, SandboxState(people=people))
+    app = create_sandbox_app(settings, SandboxState(people=people, tallyfy_limits=tallyfy_limits))
     app.state.sandbox.baseline = snapshots.take(engine_of(app))
     if seed is not None:
         from procflow.sandbox import seeding

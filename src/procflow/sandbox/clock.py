@@ -19,7 +19,7 @@ from procflow.sandbox.requests_in import read_body
 EARLIEST = datetime(1970, 1, 1)
 LATEST = datetime(9000, 1, 1)  # leaves room for deadlines computed from "now"
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox"])
+router = APIRouter(prefix="/_sandbox", tags=["sandbox"], include_in_schema=False)
 
 
 class ClockChange(BaseModel):

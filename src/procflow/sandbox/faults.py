@@ -129,7 +129,7 @@ class FaultMiddleware:
         await JsonResponse(body, status_code=fault.status, headers=headers)(scope, receive, send)
 
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox"])
+router = APIRouter(prefix="/_sandbox", tags=["sandbox"], include_in_schema=False)
 
 
 @router.post("/faults", status_code=201, summary="Make the next matching requests fail")

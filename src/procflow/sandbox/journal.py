@@ -184,7 +184,7 @@ def status_wanted(status: str | None) -> Any:
     raise BadRequest("'status' is a status code such as 429 or a class such as 5xx.")
 
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox"])
+router = APIRouter(prefix="/_sandbox", tags=["sandbox"], include_in_schema=False)
 
 
 @router.get("/requests", summary="The requests the sandbox answered, oldest first")
