@@ -181,7 +181,7 @@ def test_the_journal_keeps_requests_and_never_a_token(box: World) -> None:
     box.call("GET", "/runs/" + "0" * 32)
     box.client.get("/health")
     box.client.post("/_sandbox/faults", json={"path": "/me", "status": 502, "times": 1})
-    box.client.get("/me", headers=box.light.headers)
+    box.client.request("GET", "/me", headers=box.light.headers, json={"sent": "anyway"})
     box.client.get("/me", headers=box.light.headers)
 
     everything = box.client.get("/_sandbox/requests")
@@ -212,6 +212,7 @@ def test_the_journal_keeps_requests_and_never_a_token(box: World) -> None:
     assert tagged["request"]["body"]["note"].startswith("says pf")
     assert tagged["caller"]["user_id"] == box.standard.user_id
     assert entries[5]["fault"] is not None
+    assert entries[5]["request"]["body"] == {"sent": "anyway"}
     assert entries[6]["fault"] is None
     assert entries[6]["caller"] == {"user_id": box.light.user_id}
     assert all(e["duration_ms"] >= 0 and e["at"].endswith("Z") for e in entries)

@@ -125,8 +125,16 @@ class FaultMiddleware:
         if fault.status is None:
             await self.app(scope, receive, send)
             return
+        await drain(receive)  # read, so that the journal shows what the client sent
         body, headers = answer(fault.status, fault.body, fault.retry_after, fault.rate_limit)
         await JsonResponse(body, status_code=fault.status, headers=headers)(scope, receive, send)
+
+
+async def drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 router = APIRouter(prefix="/_sandbox", tags=["sandbox"], include_in_schema=False)
