@@ -199,13 +199,22 @@ def sandbox(
         str | None,
         typer.Option(help="A database of its own (emptied at will); default: a temporary one."),
     ] = None,
+    tallyfy_limits: Annotated[
+        bool, typer.Option(help="Apply Tallyfy's rate limits and quirks (see the docs).")
+    ] = False,
 ) -> None:
     """Serve a throw-away sandbox to test Tallyfy integrations against (see
     docs/testing-integrations.md)."""
     from procflow.cli import sandboxing
 
     sandboxing.run(
-        load_settings(), host=host, port=port, seed=seed, as_json=as_json, database_url=database_url
+        load_settings(),
+        host=host,
+        port=port,
+        seed=seed,
+        as_json=as_json,
+        database_url=database_url,
+        tallyfy_limits=tallyfy_limits,
     )
 
 

@@ -24,6 +24,7 @@ def run(
     seed: Path | None,
     as_json: bool,
     database_url: str | None,
+    tallyfy_limits: bool = False,
 ) -> None:
     """Serve a sandbox until stopped; its temporary folder goes with it."""
     folder = Path(tempfile.mkdtemp(prefix="procflow-sandbox-"))
@@ -31,7 +32,7 @@ def run(
         sock = serving.listening_socket(host, port)
         try:
             settings = boot.sandbox_settings(settings, folder, database_url)
-            app = boot.start(settings, folder, seed)
+            app = boot.start(settings, folder, seed, tallyfy_limits)
             base = serving.base_url(sock)
             announcement = app.state.sandbox.people.announcement(base)
 

@@ -22,18 +22,30 @@ from starlette.middleware import Middleware
 from procflow.api.app import create_app
 from procflow.api.dependencies import bearer_token
 from procflow.errors import PermissionDenied
-from procflow.sandbox import control
+from procflow.sandbox import clock, control, faults, journal
 from procflow.sandbox.api_prefix import ApiPrefix
 from procflow.sandbox.state import SandboxState
+from procflow.sandbox.tallyfy_limits import install_tallyfy_limits, reset_limits
 from procflow.settings import Settings
 
 ResetHook = Callable[[FastAPI], None]
 
 SANDBOX_ROUTERS: list[APIRouter] = [
     control.router,
+    clock.router,
+    faults.router,
+    journal.router,
 ]
-SANDBOX_MIDDLEWARE: list[Middleware] = []
-RESET_HOOKS: list[ResetHook] = []
+SANDBOX_MIDDLEWARE: list[Middleware] = [
+    Middleware(journal.JournalMiddleware),  # outermost: it sees faulted answers too
+    Middleware(faults.FaultMiddleware),
+]
+RESET_HOOKS: list[ResetHook] = [
+    clock.reset_clock,
+    faults.reset_faults,
+    journal.reset_journal,
+    reset_limits,
+]
 
 
 async def require_admin(request: Request) -> None:
@@ -56,6 +68,8 @@ def create_sandbox_app(settings: Settings, state: SandboxState) -> FastAPI:
     app.state.reset_hooks = RESET_HOOKS
     for router in SANDBOX_ROUTERS:
         app.include_router(router, dependencies=[AdminOnly])
+    if state.tallyfy_limits:
+        install_tallyfy_limits(app)
     for middleware in reversed(SANDBOX_MIDDLEWARE):
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     return app

@@ -49,11 +49,16 @@ def prepare(settings: Settings, folder: Path | None = None) -> People:
         engine.dispose()
 
 
-def start(settings: Settings, folder: Path | None = None, seed: Path | None = None) -> FastAPI:
+def start(
+    settings: Settings,
+    folder: Path | None = None,
+    seed: Path | None = None,
+    tallyfy_limits: bool = False,
+) -> FastAPI:
     """The sandbox application, its database ready and its baseline taken (`folder`: the
     sandbox's own, where its temporary database is)."""
     people = prepare(settings, folder)
-    app = create_sandbox_app(settings, SandboxState(people=people))
+    app = create_sandbox_app(settings, SandboxState(people=people, tallyfy_limits=tallyfy_limits))
     app.state.sandbox.baseline = snapshots.take(engine_of(app))
     if seed is not None:
         from procflow.sandbox import seeding

@@ -41,3 +41,4 @@ class SandboxState:
     people: People
     snapshots: dict[str, Any] = field(default_factory=dict)
     baseline: Any = None
+    tallyfy_limits: bool = False  # `--tallyfy-limits`: Tallyfy's rate limits and quirks
