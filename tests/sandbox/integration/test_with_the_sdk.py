@@ -88,3 +88,9 @@ def test_snapshots(tallyfy_sandbox: Any, sdk: Any) -> None:
     sdk.create_tag(org, "after")
     tallyfy_sandbox.restore("one")
     assert [tag.title for tag in sdk.get_tags(org)] == ["before"]
+
+
+def test_a_running_sandbox_tells_its_people(procflow_sandbox: Any) -> None:
+    """What `PROCFLOW_SANDBOX_URL` users get: the start's JSON line, from the sandbox."""
+    people = procflow_sandbox.control("GET", "/people")
+    assert people == {"base_url": procflow_sandbox.base_url, **procflow_sandbox.people}
