@@ -4,25 +4,27 @@ Where `bench/sandbox.py` seeds its 1,000 runs through the API (minutes on a busy
 machine), this bulk-inserts them as `bench/seed.py` does (each with three tasks, two
 kick-off values and a tag) into a sandbox made in this process, takes the baseline, and
 then R times writes a tag and calls the reset that `POST /_sandbox/reset` calls, timing
-each in wall time and in this process's CPU time. It also reports the database's size (pages × page size).
-The folder is a temporary one (`--folder /dev/shm` to compare with memory).
+each in wall time and in this process's CPU time. It also reports the database's size
+(pages times page size). The folder is a temporary one (`--folder /dev/shm` to compare with memory).
 
-    PYTHONPATH=. .venv/bin/python bench/sandbox_reset.py --runs 1000 --resets 30
+    .venv/bin/python bench/sandbox_reset.py --runs 1000 --resets 30
 """
 
 import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from bench.seed import bulk_insert_runs, create_template
 from procflow.sandbox import boot, control, snapshots
 from procflow.settings import Settings
+
+BENCH = Path(__file__).resolve().parent
 
 
 def main() -> None:
@@ -31,14 +33,17 @@ def main() -> None:
     parser.add_argument("--resets", type=int, default=30)
     parser.add_argument("--folder", default=None)
     args = parser.parse_args()
+    sys.path.insert(0, str(BENCH))
+    import seed as base
+
     with tempfile.TemporaryDirectory(dir=args.folder) as scratch:
         folder = Path(scratch)
         settings = boot.sandbox_settings(Settings(), folder, None)
         app = boot.start(settings, folder)
         engine = app.state.engine
         people = app.state.sandbox.people
-        template = create_template(engine, people.org_id, people.admin_id)
-        bulk_insert_runs(engine, args.runs, people.org_id, people.admin_id, template)
+        template = base.create_template(engine, people.org_id, people.admin_id)
+        base.bulk_insert_runs(engine, args.runs, people.org_id, people.admin_id, template)
         app.state.sandbox.baseline = snapshots.take(engine)
         with engine.connect() as connection:
             pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
