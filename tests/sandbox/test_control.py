@@ -2,11 +2,14 @@
 snapshots, the admin guard, and their absence from a normal server."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from procflow.cli import sandboxing
+from procflow.cli.failures import CommandFailed
 from procflow.sandbox import boot
 from procflow.settings import Settings
 from tests.conftest import ON_POSTGRES, _recreate_postgres, database_name, pg_url
@@ -154,3 +157,22 @@ def test_snapshots_restore_by_name(control: TestClient) -> None:
     assert titles == ["kept"]
     assert control.post("/_sandbox/snapshots/two/restore").status_code == 404
     assert control.post("/_sandbox/snapshots", json={"name": ""}).status_code == 422
+
+
+def test_a_refused_seed_file_stops_the_command_before_it_serves(tmp_path: Path) -> None:
+    bad = tmp_path / "seed.yaml"
+    bad.write_text("templates:\n  - title: ''\n")
+    with pytest.raises(CommandFailed) as refused:
+        sandboxing.run(
+            Settings(), host="127.0.0.1", port=0, seed=bad, as_json=True, database_url=None
+        )
+    assert "templates.0.title" in refused.value.message
+    with pytest.raises(CommandFailed):
+        sandboxing.run(
+            Settings(),
+            host="127.0.0.1",
+            port=0,
+            seed=tmp_path / "absent.yaml",
+            as_json=True,
+            database_url=None,
+        )
