@@ -250,13 +250,19 @@ def client_for(app: FastAPI) -> Client:
 
 
 def inner_app(app: FastAPI) -> Any:
-    """The plain application seeding talks to (made once, on the sandbox's settings)."""
+    """The plain application seeding talks to (made once, on the sandbox's settings and
+    database connections)."""
     inner = getattr(app.state, "inner", None)
     if inner is None:
         from procflow.api.app import create_app
 
         settings = app.state.settings.model_copy(update={"rate_limit": "off"})
         inner = app.state.inner = create_app(settings, lean=True)
+        own = inner.state.engine  # never connected: the sandbox's own engine serves instead
+        inner.state.engine = app.state.engine
+        inner.state.session_factory = app.state.session_factory
+        inner.state.blobs = app.state.blobs
+        own.dispose()
     return inner
 
 
