@@ -13,6 +13,7 @@ docs/testing-integrations.md lists the same, for the people who test against the
 """
 
 from collections import deque
+from typing import Any
 
 from fastapi import FastAPI
 from limits import RateLimitItem
@@ -102,7 +103,8 @@ def install_tallyfy_limits(app: FastAPI, policy: str = "tallyfy") -> None:
     counted) and outside everything else; call it on an app `create_app` built. `policy`
     is a `rate_limit` setting value (tests use smaller budgets)."""
     stack = app.user_middleware
-    at = 1 if stack and stack[0].cls == Observability else 0  # type: ignore[comparison-overlap]  # Starlette types cls as a factory
+    kinds: list[Any] = [entry.cls for entry in stack]
+    at = kinds.index(Observability) + 1 if Observability in kinds else 0
     limits = Middleware(
         SandboxRateLimit, policy=parse_policy(policy), windows=WINDOWS, now=clock_timestamp
     )
