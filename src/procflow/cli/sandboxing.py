@@ -32,7 +32,7 @@ def run(
         sock = serving.listening_socket(host, port)
         try:
             settings = boot.sandbox_settings(settings, folder, database_url)
-            app = boot.start(settings, seed, tallyfy_limits)
+            app = boot.start(settings, folder, seed, tallyfy_limits)
             base = serving.base_url(sock)
             announcement = app.state.sandbox.people.announcement(base)
 

@@ -23,6 +23,7 @@ from procflow.api.app import create_app
 from procflow.api.dependencies import bearer_token
 from procflow.errors import PermissionDenied
 from procflow.sandbox import clock, control, faults, journal
+from procflow.sandbox.api_prefix import ApiPrefix
 from procflow.sandbox.state import SandboxState
 from procflow.sandbox.tallyfy_limits import install_tallyfy_limits, reset_limits
 from procflow.settings import Settings
@@ -61,7 +62,8 @@ AdminOnly: Any = Depends(require_admin)
 def create_sandbox_app(settings: Settings, state: SandboxState) -> FastAPI:
     """The normal application with the sandbox's routes and middleware; `state` (the
     people made at start, the snapshots) is kept on `app.state.sandbox`."""
-    app = create_app(settings)
+    app = create_app(settings, lean=True)
+    app.add_middleware(ApiPrefix)
     app.state.sandbox = state
     app.state.reset_hooks = RESET_HOOKS
     for router in SANDBOX_ROUTERS:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from procflow.sandbox.inproc import Client
 from procflow.sandbox.people import ADMIN_EMAIL, LIGHT_EMAIL, MEMBER_EMAIL
-from procflow.sandbox.seeding import client_for
+from procflow.sandbox.seeding import all_folders, client_for
 
 Item = dict[str, Any]
 OWN = {ADMIN_EMAIL: "admin", MEMBER_EMAIL: "member", LIGHT_EMAIL: "light"}
@@ -86,7 +86,7 @@ async def export(app: FastAPI) -> Item:
         for tag in await everything(client, "/tags")
         if not tag.get("auto_generated")
     ]
-    folders_found = await everything(client, "/folders")
+    folders_found = await all_folders(client)
     names = {folder["id"]: folder["name"] for folder in folders_found}
     folders = [
         {"name": folder["name"], **({"parent": names[p]} if (p := folder.get("parent_id")) else {})}

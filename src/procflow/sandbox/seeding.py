@@ -147,7 +147,7 @@ class Loader:
         """What the sandbox already holds (an earlier seed) may be named too."""
         for item in (await self.client.get("/tags", per_page=100)).data["data"]:
             self.tags[item["title"].lower()] = item["id"]
-        for item in (await self.client.get("/folders", per_page=100)).data["data"]:
+        for item in await all_folders(self.client):
             self.folders[item["name"].lower()] = item["id"]
         for item in (await self.client.get("/users", per_page=100)).data["data"]:
             self.users.setdefault(item["email"].lower(), item["id"])
@@ -199,6 +199,20 @@ class Loader:
             await self.created(path, f"/runs/{run_id}/completed-tasks", {"task_id": task_id})
 
 
+async def all_folders(client: Client) -> list[Item]:
+    """Every folder, each after its parent (the API lists one level at a time)."""
+    found: list[Item] = []
+    level = (await client.get("/folders", pagination="false")).data["data"]
+    while level:
+        found += level
+        below: list[Item] = []
+        for folder in level:
+            children = await client.get("/folders", parent_id=folder["id"], pagination="false")
+            below += children.data["data"]
+        level = below
+    return found
+
+
 def by_field(fields: list[Mapping[str, Any]], values: Any, path: str) -> dict[str, Any]:
     """`{label or alias: value}` as the API takes it, `{field id: value}`."""
     if not isinstance(values, dict):
@@ -242,7 +256,7 @@ def inner_app(app: FastAPI) -> Any:
         from procflow.api.app import create_app
 
         settings = app.state.settings.model_copy(update={"rate_limit": "off"})
-        inner = app.state.inner = create_app(settings)
+        inner = app.state.inner = create_app(settings, lean=True)
     return inner
 
 
