@@ -25,9 +25,10 @@ def state_of(app: FastAPI) -> SandboxState:
     return state
 
 
-def reset(app: FastAPI) -> None:
-    """Back to the baseline, then every feature's reset hook (clock, faults, journal...)."""
-    snapshots.put_back(app, state_of(app).baseline)
+def reset(app: FastAPI, snapshot: snapshots.Snapshot | None = None) -> None:
+    """Back to `snapshot` (the baseline by default), then every feature's reset hook
+    (clock, faults, journal...)."""
+    snapshots.put_back(app, snapshot or state_of(app).baseline)
     for hook in app.state.reset_hooks:
         hook(app)
 
@@ -68,7 +69,7 @@ async def restore_snapshot(request: Request, name: str) -> dict[str, Any]:
     snapshot = state_of(request.app).snapshots.get(name)
     if snapshot is None:
         raise NotFound("Snapshot")
-    snapshots.put_back(request.app, snapshot)
+    reset(request.app, snapshot)
     return {"data": {"name": name, "restored": True}}
 
 

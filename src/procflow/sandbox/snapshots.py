@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any, Protocol, cast
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, MetaData, insert, select, text
+from sqlalchemy import Engine, Integer, MetaData, insert, select, text
 
 from procflow.services.auth import CallerCache
 from procflow.storage.database import is_sqlite
@@ -52,13 +52,17 @@ class RowSnapshot:
 
     def restore(self, engine: Engine) -> None:
         with engine.begin() as connection:
-            names = ", ".join(f'"{table.name}"' for table in self.tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            names = [f'"{table.name}"' for table in self.tables]
+            # Guards such as the activity trail's append-only trigger would refuse this;
+            # the sandbox owns its database, and puts the guards back in this transaction.
+            for name in names:
+                connection.execute(text(f"ALTER TABLE {name} DISABLE TRIGGER USER"))
+            connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
             for table in self.tables:
                 if self.rows[table.name]:
                     connection.execute(insert(table), self.rows[table.name])
             for table in self.tables:
-                if "id" in table.c and table.c.id.autoincrement is not False:
+                if "id" in table.c and isinstance(table.c.id.type, Integer):
                     connection.execute(
                         text(
                             "SELECT setval(pg_get_serial_sequence(:t, 'id'), "
@@ -67,6 +71,8 @@ class RowSnapshot:
                         ),
                         {"t": table.name},
                     )
+            for name in names:
+                connection.execute(text(f"ALTER TABLE {name} ENABLE TRIGGER USER"))
 
 
 def take(engine: Engine) -> Snapshot:
