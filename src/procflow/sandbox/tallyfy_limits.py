@@ -2,7 +2,8 @@
 
 1. Tallyfy's published rate limits (`rate_policy.TALLYFY_PRESET`: 600 requests a minute per
    token, and per address without one; per organization 120 comments and 30 guest invites
-   an hour), answered as Tallyfy does: 429, `RATE_LIMIT_EXCEEDED`, `Retry-After` and
+   an hour; not procflow's own failed-authentication budget, which Tallyfy does not
+   publish), answered as Tallyfy does: 429, `RATE_LIMIT_EXCEEDED`, `Retry-After` and
    `X-RateLimit-*` headers. The windows run on the sandbox clock: advancing it refills them,
    and a reset empties them.
 2. procflow's own safety extensions are switched off, since Tallyfy has none of them: the
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from procflow.api.observability import Observability
 from procflow.api.ratelimit import RateLimitMiddleware
-from procflow.rate_policy import parse_policy
+from procflow.rate_policy import Budget, RatePolicy, parse_policy
 from procflow.sandbox.fault_answers import clock_timestamp
 from procflow.sandbox.patterns import is_control
 
@@ -98,6 +99,12 @@ class SandboxRateLimit(RateLimitMiddleware):
         await super().__call__(scope, receive, send)
 
 
+def published(spec: str = "tallyfy") -> RatePolicy:
+    """The budgets of `spec` (a `rate_limit` value), without procflow's own one."""
+    budgets = parse_policy(spec).budgets
+    return RatePolicy({k: v for k, v in budgets.items() if k is not Budget.AUTH_FAILURES})
+
+
 def install_tallyfy_limits(app: FastAPI, policy: str = "tallyfy") -> None:
     """Adds both just inside `Observability` (so a 429 still gets a request id and is
     counted) and outside everything else; call it on an app `create_app` built. `policy`
@@ -106,7 +113,7 @@ def install_tallyfy_limits(app: FastAPI, policy: str = "tallyfy") -> None:
     kinds: list[Any] = [entry.cls for entry in stack]
     at = kinds.index(Observability) + 1 if Observability in kinds else 0
     limits = Middleware(
-        SandboxRateLimit, policy=parse_policy(policy), windows=WINDOWS, now=clock_timestamp
+        SandboxRateLimit, policy=published(policy), windows=WINDOWS, now=clock_timestamp
     )
     stack[at:at] = [Middleware(TallyfyQuirks), limits]
 
