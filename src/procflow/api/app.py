@@ -79,8 +79,10 @@ def create_app(settings: Settings | None = None, *, lean: bool = False) -> FastA
     app.state.blobs = sessions.blobs
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     add_error_handlers(app)
-    mount(app, ROUTERS, lean=lean)
-    if not lean:
+    if lean:
+        mount(app, ROUTERS, lean=True)
+    else:
+        mount(app, ROUTERS)
         mount(app, ROUTERS, prefix="/api", in_schema=False)
     describe(app)
 

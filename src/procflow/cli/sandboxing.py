@@ -5,13 +5,17 @@ left out, so that a test session waits as little as possible for its sandbox.
 """
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import typer
+from fastapi import FastAPI
 
 from procflow.cli import serving
+from procflow.cli.failures import CommandFailed
+from procflow.errors import ValidationFailed
 from procflow.sandbox import boot
 from procflow.settings import Settings
 
@@ -27,12 +31,12 @@ def run(
     tallyfy_limits: bool = False,
 ) -> None:
     """Serve a sandbox until stopped; its temporary folder goes with it."""
-    folder = Path(tempfile.mkdtemp(prefix="procflow-sandbox-"))
+    folder = Path(tempfile.mkdtemp(prefix="procflow-sandbox-", dir=_memory_folder()))
     try:
         sock = serving.listening_socket(host, port)
         try:
             settings = boot.sandbox_settings(settings, folder, database_url)
-            app = boot.start(settings, folder, seed, tallyfy_limits)
+            app = _started(settings, folder, seed, tallyfy_limits)
             base = serving.base_url(sock)
             announcement = app.state.sandbox.people.announcement(base)
 
@@ -50,3 +54,26 @@ def run(
             sock.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _memory_folder() -> str | None:
+    """A folder in memory (Linux's /dev/shm) when there is one: the sandbox's database is
+    small and throw-away, and a reset then rewrites it without touching a disk."""
+    shm = Path("/dev/shm")
+    try:
+        return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+    except OSError:
+        return None
+
+
+def _started(settings: Settings, folder: Path, seed: Path | None, limits: bool) -> FastAPI:
+    try:
+        return boot.start(settings, folder, seed, limits)
+    except ValidationFailed as refused:
+        problems = "; ".join(f"{key}: {' '.join(text)}" for key, text in refused.errors.items())
+        raise CommandFailed(
+            f"the seed document {seed} is refused: {problems}",
+            "fix those fields (docs/testing-integrations.md, The seed format)",
+        ) from None
+    except OSError as error:
+        raise CommandFailed(f"cannot read the seed document: {error}", "check --seed") from None
