@@ -9,7 +9,6 @@ from sqlalchemy import Engine
 
 from procflow.api.app import create_app
 from procflow.domain.timeutil import CLOCK
-from procflow.rate_policy import parse_policy
 from procflow.sandbox import clock
 from procflow.sandbox.app import create_sandbox_app
 from procflow.sandbox.boot import prepare
@@ -18,6 +17,7 @@ from procflow.sandbox.tallyfy_limits import (
     SandboxRateLimit,
     TallyfyQuirks,
     install_tallyfy_limits,
+    published,
     reset_limits,
 )
 from procflow.settings import Settings
@@ -39,9 +39,14 @@ def limited(settings: Settings, engine: Engine) -> Iterator[World]:
         reset_limits(app)
 
 
-def test_the_published_limits_are_the_preset() -> None:
-    budgets = parse_policy("tallyfy").budgets
-    assert [str(rate) for rate in budgets[next(iter(budgets))]] == ["600 per 1 minute"]
+def test_the_published_limits_and_no_others() -> None:
+    shown = {budget.value: [str(r) for r in rates] for budget, rates in published().budgets.items()}
+    assert shown == {
+        "token": ["600 per 1 minute"],
+        "ip": ["600 per 1 minute"],
+        "comments": ["120 per 1 hour"],
+        "guest_invites": ["30 per 1 hour"],
+    }
 
 
 def test_limits_run_on_the_sandbox_clock(limited: World) -> None:

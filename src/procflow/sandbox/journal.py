@@ -8,6 +8,7 @@ ring of `CAPACITY` entries, so its memory is bounded however long the sandbox ru
 Control routes, probes and the documentation pages are not journaled.
 """
 
+import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from procflow.sandbox.masking import (
     mask_token,
 )
 from procflow.sandbox.patterns import BadPattern, compile_pattern, is_control, path_matches
+
+log = logging.getLogger("procflow.sandbox.journal")
 
 CAPACITY = 1000
 BODY_CAP = 8 * 1024
@@ -122,7 +125,10 @@ class JournalMiddleware:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
             seconds = time.perf_counter() - started
-            self.journal.add(entry(scope, state, asked, answered, reply, seconds))
+            try:
+                self.journal.add(entry(scope, state, asked, answered, reply, seconds))
+            except Exception:  # the journal must never break the request it records
+                log.exception("request not journaled")
 
 
 def entry(

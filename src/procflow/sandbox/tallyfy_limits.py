@@ -2,7 +2,8 @@
 
 1. Tallyfy's published rate limits (`rate_policy.TALLYFY_PRESET`: 600 requests a minute per
    token, and per address without one; per organization 120 comments and 30 guest invites
-   an hour), answered as Tallyfy does: 429, `RATE_LIMIT_EXCEEDED`, `Retry-After` and
+   an hour; not procflow's own failed-authentication budget, which Tallyfy does not
+   publish), answered as Tallyfy does: 429, `RATE_LIMIT_EXCEEDED`, `Retry-After` and
    `X-RateLimit-*` headers. The windows run on the sandbox clock: advancing it refills them,
    and a reset empties them.
 2. procflow's own safety extensions are switched off, since Tallyfy has none of them: the
@@ -13,6 +14,7 @@ docs/testing-integrations.md lists the same, for the people who test against the
 """
 
 from collections import deque
+from typing import Any
 
 from fastapi import FastAPI
 from limits import RateLimitItem
@@ -21,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from procflow.api.observability import Observability
 from procflow.api.ratelimit import RateLimitMiddleware
-from procflow.rate_policy import parse_policy
+from procflow.rate_policy import Budget, RatePolicy, parse_policy
 from procflow.sandbox.fault_answers import clock_timestamp
 from procflow.sandbox.patterns import is_control
 
@@ -97,14 +99,21 @@ class SandboxRateLimit(RateLimitMiddleware):
         await super().__call__(scope, receive, send)
 
 
+def published(spec: str = "tallyfy") -> RatePolicy:
+    """The budgets of `spec` (a `rate_limit` value), without procflow's own one."""
+    budgets = parse_policy(spec).budgets
+    return RatePolicy({k: v for k, v in budgets.items() if k is not Budget.AUTH_FAILURES})
+
+
 def install_tallyfy_limits(app: FastAPI, policy: str = "tallyfy") -> None:
     """Adds both just inside `Observability` (so a 429 still gets a request id and is
     counted) and outside everything else; call it on an app `create_app` built. `policy`
     is a `rate_limit` setting value (tests use smaller budgets)."""
     stack = app.user_middleware
-    at = 1 if stack and stack[0].cls == Observability else 0  # type: ignore[comparison-overlap]  # Starlette types cls as a factory
+    kinds: list[Any] = [entry.cls for entry in stack]
+    at = kinds.index(Observability) + 1 if Observability in kinds else 0
     limits = Middleware(
-        SandboxRateLimit, policy=parse_policy(policy), windows=WINDOWS, now=clock_timestamp
+        SandboxRateLimit, policy=published(policy), windows=WINDOWS, now=clock_timestamp
     )
     stack[at:at] = [Middleware(TallyfyQuirks), limits]
 
