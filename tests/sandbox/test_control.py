@@ -146,6 +146,20 @@ def test_a_bad_seed_is_refused_per_field_and_changes_nothing(control: TestClient
     missing = control.post("/_sandbox/seed", json={"runs": [{"template": "Nope"}]})
     assert list(missing.json()["errors"]) == ["runs.0.template"]
     assert control.post("/_sandbox/seed", content=b"[1,").status_code == 422
+    hostile = {
+        "groups": [{"name": "G", "members": 7}],
+        "runs": [{"template": ["x"], "tags": {"a": 1}}],
+        "tags": [3],
+    }
+    answer = control.post("/_sandbox/seed", json=hostile)
+    assert (answer.status_code, list(answer.json()["errors"])) == (422, ["tags.0"])
+    for doc, field in (
+        ({"groups": [{"name": "G", "members": 7}]}, "groups.0.members"),
+        ({"runs": [{"template": ["x"]}]}, "runs.0.template"),
+        ({"folders": [{"name": "F", "parent": 1}]}, "folders.0.parent"),
+    ):
+        answer = control.post("/_sandbox/seed", json=doc)
+        assert (answer.status_code, list(answer.json()["errors"])) == (422, [field])
 
 
 def test_snapshots_restore_by_name(control: TestClient) -> None:

@@ -105,10 +105,20 @@ class Loader:
         return answer.data["data"]
 
     def lookup(self, table: Mapping[str, Any], name: Any, path: str, what: str) -> Any:
-        key = name.strip().lower() if isinstance(name, str) else name
+        if not isinstance(name, str):
+            raise ValidationFailed({path: [f"A {what} is named by a string."]})
+        key = name.strip().lower()
         if key not in table:
             raise ValidationFailed({path: [f"No {what} {name!r} in the document or sandbox."]})
         return table[key]
+
+    def all_of(self, table: Mapping[str, Any], names: Any, path: str, what: str) -> list[Any]:
+        """The ids of a list of names (absent or null: none)."""
+        if names is None:
+            return []
+        if not isinstance(names, list):
+            raise ValidationFailed({path: [f"A list of {what} names."]})
+        return [self.lookup(table, name, f"{path}.{n}", what) for n, name in enumerate(names)]
 
     async def load(self, doc: SeedDocument) -> dict[str, int]:
         await self.remember_existing()
@@ -117,10 +127,7 @@ class Loader:
             self.users[str(made["email"]).lower()] = made["id"]
         for index, item in enumerate(doc.groups):
             path = f"groups.{index}"
-            people = [
-                self.lookup(self.users, ref, f"{path}.members.{n}", "member")
-                for n, ref in enumerate(item.get("members") or [])
-            ]
+            people = self.all_of(self.users, item.get("members"), f"{path}.members", "member")
             await self.created(path, "/groups", {**item, "members": people})
         for index, item in enumerate(doc.tags):
             made = await self.created(f"tags.{index}", "/tags", item)
@@ -164,14 +171,10 @@ class Loader:
         body = {key: value for key, value in item.items() if key not in ("template", "tasks")}
         body["checklist_id"] = template["id"]
         body["prerun"] = by_field(template["prerun"], item.get("prerun") or {}, path + ".prerun")
-        body["tags"] = [
-            self.lookup(self.tags, t, f"{path}.tags.{n}", "tag")
-            for n, t in enumerate(item.get("tags") or [])
-        ]
-        body["folders"] = [
-            self.lookup(self.folders, f, f"{path}.folders.{n}", "folder")
-            for n, f in enumerate(item.get("folders") or [])
-        ]
+        body["tags"] = self.all_of(self.tags, item.get("tags"), f"{path}.tags", "tag")
+        body["folders"] = self.all_of(
+            self.folders, item.get("folders"), f"{path}.folders", "folder"
+        )
         run = await self.created(path, "/runs", body)
         tasks = item.get("tasks") or {}
         if not isinstance(tasks, dict):
