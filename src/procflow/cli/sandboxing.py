@@ -7,6 +7,7 @@ left out, so that a test session waits as little as possible for its sandbox.
 import json
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -30,8 +31,10 @@ def run(
     database_url: str | None,
     tallyfy_limits: bool = False,
 ) -> None:
-    """Serve a sandbox until stopped; its temporary folder goes with it."""
+    """Serve a sandbox until stopped; its temporary folder goes with it, also when stopped
+    by SIGTERM (uvicorn raises it again once it has shut down: it then unwinds this)."""
     folder = Path(tempfile.mkdtemp(prefix="procflow-sandbox-", dir=_memory_folder()))
+    previous = signal.signal(signal.SIGTERM, _exit)
     try:
         sock = serving.listening_socket(host, port)
         try:
@@ -53,7 +56,12 @@ def run(
         finally:
             sock.close()
     finally:
+        signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _memory_folder() -> str | None:
