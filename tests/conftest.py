@@ -66,6 +66,7 @@ ONE_DATABASE = (
     "tests/api/test_parameter_plan.py",
     "tests/cli/",
     "tests/sdk/",
+    "tests/sandbox/integration/",  # the sandbox process runs on a temporary SQLite of its own
     "tests/deploy/test_workers.py",
     "tests/deploy/test_backup.py",
     "tests/stress/test_crash.py",

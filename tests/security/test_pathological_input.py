@@ -41,6 +41,7 @@ CAPS = {
     # The rate limiter reads the request path, which is part of the request head.
     "procflow.api.ratelimit:ORG_PATH": Settings().max_header_bytes,
     "procflow.api.ratelimit:COMMENT_PATH": Settings().max_header_bytes,
+    "procflow.sandbox.durations:DURATION": 64,  # parse_duration refuses longer text first
 }
 BOUNDED = {
     "procflow.api.idempotency:KEY",
@@ -52,6 +53,7 @@ BOUNDED = {
     "procflow.services.tags:COLOR",
     "procflow.storage.blobs.base:_KEY",
     "procflow.storage.sqlite.driver:_LONG_NUMBER",
+    "procflow.sandbox.masking:TOKEN_SHAPE",  # 66 wide; the journal's texts are capped
 }
 EVIL_EMAIL = "a@" + "." * 40_000 + "@"
 

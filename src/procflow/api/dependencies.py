@@ -49,7 +49,9 @@ def refuse_nul(request: Request) -> None:
 
 async def current_user(request: Request, uow: Db) -> int:
     refuse_nul(request)
-    return auth.user_for_token(uow, bearer_token(request))
+    user_id = auth.user_for_token(uow, bearer_token(request))
+    request.state.user_id = user_id  # the sandbox's journal names the caller
+    return user_id
 
 
 async def current_caller(

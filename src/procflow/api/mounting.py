@@ -26,19 +26,38 @@ from fastapi.routing import APIRoute
 
 
 def mount(
-    app: FastAPI, routers: Iterable[APIRouter], *, prefix: str = "", in_schema: bool = True
+    app: FastAPI,
+    routers: Iterable[APIRouter],
+    *,
+    prefix: str = "",
+    in_schema: bool = True,
+    lean: bool = False,
 ) -> None:
-    """Add every route of `routers`, in order, under `prefix`."""
+    """Add every route of `routers`, in order, under `prefix`. `lean` (the sandbox, which
+    must start fast) adds the routers' own routes, as their modules built them, at the
+    root: they are the routes `_build` would make again there."""
     routers = tuple(routers)
     response_class = app.router.default_response_class
-    key = (tuple(map(id, routers)), prefix, in_schema, id(response_class))
+    key = (tuple(map(id, routers)), prefix, in_schema, id(response_class), lean)
     built = _BUILT.get(key)
     if built is None:
-        built = _BUILT[key] = _build(routers, prefix, in_schema, response_class)
+        built = _BUILT[key] = (
+            _own(routers)
+            if lean and not prefix and in_schema
+            else _build(routers, prefix, in_schema, response_class)
+        )
     app.router.routes.extend(built)
 
 
 _BUILT: dict[tuple[Any, ...], list[Any]] = {}
+
+
+def _own(routers: tuple[APIRouter, ...]) -> list[Any]:
+    routes = [route for router in routers for route in router.routes]
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"{route!r}: only API routes can be mounted")
+    return routes
 
 
 def _build(

@@ -166,9 +166,18 @@ class Standing:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, policy: RatePolicy, windows: Windows) -> None:
+    """`now` is the Unix time the windows are kept in (the sandbox passes its movable clock)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        policy: RatePolicy,
+        windows: Windows,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self.app = app
         self.windows = windows
+        self.now = now
         self._warned_at = 0.0
         # Per budget: each window with its key suffix and length, worked out once.
         self._rates = {
@@ -263,7 +272,7 @@ class RateLimitMiddleware:
 
     async def refuse(self, spent: Standing, scope: Scope, receive: Receive, send: Send) -> None:
         rate = spent.rate
-        wait = max(1, math.ceil(spent.reset - time.time()))
+        wait = max(1, math.ceil(spent.reset - self.now()))
         unit = rate.GRANULARITY.name
         window = unit if rate.multiples == 1 else f"{rate.multiples} {unit}s"
         message = (

@@ -193,6 +193,38 @@ def serve(
 
 @app.command()
 @reported
+def sandbox(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8000,
+    seed: Annotated[
+        Path | None, typer.Option(help="A seed document (JSON or YAML) to load at start.")
+    ] = None,
+    as_json: JsonFlag = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="A database of its own (emptied at will); default: a temporary one."),
+    ] = None,
+    tallyfy_limits: Annotated[
+        bool, typer.Option(help="Apply Tallyfy's rate limits and quirks (see the docs).")
+    ] = False,
+) -> None:
+    """Serve a throw-away sandbox to test Tallyfy integrations against (see
+    docs/testing-integrations.md)."""
+    from procflow.cli import sandboxing
+
+    sandboxing.run(
+        load_settings(),
+        host=host,
+        port=port,
+        seed=seed,
+        as_json=as_json,
+        database_url=database_url,
+        tallyfy_limits=tallyfy_limits,
+    )
+
+
+@app.command()
+@reported
 def init(
     org_name: Annotated[str, typer.Option("--org-name", help="Organization name.")],
     email: Annotated[str, typer.Option(help="Email of the first administrator.")],

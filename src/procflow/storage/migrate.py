@@ -1,22 +1,27 @@
-"""Apply Alembic migrations from inside the installed package (no alembic.ini needed)."""
+"""Apply Alembic migrations from inside the installed package (no alembic.ini needed).
+
+Alembic is imported when first used, not with this module: a process that only serves a
+database already migrated (a sandbox from its cached schema) never pays for it.
+"""
 
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 from procflow.storage.sqlite.engine import writing
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x70726F63666C6F77  # "procflow": the advisory lock of migrations
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -33,12 +38,16 @@ class Migration(NamedTuple):
 
 
 def _heads(connection: Connection) -> tuple[str, ...]:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_heads()
 
 
 @lru_cache(maxsize=1)
 def latest_heads() -> tuple[str, ...]:
     """The revisions the migrations end at, read from the package once per process."""
+    from alembic.script import ScriptDirectory
+
     return tuple(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))
 
 
@@ -61,6 +70,9 @@ def _serialise(connection: Connection) -> None:
 def upgrade(engine: Engine, revision: str = "head") -> list[Migration]:
     """Bring the database at `engine` up to `revision`, in one connection; return the
     migrations that this applied, oldest first (none when it was up to date)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     token = writing.set(True)  # SQLite: BEGIN IMMEDIATE, the write lock before reading
     try:
@@ -79,6 +91,8 @@ def upgrade(engine: Engine, revision: str = "head") -> list[Migration]:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
