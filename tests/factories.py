@@ -8,8 +8,22 @@ from uuid import uuid4
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from procflow.api.schemas.comments import CommentCreate
+from procflow.api.schemas.groups import GroupCreate
+from procflow.api.schemas.guests import GuestCreate
+from procflow.api.schemas.tasks import TaskCreate
+from procflow.api.schemas.taxonomy import FolderObject, TagAttach
 from procflow.domain.permissions import Role
-from procflow.services import organizations
+from procflow.services import (
+    auth,
+    comments,
+    folders,
+    groups,
+    guests,
+    oneoff_tasks,
+    organizations,
+    tags,
+)
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.database import SessionFactory
 from procflow.storage.models import Checklist, FormField, Step
@@ -196,29 +210,34 @@ def populate(world: World) -> Objects:
             select(Event.id).where(Event.run_id == run["id"], Event.type == "process.launched")
         )
 
-    def created(method: str, path: str, body: dict[str, Any]) -> Any:
-        response = world.call(method, path, json=body)
-        assert response.status_code in (200, 201), response.text
-        return response.json()["data"]
-
     tag, folder = world.tag(names[2]), world.folder(names[3])
-    group = created("POST", "/groups", {"name": names[1]})["id"]
-    created("POST", "/guests", {"email": guest_email})
-    guest_token = created("POST", f"/guests/{guest_email}/token", {})["token"]
-    oneoff = created(
-        "POST",
-        "/tasks",
-        {
+    with UnitOfWork(world.factory, write=True) as uow:
+        # Through the services the routes call, with the bodies their schemas accept: these
+        # routes have tests of their own, and one transaction here costs a fifth of nine
+        # requests (the route matrices make hundreds of these organizations).
+        admin = auth.caller_in(uow, world.admin.token, world.org_id)
+        group = groups.create_group(uow, admin, GroupCreate(name=names[1]).present())
+        guests.create_guest(uow, admin, GuestCreate(email=guest_email).present())
+        guest_token = guests.issue_token(uow, admin, guest_email)
+        oneoff_body = {
             "title": "One-off",
             "owners": {"users": [world.light.user_id]},
             "deadline": "2030-05-01T12:00:00Z",
-        },
-    )["id"]
-    comment = created("POST", f"/tasks/{task_ids[0]}/comment", {"content": "Hello"})["id"]
-    link = {"subject_id": run["id"], "subject_type": "Run", "tag_id": tag, "tag_type": "private"}
-    association = created("POST", "/checklists/tags", link)["id"]
-    filing = {"folder_id": folder, "subject_id": run["id"], "subject_type": "Run"}
-    relation = created("POST", "/folders/add-object", filing)["id"]
+        }
+        oneoff = oneoff_tasks.create_oneoff(
+            uow, admin, TaskCreate.model_validate(oneoff_body).present()
+        )
+        comment = comments.add_comment(
+            uow, admin, task_ids[0], CommentCreate(content="Hello").present()
+        )
+        link = {"subject_id": run["id"], "subject_type": "Run", "tag_id": tag}
+        attached = tags.attach_tag(
+            uow, admin, TagAttach.model_validate({**link, "tag_type": "private"}).present()
+        )
+        filing = {"folder_id": folder, "subject_id": run["id"], "subject_type": "Run"}
+        filed = folders.file_object(uow, admin, FolderObject.model_validate(filing).present())
+        group_id, oneoff_id, comment_id = group.group.id, oneoff.task.id, comment.id
+        association, relation = attached.link.id, filed.link.id
     upload = {"uploaded_from": capture, "subject_type": "Run", "subject_id": run["id"]}
     uploaded = world.call(
         "POST", "/assets", data=upload, files={"name": ("notes.txt", b"Notes\n", "text/plain")}
@@ -229,15 +248,15 @@ def populate(world: World) -> Objects:
         "run_id": run["id"],
         "task_id": task_ids[0],
         "guest_task_id": task_ids[1],
-        "oneoff_task_id": oneoff,
+        "oneoff_task_id": oneoff_id,
         "checklist_id": checklist,
         "step_id": step_ids[1],
         "other_step_id": step_ids[0],
         "capture_id": capture,
         "tag_id": tag,
         "folder_id": folder,
-        "group_id": group,
-        "comment_id": comment,
+        "group_id": group_id,
+        "comment_id": comment_id,
         "association_id": str(association),
         "relation_id": str(relation),
         "user_id": str(world.standard.user_id),

@@ -12,6 +12,7 @@ from procflow.api.app import create_app
 from procflow.api.mounting import mount
 from procflow.api.transaction import TransactionalRoute
 from procflow.settings import Settings
+from tests.security.route_table import served_app
 
 SETTINGS = Settings(database_url="sqlite://")
 
@@ -35,7 +36,9 @@ def _operations(app: FastAPI) -> list[tuple[str, str, str, type[APIRoute], bool]
 
 @pytest.fixture(scope="module")
 def both() -> tuple[FastAPI, FastAPI]:
-    mounted = create_app(SETTINGS)
+    # The served app as the security matrices build it once per process (same settings): its
+    # OpenAPI document, which takes seconds to make, is then made once for both.
+    mounted = served_app()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(application, "mount", _included)
         included = create_app(SETTINGS)

@@ -4,6 +4,9 @@ Tokens are made every way there is (CLI `init`, `users add`, `tokens create`, th
 token route), then used, accepted and refused, through the in-process client and through a
 real uvicorn server with every procflow, uvicorn and SQLAlchemy logger at DEBUG. Then every
 row of every table is read back and every log record is searched for any token.
+
+The module has a database of its own: the session's, which every test before this one
+filled, made reading every row back take minutes late in a run.
 """
 
 import json
@@ -24,8 +27,33 @@ from typer.testing import CliRunner
 from procflow.api.app import create_app
 from procflow.cli.main import app as cli
 from procflow.settings import Settings, get_settings
+from procflow.storage.database import make_engine
+from procflow.storage.migrate import upgrade
+from tests.stress.harness import database_kind, fresh_database
 
 LOGGERS = ("procflow", "uvicorn", "uvicorn.access", "uvicorn.error", "sqlalchemy.engine")
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    workdir = tmp_path_factory.mktemp("tokens")
+    with fresh_database(database_kind(), workdir) as url:
+        files_dir = str(tmp_path_factory.mktemp("tokens-files"))
+        yield Settings(database_url=url, auth_cache_seconds=0, files_dir=files_dir)
+
+
+@pytest.fixture(scope="module")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
 
 
 def cli_json(*args: str) -> dict[str, Any]:
