@@ -4,6 +4,7 @@ step at a time, and procflow's shared clock, moved forward by the tests and put 
 
 import asyncio
 import email
+import logging
 from collections.abc import Callable, Iterator
 from email.message import Message
 from uuid import uuid4
@@ -25,6 +26,11 @@ from procflow.storage.migrate import upgrade
 from procflow.storage.models import ScheduleSlot
 from tests.factories import World
 from tests.stress.harness import database_kind, free_port, fresh_database
+
+
+# aiosmtpd logs every connection from its own thread, which can outlive the capture of the
+# test that started the server: its chatter would land on a closed stream.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="package")
