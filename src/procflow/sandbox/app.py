@@ -83,6 +83,7 @@ def create_sandbox_app(settings: Settings, state: SandboxState) -> FastAPI:
 def _observe_below_the_journal(app: FastAPI) -> None:
     """Move `Observability` from the normal stack's top to just inside the journal."""
     stack = app.user_middleware
-    observed = stack.pop([entry.cls for entry in stack].index(Observability))
     kinds: list[Any] = [entry.cls for entry in stack]
+    observed = stack.pop(kinds.index(Observability))
+    kinds = [entry.cls for entry in stack]
     stack.insert(kinds.index(journal.JournalMiddleware) + 1, observed)
