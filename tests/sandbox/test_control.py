@@ -2,6 +2,7 @@
 snapshots, the admin guard, and their absence from a normal server."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,23 @@ from procflow.sandbox import boot
 from procflow.settings import Settings
 from tests.conftest import ON_POSTGRES, _recreate_postgres, database_name, pg_url
 
+RULES: list[dict[str, Any]] = [
+    {
+        "automated_alias": "Acme gets Ann",
+        "conditions": [
+            {"conditionable_type": "Prerun", "conditionable": "Client",
+             "operation": "equals", "statement": "Acme"},
+            {"conditionable_type": "Capture", "conditionable": "Contract number",
+             "operation": "is_not_empty", "logic": "or"},
+        ],
+        "then_actions": [
+            {"action_type": "assignment", "action_verb": "assign", "target_step": "Kick-off call",
+             "assignees": {"users": ["ann@example.com"], "groups": ["Sales"]}},
+            {"action_type": "deadline", "action_verb": "set", "target_step": "Kick-off call",
+             "deadline": {"value": 1, "unit": "days"}},
+        ],
+    }
+]  # fmt: skip
 SEED: dict[str, Any] = {
     "members": [{"email": "ann@example.com", "first_name": "Ann", "role": "standard"}],
     "groups": [{"name": "Sales", "members": ["ann@example.com", "member"]}],
@@ -31,6 +49,7 @@ SEED: dict[str, Any] = {
                 },
                 {"title": "Kick-off call"},
             ],
+            "automated_actions": RULES,
         }
     ],
     "runs": [
@@ -104,6 +123,11 @@ def test_reset_goes_back_to_the_start(control: TestClient) -> None:
 def test_seed_export_and_seed_again_round_trip(control: TestClient) -> None:
     answer = control.post("/_sandbox/seed?baseline=false", json=SEED)
     assert answer.status_code == 200, answer.text
+    tokens = answer.json()["data"]["tokens"]
+    assert list(tokens) == ["ann@example.com"]
+    ann = {"Authorization": f"Bearer {tokens['ann@example.com']}"}
+    mine = control.get(f"{org(control)}/me/tasks", headers=ann).json()["data"]
+    assert [task["title"] for task in mine] == ["Kick-off call"]  # the seeded rule's doing
     exported = control.get("/_sandbox/export").json()
     run = exported["runs"][0]
     assert run["prerun"] == {"Client": "Acme"}
@@ -112,6 +136,7 @@ def test_seed_export_and_seed_again_round_trip(control: TestClient) -> None:
     }
     assert exported["folders"] == [{"name": "Clients"}, {"name": "Acme", "parent": "Clients"}]
     assert exported["groups"] == [{"name": "Sales", "members": ["ann@example.com", "member"]}]
+    assert exported["templates"][0]["automated_actions"] == RULES
     assert control.post("/_sandbox/reset").status_code == 200
     assert control.get("/_sandbox/export").json()["runs"] == []
     assert control.post("/_sandbox/seed?baseline=false", json=exported).status_code == 200
@@ -143,6 +168,16 @@ def test_a_bad_seed_is_refused_per_field_and_changes_nothing(control: TestClient
     assert control.get(f"{org(control)}/tags").json()["data"] == []
     unknown = control.post("/_sandbox/seed", json={"runs": [{"template": "Nope"}], "x": 1})
     assert unknown.json()["errors"] == {"x": ["Extra inputs are not permitted"]}
+    condition = {"conditionable_type": "Step", "conditionable": "A", "operation": "done"}
+    action = {"action_type": "status", "action_verb": "reopen", "target_step": "B"}
+    rule = {"conditions": [condition], "then_actions": [action]}
+    ruled = {"templates": [{"title": "R", "steps": [{"title": "A"}], "automated_actions": [rule]}]}
+    where = "templates.0.automated_actions.0"
+    answer = control.post("/_sandbox/seed", json=ruled)
+    assert list(answer.json()["errors"]) == [f"{where}.then_actions.0.target_step"]
+    action["target_step"] = "A"  # found; the API then refuses the operation
+    answer = control.post("/_sandbox/seed", json=ruled)
+    assert list(answer.json()["errors"]) == [f"{where}.conditions.0.operation"]
     missing = control.post("/_sandbox/seed", json={"runs": [{"template": "Nope"}]})
     assert list(missing.json()["errors"]) == ["runs.0.template"]
     assert control.post("/_sandbox/seed", content=b"[1,").status_code == 422
@@ -160,6 +195,29 @@ def test_a_bad_seed_is_refused_per_field_and_changes_nothing(control: TestClient
     ):
         answer = control.post("/_sandbox/seed", json=doc)
         assert (answer.status_code, list(answer.json()["errors"])) == (422, [field])
+
+
+def test_tokens_for_any_member_on_request(control: TestClient) -> None:
+    state = control.app.state.sandbox  # type: ignore[attr-defined]  # a FastAPI app
+    kept = control.post("/_sandbox/tokens", json={"email": "member"})
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["data"]["user_id"] == state.people.member_id
+    light = {"email": "Light@Sandbox.example"}
+    passing = control.post("/_sandbox/tokens?baseline=false", json=light).json()["data"]
+    assert passing["user_id"] == state.people.light_id
+    assert control.post("/_sandbox/reset").status_code == 200
+
+    def status(token: str) -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        return control.get(f"{org(control)}/tags", headers=headers).status_code
+
+    assert (status(kept.json()["data"]["token"]), status(passing["token"])) == (200, 401)
+    for bad in ({"email": "nobody@example.com"}, {"email": 3}, [1]):
+        refused = control.post("/_sandbox/tokens", json=bad)
+        assert (refused.status_code, list(refused.json()["errors"])) == (422, ["email"])
+    line = replace(state, seed_tokens={"ann@example.com": "pf1"}).announcement("http://x")
+    assert line["tokens"] == {"ann@example.com": "pf1"}  # what `--seed` prints
+    assert "tokens" not in state.announcement("http://x")
 
 
 def test_snapshots_restore_by_name(control: TestClient) -> None:

@@ -108,6 +108,7 @@ def test_faults_answer_in_tallyfy_shape_then_run_out(box: World) -> None:
     failed = box.call("GET", "/runs")
     assert failed.status_code == 503
     assert failed.headers["Retry-After"] == "1"
+    assert failed.headers["X-Request-Id"]
     assert failed.json() == {
         "error": True,
         "message": "The service is unavailable; try again shortly.",
@@ -181,8 +182,10 @@ def test_the_journal_keeps_requests_and_never_a_token(box: World) -> None:
     box.call("GET", "/runs/" + "0" * 32)
     box.client.get("/health")
     box.client.post("/_sandbox/faults", json={"path": "/me", "status": 502, "times": 1})
-    box.client.request("GET", "/me", headers=box.light.headers, json={"sent": "anyway"})
-    box.client.get("/me", headers=box.light.headers)
+    named = {**box.light.headers, "X-Request-Id": "sync-42"}
+    faulted = box.client.request("GET", "/me", headers=named, json={"sent": "anyway"})
+    assert faulted.headers["X-Request-Id"] == "sync-42"  # as a normal answer echoes it
+    served = box.client.get("/me", headers=box.light.headers)
 
     everything = box.client.get("/_sandbox/requests")
     assert everything.status_code == 200
@@ -215,6 +218,9 @@ def test_the_journal_keeps_requests_and_never_a_token(box: World) -> None:
     assert entries[5]["request"]["body"] == {"sent": "anyway"}
     assert entries[6]["fault"] is None
     assert entries[6]["caller"] == {"user_id": box.light.user_id}
+    assert entries[5]["request_id"] == "sync-42"
+    assert entries[6]["request_id"] == served.headers["X-Request-Id"]
+    assert all(e["request_id"] == e["response"]["headers"]["x-request-id"] for e in entries)
     assert all(e["duration_ms"] >= 0 and e["at"].endswith("Z") for e in entries)
 
     def statuses(**filters: str) -> list[int]:

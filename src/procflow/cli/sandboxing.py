@@ -41,7 +41,7 @@ def run(
             settings = boot.sandbox_settings(settings, folder, database_url)
             app = _started(settings, folder, seed, tallyfy_limits)
             base = serving.base_url(sock)
-            announcement = app.state.sandbox.people.announcement(base)
+            announcement = app.state.sandbox.announcement(base)
 
             def ready() -> None:
                 if as_json:

@@ -5,7 +5,10 @@ Each sandbox feature contributes through three lists, read when an application i
 - `SANDBOX_ROUTERS`: routers of control routes, mounted at the root (`/_sandbox/...`)
   and guarded by `require_admin` (the admin token printed at start);
 - `SANDBOX_MIDDLEWARE`: ASGI middleware, listed outermost first, wrapped around the whole
-  application (the normal middleware included), so that they see every request;
+  application (the normal middleware included), so that they see every request; the
+  normal `Observability` (request ids, metrics) is moved in just below the journal, so
+  that a faulted answer gets its `X-Request-Id` as every other one does, and the journal
+  records the headers the client got;
 - `RESET_HOOKS`: callables given the application after `POST /_sandbox/reset` and a
   snapshot restore put the database back, to put their own state back too.
 
@@ -21,6 +24,7 @@ from starlette.middleware import Middleware
 
 from procflow.api.app import create_app
 from procflow.api.dependencies import bearer_token
+from procflow.api.observability import Observability
 from procflow.errors import PermissionDenied
 from procflow.sandbox import clock, control, faults, journal
 from procflow.sandbox.api_prefix import ApiPrefix
@@ -72,4 +76,14 @@ def create_sandbox_app(settings: Settings, state: SandboxState) -> FastAPI:
         install_tallyfy_limits(app)
     for middleware in reversed(SANDBOX_MIDDLEWARE):
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
+    _observe_below_the_journal(app)
     return app
+
+
+def _observe_below_the_journal(app: FastAPI) -> None:
+    """Move `Observability` from the normal stack's top to just inside the journal."""
+    stack = app.user_middleware
+    kinds: list[Any] = [entry.cls for entry in stack]
+    observed = stack.pop(kinds.index(Observability))
+    kinds = [entry.cls for entry in stack]
+    stack.insert(kinds.index(journal.JournalMiddleware) + 1, observed)

@@ -63,7 +63,8 @@ def start(
     if seed is not None:
         from procflow.sandbox import seeding
 
-        asyncio.run(seeding.seed(app, seeding.read_file(seed)))
+        seeded = asyncio.run(seeding.seed(app, seeding.read_file(seed)))
+        app.state.sandbox.seed_tokens = seeded["tokens"]
     return app
 
 

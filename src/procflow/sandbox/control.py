@@ -1,4 +1,4 @@
-"""Control routes: reset, seed, export and snapshots.
+"""Control routes: reset, seed, export, snapshots and members' tokens.
 
 They run on the event loop like every other route, so no request's transaction is open
 while the database is put back.
@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from procflow.api.problems import BadRequest
 from procflow.errors import NotFound, ValidationFailed
-from procflow.sandbox import exporting, seeding, snapshots
+from procflow.sandbox import exporting, seeding, snapshots, tokens
 from procflow.sandbox.state import SandboxState
 
 router = APIRouter(prefix="/_sandbox", tags=["sandbox"], include_in_schema=False)
@@ -73,14 +73,31 @@ async def restore_snapshot(request: Request, name: str) -> dict[str, Any]:
     return {"data": {"name": name, "restored": True}}
 
 
+def moves_baseline(request: Request) -> bool:
+    return request.query_params.get("baseline", "true").lower() not in ("false", "0", "no")
+
+
 @router.post("/seed")
 async def seed_route(request: Request) -> dict[str, Any]:
     """A seed document (JSON, or YAML), added to what the sandbox holds; reset then comes
-    back to the state after it, unless `?baseline=false`."""
+    back to the state after it, unless `?baseline=false`. Answers the counts loaded and a
+    token for each member added."""
     doc = seeding.parse(await request.body(), request.headers.get("content-type", ""))
-    keep = request.query_params.get("baseline", "true").lower() not in ("false", "0", "no")
-    counts = await seeding.seed(request.app, doc, baseline=keep)
-    return {"data": {"seeded": counts}}
+    return {"data": await seeding.seed(request.app, doc, baseline=moves_baseline(request))}
+
+
+@router.post("/tokens", status_code=201)
+async def token_route(request: Request) -> dict[str, Any]:
+    """A new token for a member (`{"email"}`: an email, or admin, member, light); reset
+    keeps it, unless `?baseline=false`."""
+    body = await json_body(request)
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip() or len(email) > 254:
+        raise ValidationFailed({"email": ["The email of a member of the sandbox."]})
+    user_id, token = tokens.issue_one(request.app, email)
+    if moves_baseline(request):
+        state_of(request.app).baseline = snapshots.take(request.app.state.engine)
+    return {"data": {"email": email, "user_id": user_id, "token": token}}
 
 
 @router.get("/export")
@@ -92,5 +109,5 @@ async def export_route(request: Request) -> dict[str, Any]:
 @router.get("/people")
 async def people_route(request: Request) -> dict[str, Any]:
     """The organization and people made at start, as printed then."""
-    announced = state_of(request.app).people.announcement(str(request.base_url).rstrip("/"))
+    announced = state_of(request.app).announcement(str(request.base_url).rstrip("/"))
     return {"data": announced}

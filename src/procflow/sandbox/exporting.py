@@ -2,7 +2,8 @@
 
 Read through the API as seeding writes through it, and written with names instead of ids
 (a template by its title, a field by its label, a member by email; the sandbox's own
-people as `admin`, `member` and `light`), so that an export seeds a fresh sandbox into the
+people as `admin`, `member` and `light`; automation rules as `seed_rules` writes them),
+so that an export seeds a fresh sandbox into the
 same state, and exporting that again gives the same document.
 """
 
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 
 from procflow.sandbox.inproc import Client
 from procflow.sandbox.people import ADMIN_EMAIL, LIGHT_EMAIL, MEMBER_EMAIL
+from procflow.sandbox.seed_rules import rule_out
 from procflow.sandbox.seeding import all_folders, client_for
 
 Item = dict[str, Any]
@@ -52,11 +54,18 @@ def step_out(step: Mapping[str, Any]) -> Item:
     return out
 
 
-def template_out(template: Mapping[str, Any]) -> Item:
+def template_out(
+    template: Mapping[str, Any], emails: Mapping[Any, Any], groups: Mapping[Any, Any]
+) -> Item:
     out = kept(template, TEMPLATE_KEYS)
     if template.get("prerun"):
         out["prerun"] = [field_out(field) for field in template["prerun"]]
     out["steps"] = [step_out(step) for step in template["steps"]["data"]]
+    if template.get("automated_actions"):
+        out["automated_actions"] = [
+            rule_out(rule, template, lambda u: emails.get(u, u), lambda g: groups.get(g, g))
+            for rule in template["automated_actions"]
+        ]
     return out
 
 
@@ -74,13 +83,15 @@ async def export(app: FastAPI) -> Item:
         for person in people
         if person["email"] not in OWN
     ]
+    groups_found = await everything(client, "/groups")
     groups = [
         {
             **kept(group, ("name", "description")),
             "members": [emails.get(user, user) for user in group.get("members") or []],
         }
-        for group in await everything(client, "/groups")
+        for group in groups_found
     ]
+    group_names = {group["id"]: group["name"] for group in groups_found}
     tags = [
         kept(tag, ("title", "color"))
         for tag in await everything(client, "/tags")
@@ -106,7 +117,9 @@ async def export(app: FastAPI) -> Item:
         "groups": groups,
         "tags": tags,
         "folders": folders,
-        "templates": [template_out(template) for template in templates.values()],
+        "templates": [
+            template_out(template, emails, group_names) for template in templates.values()
+        ],
         "runs": runs,
     }
 

@@ -2,9 +2,10 @@
 
 Each entry holds the method, path, query, status, request and response headers and bodies
 (the first `BODY_CAP` bytes of each), the time on the sandbox clock, how long the answer
-took, who called (the member or guest the token speaks for) and which fault, if any,
-answered. Secrets are masked before anything is stored (see `masking`). The journal is a
-ring of `CAPACITY` entries, so its memory is bounded however long the sandbox runs.
+took, who called (the member or guest the token speaks for), which fault, if any,
+answered, and the answer's `X-Request-Id` (the id procflow's log lines carry). Secrets
+are masked before anything is stored (see `masking`). The journal is a ring of `CAPACITY`
+entries, so its memory is bounded however long the sandbox runs.
 Control routes, probes and the documentation pages are not journaled.
 """
 
@@ -153,6 +154,7 @@ def entry(
         "caller": caller_of(state),
         "token": mask_token(token) if token else None,
         "fault": state.get("sandbox_fault"),
+        "request_id": response_headers.get("x-request-id"),
         "request": {
             "headers": request_headers,
             **asked.shown(request_headers.get("content-type", ""), known),

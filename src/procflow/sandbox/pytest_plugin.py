@@ -4,7 +4,10 @@ Registered through the `pytest11` entry point, so any project with procflow inst
 them; nothing happens unless a test asks for one. `procflow_sandbox` (per session, or per
 pytest-xdist worker) starts `procflow sandbox` on a free port, or uses the one at
 `PROCFLOW_SANDBOX_URL` (with its admin token in `PROCFLOW_SANDBOX_TOKEN`);
-`tallyfy_sandbox` resets it before each test. Only the standard library is imported here.
+`tallyfy_sandbox` resets it before each test. The sandbox it starts takes Tallyfy's limits
+with `--procflow-sandbox-tallyfy-limits` or the ini option `procflow_sandbox_tallyfy_limits`
+(one sandbox serves the whole session, so this is a session's choice, not a test's). Only
+the standard library is imported here.
 """
 
 import json
@@ -25,6 +28,7 @@ from typing import IO, Any
 import pytest
 
 START_SECONDS = 60.0
+LIMITS = "procflow_sandbox_tallyfy_limits"
 PEOPLE = (
     "org_id",
     "admin_token",
@@ -110,7 +114,8 @@ class Sandbox:
     def seed(self, data_or_path: Mapping[str, Any] | str | os.PathLike[str]) -> Any:
         """Load a seed document: a mapping, or the path of a JSON or YAML file. Seeded on the
         session's sandbox, it is what every reset comes back to; seeded in one test (through
-        `tallyfy_sandbox`), it lasts until the next reset."""
+        `tallyfy_sandbox`), it lasts until the next reset. Answers `{"seeded": counts,
+        "tokens": {email: token}}`: a token for each member the document added."""
         query = None if self.moves_baseline else {"baseline": "false"}
         if isinstance(data_or_path, Mapping):
             return self.control("POST", "/seed", dict(data_or_path), query=query)
@@ -118,6 +123,13 @@ class Sandbox:
         kind = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
         raw = path.read_bytes()
         return self.control("POST", "/seed", raw=raw, content_type=kind, query=query)
+
+    def token_for(self, email: str) -> str:
+        """A new token for a member of the sandbox (by email, or `admin`, `member`, `light`),
+        to act as them. Made on the session's sandbox, it survives resets; made in a test
+        (through `tallyfy_sandbox`), it lasts until the next reset, as a seed does."""
+        query = None if self.moves_baseline else {"baseline": "false"}
+        return str(self.control("POST", "/tokens", {"email": email}, query=query)["token"])
 
     def export(self) -> Any:
         return self.control("GET", "/export")
@@ -188,8 +200,27 @@ def start_sandbox(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any], IO
     return process, json.loads(line), log
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    explain = "start the procflow sandbox with --tallyfy-limits (Tallyfy's rate limits, quirks)"
+    group = parser.getgroup("procflow-sandbox", "procflow sandbox")
+    group.addoption(
+        "--procflow-sandbox-tallyfy-limits",
+        action="store_true",
+        dest=LIMITS,
+        default=False,
+        help=explain,
+    )
+    parser.addini(LIMITS, explain, type="bool", default=False)
+
+
+def sandbox_arguments(config: pytest.Config) -> list[str]:
+    """The options of the `procflow sandbox` this session starts."""
+    limits = config.getoption(LIMITS) or config.getini(LIMITS)
+    return ["--tallyfy-limits"] if limits else []
+
+
 @pytest.fixture(scope="session")
-def procflow_sandbox() -> Iterator[Sandbox]:
+def procflow_sandbox(pytestconfig: pytest.Config) -> Iterator[Sandbox]:
     """One sandbox for the session (for each xdist worker); not reset between tests."""
     url = os.environ.get("PROCFLOW_SANDBOX_URL")
     if url:
@@ -197,7 +228,7 @@ def procflow_sandbox() -> Iterator[Sandbox]:
         bootstrap = Sandbox(url, dict.fromkeys(PEOPLE, "") | {"admin_token": token})
         yield Sandbox(url, bootstrap.control("GET", "/people"))
         return
-    process, announcement, log = start_sandbox()
+    process, announcement, log = start_sandbox(*sandbox_arguments(pytestconfig))
     try:
         yield Sandbox(announcement["base_url"], announcement)
     finally:

@@ -3,8 +3,9 @@
 A seed document (JSON or YAML; the format is in docs/testing-integrations.md) is loaded by
 sending, in process, the requests a client would send: `POST /users/invite`, `/groups`,
 `/tags`, `/folders`, `/checklists` (steps, captures and kick-off fields in one body, as
-Tallyfy's template import), `/runs`, then each listed task's values and completion. What
-the document names by title, name or email is looked up as it goes. The first refused
+Tallyfy's template import) and each of its automation rules (`seed_rules`), `/runs`, then
+each listed task's values and completion. What the document names by title, name or email
+is looked up as it goes. The members it adds get a token each (`tokens`). The first refused
 request stops the load and the database is put back as it was, so a bad document changes
 nothing; its errors come back per field, their paths starting at the document's root
 (`templates.0.steps.1.title`).
@@ -19,7 +20,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from procflow.errors import ValidationFailed
-from procflow.sandbox import snapshots
+from procflow.sandbox import seed_rules, snapshots, tokens
 from procflow.sandbox.inproc import Answer, Client
 from procflow.sandbox.state import SandboxState
 
@@ -94,6 +95,8 @@ class Loader:
             "member": people.member_id,
             "light": people.light_id,
         }
+        self.groups: dict[str, str] = {}
+        self.added: list[str] = []  # the members' emails, for their tokens
         self.tags: dict[str, str] = {}
         self.folders: dict[str, str] = {}
         self.templates: dict[str, Mapping[str, Any]] = {}
@@ -125,21 +128,38 @@ class Loader:
         for index, item in enumerate(doc.members):
             made = await self.created(f"members.{index}", "/users/invite", item)
             self.users[str(made["email"]).lower()] = made["id"]
+            self.added.append(str(made["email"]).lower())
         for index, item in enumerate(doc.groups):
             path = f"groups.{index}"
             people = self.all_of(self.users, item.get("members"), f"{path}.members", "member")
-            await self.created(path, "/groups", {**item, "members": people})
+            made = await self.created(path, "/groups", {**item, "members": people})
+            self.groups[str(made["name"]).strip().lower()] = made["id"]
         for index, item in enumerate(doc.tags):
             made = await self.created(f"tags.{index}", "/tags", item)
             self.tags[str(made["title"]).lower()] = made["id"]
         for index, item in enumerate(doc.folders):
             await self.folder(f"folders.{index}", item)
         for index, item in enumerate(doc.templates):
-            made = await self.created(f"templates.{index}", "/checklists", item)
-            await self.remember_template(made["id"])
+            await self.template(f"templates.{index}", item)
         for index, item in enumerate(doc.runs):
             await self.run(f"runs.{index}", item)
         return {name: len(getattr(doc, name)) for name in SeedDocument.model_fields}
+
+    async def template(self, path: str, item: Item) -> None:
+        body = {key: value for key, value in item.items() if key != "automated_actions"}
+        made = await self.remember_template((await self.created(path, "/checklists", body))["id"])
+        rules = item.get("automated_actions") or []
+        if not isinstance(rules, list):
+            raise ValidationFailed({f"{path}.automated_actions": ["A list of rules."]})
+        for number, rule in enumerate(rules):
+            where = f"{path}.automated_actions.{number}"
+            body = seed_rules.rule_in(rule, made, self.users, self.groups, where)
+            answer = await self.client.post(f"/checklists/{made['id']}/automated-actions", body)
+            if not answer.ok:
+                errors = refused(answer, where)
+                raise ValidationFailed({seed_rules.renamed(k): v for k, v in errors.items()})
+        if rules:
+            await self.remember_template(made["id"])
 
     async def folder(self, path: str, item: Item) -> None:
         body = {key: value for key, value in item.items() if key != "parent"}
@@ -158,13 +178,16 @@ class Loader:
             self.folders[item["name"].lower()] = item["id"]
         for item in (await self.client.get("/users", per_page=100)).data["data"]:
             self.users.setdefault(item["email"].lower(), item["id"])
+        for item in (await self.client.get("/groups", per_page=100)).data["data"]:
+            self.groups[item["name"].strip().lower()] = item["id"]
         for item in (await self.client.get("/checklists", per_page=100)).data["data"]:
             await self.remember_template(item["id"])
 
-    async def remember_template(self, template_id: str) -> None:
+    async def remember_template(self, template_id: str) -> Mapping[str, Any]:
         answer = await self.client.get(f"/checklists/{template_id}", **{"with": "steps"})
-        template = answer.data["data"]
+        template: Mapping[str, Any] = answer.data["data"]
         self.templates[template["title"].lower()] = template
+        return template
 
     async def run(self, path: str, item: Item) -> None:
         template = self.lookup(self.templates, item.get("template"), path + ".template", "template")
@@ -180,11 +203,15 @@ class Loader:
         if not isinstance(tasks, dict):
             raise ValidationFailed({path + ".tasks": ["Tasks are a mapping: step title to task."]})
         steps = {step["title"].lower(): step for step in template["steps"]["data"]}
-        listed = await self.client.get(f"/runs/{run['id']}/tasks", per_page=100)
-        by_step = {task["step_id"]: task["id"] for task in listed.data["data"]}
+        by_step: dict[str, str] = {}
         for title, wanted in tasks.items():
             where = f"{path}.tasks.{title}"
             step = self.lookup(steps, title, where, "step")
+            if step["id"] not in by_step:  # listed again: the values set may show tasks
+                listed = await self.client.get(f"/runs/{run['id']}/tasks", per_page=100)
+                by_step = {task["step_id"]: task["id"] for task in listed.data["data"]}
+            if step["id"] not in by_step:
+                raise ValidationFailed({where: ["This step is hidden by an automation rule."]})
             await self.task(where, run["id"], by_step[step["id"]], step, wanted or {})
 
     async def task(
@@ -231,20 +258,23 @@ def by_field(fields: list[Mapping[str, Any]], values: Any, path: str) -> dict[st
     return {ids[str(key).strip().lower()]: value for key, value in values.items()}
 
 
-async def seed(app: FastAPI, doc: SeedDocument, *, baseline: bool = True) -> dict[str, int]:
+async def seed(app: FastAPI, doc: SeedDocument, *, baseline: bool = True) -> dict[str, Any]:
     """Load `doc`, all or nothing; what it made becomes the state reset goes back to
-    (unless `baseline` is false)."""
+    (unless `baseline` is false). `{"seeded": counts, "tokens": {email: token}}`: a token
+    for each member the document added."""
     state: SandboxState = app.state.sandbox
     engine = app.state.engine
     before = snapshots.take(engine)
     try:
-        counts = await Loader(client_for(app), state).load(doc)
+        loader = Loader(client_for(app), state)
+        counts = await loader.load(doc)
+        made = tokens.issue(app, loader.added, "members")
     except BaseException:
         snapshots.put_back(app, before)
         raise
     if baseline:
         state.baseline = snapshots.take(engine)
-    return counts
+    return {"seeded": counts, "tokens": made}
 
 
 def client_for(app: FastAPI) -> Client:

@@ -42,3 +42,9 @@ class SandboxState:
     snapshots: dict[str, Any] = field(default_factory=dict)
     baseline: Any = None
     tallyfy_limits: bool = False  # `--tallyfy-limits`: Tallyfy's rate limits and quirks
+    seed_tokens: dict[str, str] = field(default_factory=dict)  # the `--seed` members'
+
+    def announcement(self, base_url: str) -> dict[str, Any]:
+        """The people's line, and `tokens` (by email) of the members `--seed` added."""
+        line = self.people.announcement(base_url)
+        return (line | {"tokens": self.seed_tokens}) if self.seed_tokens else line

@@ -94,3 +94,13 @@ def test_a_running_sandbox_tells_its_people(procflow_sandbox: Any) -> None:
     """What `PROCFLOW_SANDBOX_URL` users get: the start's JSON line, from the sandbox."""
     people = procflow_sandbox.control("GET", "/people")
     assert people == {"base_url": procflow_sandbox.base_url, **procflow_sandbox.people}
+
+
+def test_seeded_members_act_with_their_own_tokens(tallyfy_sandbox: Any) -> None:
+    seeded = tallyfy_sandbox.seed(SEED)
+    asked = tallyfy_sandbox.token_for("ann@example.com")
+    for token in (seeded["tokens"]["ann@example.com"], asked):
+        with TallyfySDK(api_key=token, base_url=tallyfy_sandbox.base_url, max_retries=0) as ann:
+            assert [tag.title for tag in ann.get_tags(tallyfy_sandbox.org_id)] == ["urgent"]
+    callers = [e["caller"]["role"] for e in tallyfy_sandbox.requests(path="/organizations/*/tags")]
+    assert callers == ["standard", "standard"]  # Ann, as the seed made her
