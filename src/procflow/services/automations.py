@@ -244,7 +244,7 @@ class _Applier:
             session.execute(delete(TaskOwner).where(TaskOwner.id.in_(doomed)))
         if add:
             self._note("assigned", "task", task.id, rule_id, new=_people(add))
-            assignment = (task.id, sorted(add.users), sorted(add.groups))
+            assignment = (task.id, sorted(add.users), sorted(add.groups), sorted(add.guests))
             mail_events.assigned(self.uow, self.actor.org_id, [assignment], run_id=self.run.id)
         if remove:
             self._note("unassigned", "task", task.id, rule_id, old=_people(remove))

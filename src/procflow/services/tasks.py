@@ -272,9 +272,9 @@ def update_task(
                 uow, caller, "owners-updated", "task", task.id,
                 run_id=task.run_id, field="owners", old=old, new=new,
             )  # fmt: skip
-            users, groups = mail_events.owners_added(old, new)
+            users, groups, guests = mail_events.owners_added(old, new)
             mail_events.assigned(
-                uow, task.org_id, [(task.id, users, groups)],
+                uow, task.org_id, [(task.id, users, groups, guests)],
                 run_id=task.run_id, actor_id=caller.user_id,
             )  # fmt: skip
         uow.session.flush()
