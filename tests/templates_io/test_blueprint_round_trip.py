@@ -260,11 +260,20 @@ def named_rules(template: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "alias": rule["automated_alias"],
-            "if": [(c["conditionable_type"], names[c["conditionable_id"]], c["operation"],
-                    c["statement"]) for c in rule["conditions"]],
-            "then": [(a["action_type"], a["action_verb"], names[a["target_step_id"]],
-                      a.get("assignees")) for a in rule["then_actions"]],
-        }  # fmt: skip
+            "if": [
+                (
+                    c["conditionable_type"],
+                    names[c["conditionable_id"]],
+                    c["operation"],
+                    c["statement"],
+                )
+                for c in rule["conditions"]
+            ],
+            "then": [
+                (a["action_type"], a["action_verb"], names[a["target_step_id"]], a.get("assignees"))
+                for a in rule["then_actions"]
+            ],
+        }
         for rule in template["automated_actions"]
     ]
 
@@ -299,13 +308,15 @@ def test_rules_travel_with_an_export_and_a_copy_and_name_the_new_ids(world: Worl
 
     imported = cli_export(world, cli_import(world, copy.deepcopy(exported))["data"]["id"])
     assert named_rules(imported) == expected
-    copied_id = world.call("POST", f"/checklists/{original_id}/clone").json()["data"]["id"]
+    copied_id = world.call("POST", f"/checklists/{original_id}/clone", json={}).json()["data"]["id"]
     copied = cli_export(world, copied_id)
     assert named_rules(copied) == expected
     for other in (imported, copied):
         mine = other["automated_actions"][0]
         assert mine["id"] != exported["automated_actions"][0]["id"]
-        assert mine["conditions"][0]["id"] != exported["automated_actions"][0]["conditions"][0]["id"]
+        assert (
+            mine["conditions"][0]["id"] != exported["automated_actions"][0]["conditions"][0]["id"]
+        )
 
     before = count_rows(world)
     stray = copy.deepcopy(exported)

@@ -165,9 +165,7 @@ def clone_step(uow: UnitOfWork, caller: Caller, checklist_id: str, step_id: str)
     return copy, copies
 
 
-def copy_steps(
-    uow: UnitOfWork, source_id: str, target_id: str, now: datetime
-) -> dict[str, str]:
+def copy_steps(uow: UnitOfWork, source_id: str, target_id: str, now: datetime) -> dict[str, str]:
     """Copy every step and capture of one template into another (for template copies);
     returns the copies' ids by the originals' (for the rules that name them).
 
@@ -196,7 +194,9 @@ def copy_steps(
     captures = repo.captures_of(uow.session, [s.id for s in originals])
     for original_id, fields in captures.items():
         for original in fields:
-            field = base.copy_field(original, target_id, copies[original_id].id, original.alias, now)
+            field = base.copy_field(
+                original, target_id, copies[original_id].id, original.alias, now
+            )
             uow.session.add(field)
             ids[original.id] = field.id
     return ids
