@@ -175,3 +175,43 @@ def test_rules_are_created_replaced_and_deleted_and_echoed_on_the_template(world
     assert world.call("DELETE", f"/checklists/{checklist_id}").status_code == 200
     gone = world.call("DELETE", f"/checklists/{checklist_id}/delete")
     assert gone.status_code == 200, "a template's rules go with it"
+
+
+def test_write_answers_show_the_process_as_the_rules_left_it(world: World) -> None:
+    checklist_id, field, (prepare, write, review) = review_template(world)
+    world.call(
+        "POST", RULES.format(checklist_id), json=show_and_assign(field, review, world.admin.user_id)
+    )
+    skip = {
+        "automated_alias": "No writing once prepared",
+        "conditions": [
+            {"conditionable_type": "Step", "conditionable_id": prepare, "operation": "completed"}
+        ],
+        "then_actions": [
+            {"action_type": "visibility", "action_verb": "hide", "target_step_id": write}
+        ],
+    }
+    assert world.call("POST", RULES.format(checklist_id), json=skip).status_code == 201
+    run_id = world.launch(checklist_id, prerun={field: "no"})["id"]
+    before = world.call("GET", f"/runs/{run_id}").headers["etag"]
+
+    put = world.call(
+        "PUT", f"/runs/{run_id}", params={"with": "tasks"}, json={"prerun": {field: "yes"}}
+    )
+    assert put.status_code == 200, put.text
+    answered = {t["step_id"]: t for t in put.json()["data"]["tasks"]["data"]}
+    assert set(answered) == {prepare, write, review}
+    assert world.admin.user_id in answered[review]["owners"]["users"]
+    again = world.call("GET", f"/runs/{run_id}", params={"with": "tasks"})
+    assert put.headers["etag"] == again.headers["etag"] != before
+    assert put.json()["data"]["progress"] == again.json()["data"]["progress"]
+
+    done = world.call(
+        "POST", f"/runs/{run_id}/completed-tasks", json={"task_id": answered[prepare]["id"]}
+    )
+    assert done.status_code == 200, done.text
+    changed = done.json()["data"]["tasks_changed_by_rules"]
+    assert list(changed) == [answered[write]["id"]]
+    assert changed[answered[write]["id"]]["step_id"] == write
+    reopened = world.call("DELETE", f"/runs/{run_id}/completed-tasks/{answered[prepare]['id']}")
+    assert list(reopened.json()["data"]["tasks_changed_by_rules"]) == [answered[write]["id"]]

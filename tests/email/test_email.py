@@ -204,3 +204,25 @@ def test_without_an_smtp_server_emails_are_logged(
 def test_mentions_are_addresses_after_an_at_sign() -> None:
     text = "cc @Ann@Example.com, @bob@example.org. not a@b.co @nobody @ann@example.com"
     assert mentioned_emails(text) == ["ann@example.com", "bob@example.org"]
+
+
+def test_guests_are_told_of_their_tasks_and_reminded_with_their_link(
+    world: World, smtp: tuple[Inbox, str], mail_worker: mailer.Mailer
+) -> None:
+    inbox, _ = smtp
+    guest, stranger = (f"{who}-{world.org_id[:8]}@example.com" for who in ("guest", "stranger"))
+    assert world.call("POST", "/guests", json={"email": guest}).status_code == 201
+    step = {"title": "Sign the order", "guests": [guest, stranger],
+            "deadline": {"value": 2, "unit": "days"}}  # fmt: skip
+    world.launch(world.template(steps=[step]))
+    drain(mail_worker)
+    (assigned,) = inbox.to(guest)
+    assert assigned["Subject"] == "New task: Sign the order"
+    text = text_of(assigned)
+    assert f"http://pf.test/organizations/{world.org_id}/guest-tasks" in text
+    assert "email-preferences" not in text  # a guest has no settings
+    assert inbox.to(stranger) == []  # no guest of the organization has that address
+    CLOCK.advance(timedelta(days=3))
+    drain(mail_worker)
+    drain(mail_worker)
+    assert inbox.subjects(guest) == ["New task: Sign the order", "Overdue: Sign the order"]

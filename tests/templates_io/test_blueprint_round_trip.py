@@ -248,3 +248,83 @@ def test_a_light_member_cannot_import(world: World) -> None:
     )
     assert response.status_code == 403
     assert count_rows(world) == before
+
+
+def named_rules(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """The template's rules with every id they name replaced by that thing's title or
+    label, so that a template and its copy compare."""
+    names = {f["id"]: f["label"] for f in template["prerun"]}
+    for step in template["steps"]["data"]:
+        names[step["id"]] = step["title"]
+        names |= {c["id"]: c["label"] for c in step["captures"]}
+    return [
+        {
+            "alias": rule["automated_alias"],
+            "if": [
+                (
+                    c["conditionable_type"],
+                    names[c["conditionable_id"]],
+                    c["operation"],
+                    c["statement"],
+                )
+                for c in rule["conditions"]
+            ],
+            "then": [
+                (a["action_type"], a["action_verb"], names[a["target_step_id"]], a.get("assignees"))
+                for a in rule["then_actions"]
+            ],
+        }
+        for rule in template["automated_actions"]
+    ]
+
+
+def test_rules_travel_with_an_export_and_a_copy_and_name_the_new_ids(world: World) -> None:
+    original_id = build_template(world)
+    exported = cli_export(world, original_id)
+    tier = exported["prerun"][1]["id"]
+    collect, approve = (s["id"] for s in exported["steps"]["data"])
+    risk = exported["steps"]["data"][0]["captures"][1]["id"]
+    rule = {
+        "automated_alias": "Gold vendors skip approval",
+        "conditions": [
+            {"conditionable_type": "Prerun", "conditionable_id": tier,
+             "operation": "equals", "statement": "Gold"},
+            {"conditionable_type": "Capture", "conditionable_id": risk,
+             "operation": "not_equals", "statement": "High", "logic": "and"},
+            {"conditionable_type": "Step", "conditionable_id": collect,
+             "operation": "completed", "logic": "and"},
+        ],
+        "then_actions": [
+            {"action_type": "visibility", "action_verb": "hide", "target_step_id": approve},
+            {"action_type": "assignment", "action_verb": "assign", "target_step_id": approve,
+             "assignees": {"users": [world.standard.user_id]}},
+        ],
+    }  # fmt: skip
+    path = f"/checklists/{original_id}/automated-actions"
+    assert world.call("POST", path, json=rule).status_code == 201
+    exported = cli_export(world, original_id)
+    expected = named_rules(exported)
+    assert len(expected) == 1
+
+    imported = cli_export(world, cli_import(world, copy.deepcopy(exported))["data"]["id"])
+    assert named_rules(imported) == expected
+    copied_id = world.call("POST", f"/checklists/{original_id}/clone", json={}).json()["data"]["id"]
+    copied = cli_export(world, copied_id)
+    assert named_rules(copied) == expected
+    for other in (imported, copied):
+        mine = other["automated_actions"][0]
+        assert mine["id"] != exported["automated_actions"][0]["id"]
+        assert (
+            mine["conditions"][0]["id"] != exported["automated_actions"][0]["conditions"][0]["id"]
+        )
+
+    before = count_rows(world)
+    stray = copy.deepcopy(exported)
+    stray["automated_actions"][0]["then_actions"][0]["target_step_id"] = "no-such-step"
+    stray["automated_actions"][0]["conditions"][1]["conditionable_id"] = tier
+    refused = cli_import(world, stray, expect=422)
+    assert set(refused["errors"]) == {
+        "automated_actions.0.then_actions.0.target_step_id",
+        "automated_actions.0.conditions.1.conditionable_id",
+    }
+    assert count_rows(world) == before

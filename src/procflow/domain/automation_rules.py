@@ -19,6 +19,7 @@ from procflow.domain.ids import new_id
 ALIAS_MAX = 200
 STATEMENT_MAX = 1000
 ITEMS_MAX = 50
+MAX_RULES = 200
 Errors = dict[str, list[str]]
 
 

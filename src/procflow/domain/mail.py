@@ -77,29 +77,41 @@ def _line(task: TaskLine) -> str:
     return f"- {task.title}{where}{due}\n  {task.link}"
 
 
-def _footer(org_name: str, settings_link: str | None) -> str:
+def _footer(org_name: str, settings_link: str | None, guest_tasks: str | None = None) -> str:
+    """A member's footer links their e-mail settings; a guest's (who has none) links the
+    guest's task list, to be read with the token of their invitation."""
     lines = ["", "--", f"procflow, for {org_name}"]
     if settings_link:
         lines.append(f"Which e-mails you get: {settings_link}")
+    if guest_tasks:
+        lines.append(f"Your tasks: {guest_tasks} (send the token of your invitation)")
     return "\n".join(lines)
 
 
-def assigned(org: str, tasks: Sequence[TaskLine], actor: str | None, settings: str) -> Message:
+def assigned(
+    org: str,
+    tasks: Sequence[TaskLine],
+    actor: str | None,
+    settings: str | None,
+    guest_tasks: str | None = None,
+) -> Message:
     who = f"{actor} assigned" if actor else "You were assigned"
     subject = (
         f"New task: {tasks[0].title}" if len(tasks) == 1 else f"{len(tasks)} new tasks for you"
     )
     tail = " you:" if actor else ":"
     body = f"{who}{tail}\n\n" + "\n".join(_line(t) for t in tasks)
-    return Message(subject, body + "\n" + _footer(org, settings))
+    return Message(subject, body + "\n" + _footer(org, settings, guest_tasks))
 
 
-def reminder(org: str, task: TaskLine, overdue: bool, settings: str) -> Message:
+def reminder(
+    org: str, task: TaskLine, overdue: bool, settings: str | None, guest_tasks: str | None = None
+) -> Message:
     if overdue:
         subject, lead = f"Overdue: {task.title}", "This task of yours is past its deadline:"
     else:
         subject, lead = f"Due soon: {task.title}", "This task of yours is due within a day:"
-    return Message(subject, f"{lead}\n\n{_line(task)}\n" + _footer(org, settings))
+    return Message(subject, f"{lead}\n\n{_line(task)}\n" + _footer(org, settings, guest_tasks))
 
 
 def mention(org: str, task: TaskLine, author: str, content: str, settings: str) -> Message:

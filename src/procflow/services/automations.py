@@ -28,6 +28,7 @@ from procflow.storage.repositories import activity as activity_repo
 from procflow.storage.repositories import automations as repo
 
 HIDDEN = "hidden_by_automation"
+NOTHING: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -46,23 +47,29 @@ def evaluate(
     *,
     launch: bool = False,
     checklist_id: str | None = None,
-) -> None:
+) -> frozenset[str]:
     """Re-evaluate the run's rules and apply what changed since the last evaluation.
 
-    A caller that knows the run's template passes `checklist_id`: a run whose template
-    has no rules then costs one indexed query and nothing else."""
+    Returns the ids of the tasks the rules changed (empty when they changed nothing), so
+    that a writer whose answer shows the run or its tasks reads them again, as the rules
+    left them. A caller that knows the run's template passes `checklist_id`: a run whose
+    template has no rules then costs one indexed query and nothing else."""
     if run_id is None:
-        return
+        return NOTHING
     session = uow.session
-    if checklist_id is not None and not repo.rules_of(session, [checklist_id])[checklist_id]:
-        return
-    run = session.get(Run, run_id)
-    if run is None or run.checklist_id is None:
-        return
-    rows = repo.rules_of(session, [run.checklist_id])[run.checklist_id]
+    if checklist_id is None:
+        found = session.get(Run, run_id)
+        if found is None or found.checklist_id is None:
+            return NOTHING
+        checklist_id = found.checklist_id
+    rows = repo.rules_of(session, [checklist_id])[checklist_id]
     if not rows:
-        return
-    uow.session.flush()
+        return NOTHING
+    session.flush()
+    # The run update writes a snapshot, not this object: read the row as it is now.
+    run = session.get(Run, run_id, populate_existing=True)
+    if run is None:
+        return NOTHING
     rules = [to_rule(r.id, _stored(r)) for r in rows]
     tasks = {
         t.step_id: t
@@ -84,9 +91,11 @@ def evaluate(
     )
     outcome = engine.settle(rules, engine.Facts(values, completed), before, template)
     names = {r.id: r.automated_alias for r in rows}
-    _Applier(uow, actor, run, tasks, names, outcome).apply()
+    applier = _Applier(uow, actor, run, tasks, names, outcome)
+    applier.apply()
     repo.save_matched(session, run.id, outcome.matched)
     session.flush()
+    return frozenset(applier.changed)
 
 
 def _stored(rule: AutomatedAction) -> dict[str, Any]:
@@ -108,6 +117,7 @@ class _Applier:
         self.now = utcnow()
         self.records: list[dict[str, Any]] = []
         self.last_rule = ""
+        self.changed: set[str] = set()
 
     def apply(self) -> None:
         for step in sorted(self.outcome.reopen):
@@ -126,6 +136,8 @@ class _Applier:
             )  # fmt: skip
             self._note("fired", "run", self.run.id, rule_id, new=url)
         self._run_completion()
+        if self.changed:
+            bump(self.run, now=self.now)  # the run's entity tag covers its tasks
         activity_repo.append(self.uow.session, self.records)
 
     def _rule(self, rule_id: str) -> dict[str, str]:
@@ -169,6 +181,7 @@ class _Applier:
         for name, value in lifecycle.reopened(task.flags).items():
             setattr(task, name, value)
         bump(task, now=self.now)
+        self.changed.add(task.id)
         rule_id = self.outcome.reopened_by.get(step, "")
         self._note("re-opened", "task", task.id, rule_id, old=old, new=task.status)
         events.emit(
@@ -199,6 +212,7 @@ class _Applier:
             changed = True
         if changed:
             bump(task, now=self.now)
+            self.changed.add(task.id)
 
     def _owners(self, task: Task, plan: engine.StepPlan, rule_id: str) -> bool:
         if not (plan.add or plan.remove):
@@ -230,7 +244,7 @@ class _Applier:
             session.execute(delete(TaskOwner).where(TaskOwner.id.in_(doomed)))
         if add:
             self._note("assigned", "task", task.id, rule_id, new=_people(add))
-            assignment = (task.id, sorted(add.users), sorted(add.groups))
+            assignment = (task.id, sorted(add.users), sorted(add.groups), sorted(add.guests))
             mail_events.assigned(self.uow, self.actor.org_id, [assignment], run_id=self.run.id)
         if remove:
             self._note("unassigned", "task", task.id, rule_id, old=_people(remove))

@@ -89,11 +89,11 @@ def complete_task(
     _record(uow, guest, "completed", task, [("status", old_status, task.status)])
     events.emit(uow, task.org_id, E.TASK_COMPLETED, run_id=task.run_id, task_id=task.id)
     uow.session.flush()
-    automations.evaluate(uow, _actor(guest), task.run_id)
+    changed = automations.evaluate(uow, _actor(guest), task.run_id)
     if run is not None and member_tasks.complete_run_if_done(uow, run, now):
         _record_run(uow, guest, "completed", run)
         events.emit(uow, run.org_id, E.PROCESS_COMPLETED, run_id=run.id)
-    return member_tasks.views(uow, [task], steps=True)[0]
+    return member_tasks.view_after_rules(uow, task, changed)
 
 
 def reopen_task(
@@ -115,8 +115,8 @@ def reopen_task(
         _record_run(uow, guest, "re-opened", run)
     events.emit(uow, task.org_id, E.TASK_REOPENED, run_id=task.run_id, task_id=task.id)
     uow.session.flush()
-    automations.evaluate(uow, _actor(guest), task.run_id)
-    return member_tasks.views(uow, [task], steps=True)[0]
+    changed = automations.evaluate(uow, _actor(guest), task.run_id)
+    return member_tasks.view_after_rules(uow, task, changed)
 
 
 def _actor(guest: GuestCaller) -> automations.Actor:

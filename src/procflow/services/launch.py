@@ -256,7 +256,12 @@ def _assign(
         uow.session.add(TaskOwner(task_id=task.id, guest_email=email))
     for group_id in dict.fromkeys(groups):
         uow.session.add(TaskOwner(task_id=task.id, group_id=group_id))
-    return task.id, list(dict.fromkeys(users)), list(dict.fromkeys(groups))
+    return (
+        task.id,
+        list(dict.fromkeys(users)),
+        list(dict.fromkeys(groups)),
+        list(dict.fromkeys(guests)),
+    )
 
 
 def _copy_fields(

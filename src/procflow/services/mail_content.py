@@ -2,8 +2,9 @@
 
 Recipients are decided when the event is fanned out, a moment after the change: members
 (and the members of assigned groups) who are still active, minus the one who made the
-change and anyone who turned that kind of e-mail off. Each recipient gets one message per
-event, however many tasks it names.
+change and anyone who turned that kind of e-mail off; and, for assignments and reminders,
+assigned guests the organization has (and has not disabled). Each recipient gets one
+message per event, however many tasks it names.
 """
 
 from collections.abc import Iterable, Sequence
@@ -139,20 +140,40 @@ def _settings_link(base: str, org_id: str) -> str:
     return f"{base}/organizations/{org_id}/me/email-preferences"
 
 
+def _guests(session: Session, org_id: str, emails: Iterable[str]) -> list[str]:
+    """The addresses among `emails` of the organization's guests that are not disabled
+    (an address no guest has cannot sign in, so it is not mailed)."""
+    wanted = {e.lower() for e in emails}
+    if not wanted:
+        return []
+    query = select(Guest.email).where(
+        Guest.org_id == org_id, Guest.disabled_at.is_(None), Guest.email.in_(wanted)
+    )
+    return sorted(session.scalars(query))
+
+
+def _guest_tasks_link(base: str, org_id: str) -> str:
+    return f"{base}/organizations/{org_id}/guest-tasks"
+
+
 def _assigned(session: Session, event: Event, base: str) -> list[Any]:
     per_user: dict[int, list[Task]] = {}
+    per_guest: dict[str, list[Task]] = {}
     for entry in (event.payload or {}).get("tasks", []):
         task = session.get(Task, entry["task_id"])
         if task is None or task.status in DONE or task.archived_at is not None:
             continue
         for user_id in dict.fromkeys([*entry["users"], *_in_groups(session, entry["groups"])]):
             per_user.setdefault(user_id, []).append(task)
+        for email in dict.fromkeys(e.lower() for e in entry.get("guests", [])):
+            per_guest.setdefault(email, []).append(task)
     people = _recipients(session, event, MailKind.TASK_ASSIGNED, list(per_user))
-    if not people:
+    guests = _guests(session, event.org_id, per_guest)
+    if not (people or guests):
         return []
     org, actor = _org_name(session, event.org_id), _actor(session, event)
     settings = _settings_link(base, event.org_id)
-    return [
+    made: list[Any] = [
         (
             MailKind.TASK_ASSIGNED,
             user_id,
@@ -163,6 +184,13 @@ def _assigned(session: Session, event: Event, base: str) -> list[Any]:
         )
         for user_id, (address, _name) in people.items()
     ]
+    link = _guest_tasks_link(base, event.org_id)
+    for email in guests:
+        lines = [_line(session, t, base) for t in per_guest[email]]
+        made.append(
+            (MailKind.TASK_ASSIGNED, None, email, mail.assigned(org, lines, actor, None, link))
+        )
+    return made
 
 
 def _owners(session: Session, task_id: str) -> list[int]:
@@ -185,7 +213,18 @@ def _reminder(session: Session, event: Event, base: str) -> list[Any]:
     people = _recipients(session, event, kind, _owners(session, task.id))
     org, line = _org_name(session, event.org_id), _line(session, task, base)
     message = mail.reminder(org, line, overdue, _settings_link(base, event.org_id))
-    return [(kind, user_id, address, message) for user_id, (address, _) in people.items()]
+    made: list[Any] = [(kind, u, address, message) for u, (address, _) in people.items()]
+    emails = session.scalars(
+        select(TaskOwner.guest_email).where(
+            TaskOwner.task_id == task.id, TaskOwner.guest_email.is_not(None)
+        )
+    )
+    guests = _guests(session, event.org_id, [e for e in emails if e is not None])
+    if guests:
+        link = _guest_tasks_link(base, event.org_id)
+        to_guest = mail.reminder(org, line, overdue, None, link)
+        made += [(kind, None, email, to_guest) for email in guests]
+    return made
 
 
 def _mention(session: Session, event: Event, base: str) -> list[Any]:

@@ -14,7 +14,8 @@ from procflow.domain.timeutil import utcnow
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.repositories import outbox
 
-Assignment = tuple[str, Sequence[int], Sequence[str]]
+Assignment = tuple[str, Sequence[int], Sequence[str], Sequence[str]]
+"""A task's id, and the member ids, group ids and guest e-mails newly given to it."""
 
 
 def _emit(
@@ -51,12 +52,12 @@ def assigned(
     run_id: str | None = None,
     actor_id: int | None = None,
 ) -> None:
-    """(task id, member ids, group ids) newly given to each task; nothing if none, or if
-    the only member is the one who assigned (launching assigns the launcher by default)."""
+    """The people newly given each task; nothing if none, or if the only member is the one
+    who assigned (launching assigns the launcher by default)."""
     tasks = [
-        {"task_id": task_id, "users": others, "groups": list(groups)}
-        for task_id, users, groups in assignments
-        if (others := [u for u in users if u != actor_id]) or groups
+        {"task_id": task_id, "users": others, "groups": list(groups), "guests": list(guests)}
+        for task_id, users, groups, guests in assignments
+        if (others := [u for u in users if u != actor_id]) or groups or guests
     ]
     if tasks:
         single = assignments[0][0] if len(assignments) == 1 else None
@@ -71,13 +72,14 @@ def assigned(
         )
 
 
-def owners_added(before: Any, after: Any) -> tuple[list[int], list[str]]:
-    """Members and groups in `after` that were not in `before` (owner dicts)."""
-    old_users = set((before or {}).get("users", []))
-    old_groups = set((before or {}).get("groups", []))
-    users = [u for u in (after or {}).get("users", []) if u not in old_users]
-    groups = [g for g in (after or {}).get("groups", []) if g not in old_groups]
-    return users, groups
+def owners_added(before: Any, after: Any) -> tuple[list[int], list[str], list[str]]:
+    """Members, groups and guests in `after` that were not in `before` (owner dicts)."""
+    added = []
+    for key in ("users", "groups", "guests"):
+        old = set((before or {}).get(key, []))
+        added.append([item for item in (after or {}).get(key, []) if item not in old])
+    users, groups, guests = added
+    return users, groups, guests
 
 
 def guest_invited(uow: UnitOfWork, org_id: str, guest_id: int, actor_id: int) -> None:

@@ -67,7 +67,8 @@ def create_oneoff(uow: UnitOfWork, caller: Caller, request: Mapping[str, Any]) -
     users, guests, groups = task_owners.owner_lists(owners or {})
     repo.replace_owners(uow.session, task.id, users, guests, groups)
     activity.record(uow, caller, "created", "task", task.id, new=task.title)
-    mail_events.assigned(uow, caller.org_id, [(task.id, users, groups)], actor_id=caller.user_id)
+    assignment = (task.id, users, groups, guests)
+    mail_events.assigned(uow, caller.org_id, [assignment], actor_id=caller.user_id)
     return tasks.views(uow, [task])[0]
 
 

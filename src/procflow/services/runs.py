@@ -163,10 +163,29 @@ def update_run(
         uow.flush()
         repo.refresh_lists(uow.connection, current, {key for key, _, _ in changes})
         if any(key.startswith(("prerun.", "taskdata.")) for key, _, _ in changes):
-            actor = automations.actor_of_member(caller.org_id, caller.user_id)
-            if run.checklist_id is not None:
-                automations.evaluate(uow, actor, run.id, checklist_id=run.checklist_id)
+            current = _after_rules(uow, caller, current, view)
     return current, changes
+
+
+def _after_rules(uow: UnitOfWork, caller: Caller, current: RunBundle, view: View) -> RunBundle:
+    """Evaluate the run's rules after a value changed; if they changed tasks, the run as
+    they left it (its snapshot and lists were read before)."""
+    run = current.run
+    if run.checklist_id is None:
+        return current
+    actor = automations.actor_of_member(caller.org_id, caller.user_id)
+    if not automations.evaluate(uow, actor, run.id, checklist_id=run.checklist_id):
+        return current
+    fresh = repo.locked_bundle(
+        uow,
+        caller.org_id,
+        run.id,
+        with_tasks=view.tasks,
+        with_captures=view.captures,
+        with_checklist=view.checklist,
+    )
+    assert fresh is not None  # the run is locked by this transaction
+    return fresh
 
 
 def _check_patch(

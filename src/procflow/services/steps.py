@@ -165,8 +165,9 @@ def clone_step(uow: UnitOfWork, caller: Caller, checklist_id: str, step_id: str)
     return copy, copies
 
 
-def copy_steps(uow: UnitOfWork, source_id: str, target_id: str, now: datetime) -> None:
-    """Copy every step and capture of one template into another (for template copies).
+def copy_steps(uow: UnitOfWork, source_id: str, target_id: str, now: datetime) -> dict[str, str]:
+    """Copy every step and capture of one template into another (for template copies);
+    returns the copies' ids by the originals' (for the rules that name them).
 
     Deadlines counted from a copied step point at that step's copy.
     """
@@ -189,11 +190,16 @@ def copy_steps(uow: UnitOfWork, source_id: str, target_id: str, now: datetime) -
         rule = copy.deadline
         if isinstance(rule, dict) and rule.get("step") in copies:
             copy.deadline = {**rule, "step": copies[rule["step"]].id}
+    ids = {original: copy.id for original, copy in copies.items()}
     captures = repo.captures_of(uow.session, [s.id for s in originals])
     for original_id, fields in captures.items():
-        uow.session.add_all(
-            base.copy_field(f, target_id, copies[original_id].id, f.alias, now) for f in fields
-        )
+        for original in fields:
+            field = base.copy_field(
+                original, target_id, copies[original_id].id, original.alias, now
+            )
+            uow.session.add(field)
+            ids[original.id] = field.id
+    return ids
 
 
 def delete_step(uow: UnitOfWork, caller: Caller, checklist_id: str, step_id: str) -> None:

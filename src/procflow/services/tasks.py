@@ -57,6 +57,7 @@ class TaskView:
     run: Run | None = None
     step: Step | None = None
     bundle: RunBundle | None = None
+    changed_by_rules: list["TaskView"] = field(default_factory=list)
 
 
 # ---- reading -------------------------------------------------------------------------
@@ -271,9 +272,9 @@ def update_task(
                 uow, caller, "owners-updated", "task", task.id,
                 run_id=task.run_id, field="owners", old=old, new=new,
             )  # fmt: skip
-            users, groups = mail_events.owners_added(old, new)
+            users, groups, guests = mail_events.owners_added(old, new)
             mail_events.assigned(
-                uow, task.org_id, [(task.id, users, groups)],
+                uow, task.org_id, [(task.id, users, groups, guests)],
                 run_id=task.run_id, actor_id=caller.user_id,
             )  # fmt: skip
         uow.session.flush()
@@ -331,11 +332,20 @@ def complete_task(
     events.emit(uow, task.org_id, E.TASK_COMPLETED, run_id=task.run_id, task_id=task.id,
                 actor_id=caller.user_id)  # fmt: skip
     uow.session.flush()
-    automations.evaluate(uow, _actor(caller), task.run_id)
+    changed = automations.evaluate(uow, _actor(caller), task.run_id)
     if run is not None and complete_run_if_done(uow, run, now):
         activity.record(uow, caller, "completed", "run", run.id, run_id=run.id)
         events.emit(uow, run.org_id, E.PROCESS_COMPLETED, run_id=run.id, actor_id=caller.user_id)
-    return views(uow, [task], steps=True)[0]
+    return view_after_rules(uow, task, changed)
+
+
+def view_after_rules(uow: UnitOfWork, task: Task, changed: frozenset[str]) -> TaskView:
+    """The task's view with those of the tasks its run's rules just changed (the task
+    itself among them, if they did): completion answers list them."""
+    others = [uow.session.get(Task, task_id) for task_id in sorted(changed)]
+    found = views(uow, [task, *(t for t in others if t is not None)], steps=True)
+    found[0].changed_by_rules = found[1:]
+    return found[0]
 
 
 def check_completable(uow: UnitOfWork, task: Task, is_approved: Any) -> None:
@@ -398,8 +408,8 @@ def reopen_task(
     events.emit(uow, task.org_id, E.TASK_REOPENED, run_id=task.run_id, task_id=task.id,
                 actor_id=caller.user_id)  # fmt: skip
     uow.session.flush()
-    automations.evaluate(uow, _actor(caller), task.run_id)
-    return views(uow, [task], steps=True)[0]
+    changed = automations.evaluate(uow, _actor(caller), task.run_id)
+    return view_after_rules(uow, task, changed)
 
 
 def _actor(caller: Caller) -> automations.Actor:

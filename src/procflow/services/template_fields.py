@@ -22,6 +22,7 @@ from procflow.domain.form_fields import (
     requested_alias,
     validate_value,
 )
+from procflow.domain.ids import new_id
 from procflow.domain.permissions import Caller
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
@@ -289,6 +290,7 @@ def copy_field(
 ) -> FormField:
     """A new field like `original` (new id) on the given template and step."""
     return FormField(
+        id=new_id(),
         checklist_id=checklist_id,
         step_id=step_id,
         alias=alias,

@@ -30,8 +30,9 @@ def _prefixed(errors: Errors, prefix: str) -> Errors:
 
 def add_steps(
     uow: UnitOfWork, checklist: Checklist, items: Sequence[Mapping[str, Any]], now: datetime
-) -> None:
-    """Create `items` as the steps of a new template, or refuse them all."""
+) -> dict[str, str]:
+    """Create `items` as the steps of a new template, or refuse them all; returns the new
+    steps' and captures' ids by the ids the document gave them (rules name those)."""
     ordered = sorted(
         enumerate(items), key=lambda pair: (pair[1].get("position") or pair[0] + 1, pair[0])
     )
@@ -58,12 +59,15 @@ def add_steps(
     uow.session.add_all(step for _index, step, _item in planned)
     uow.session.flush()
     aliases = repo.field_aliases(uow.session, checklist.id)
+    ids = dict(new_ids)
     for index, step, item in planned:
         errors |= _rules(uow, checklist, step, item, new_ids, f"steps.{index}.")
-        errors |= _captures(uow, checklist, step, item.get("captures") or [], aliases, index, now)
+        captures = item.get("captures") or []
+        errors |= _captures(uow, checklist, step, captures, aliases, (index, ids), now)
     if errors:
         raise ValidationFailed(errors)
     uow.session.flush()
+    return ids
 
 
 def _repeated_ids(items: Sequence[Mapping[str, Any]]) -> Errors:
@@ -108,9 +112,11 @@ def _captures(
     step: Step,
     captures: Sequence[Mapping[str, Any]],
     aliases: set[str],
-    index: int,
+    where: tuple[int, dict[str, str]],
     now: datetime,
 ) -> Errors:
+    """`where`: the step's index in the document, and the ids map that new captures join."""
+    index, ids = where
     errors: Errors = {}
     ordered = sorted(
         enumerate(captures), key=lambda pair: (pair[1].get("position") or pair[0] + 1, pair[0])
@@ -122,8 +128,12 @@ def _captures(
         errors |= problems | alias_problems
         if problems or alias_problems:
             continue
+        field_id = new_id()
+        if isinstance(data.get("id"), str):
+            ids[data["id"]] = field_id
         uow.session.add(
             FormField(
+                id=field_id,
                 checklist_id=checklist.id,
                 step_id=step.id,
                 alias=alias,

@@ -4,7 +4,7 @@ Every member may read templates; changing them needs a role that manages the cat
 Each writer checks the whole request, kick-off fields included, before it writes anything.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from procflow.domain.versioning import bump
 from procflow.errors import PermissionDenied, ValidationFailed
 from procflow.services import (
     activity,
+    automation_rules,
     file_values,
     organizations,
     references,
@@ -125,10 +126,25 @@ def create_template(
     uow.session.add(checklist)
     uow.session.flush()
     base.apply_kickoff(uow, checklist.id, plan, now)
+    ids = _kickoff_ids(uow, checklist.id, data.get("prerun") or [], plan)
     if data.get("steps"):
-        template_import.add_steps(uow, checklist, data["steps"], now)
+        ids |= template_import.add_steps(uow, checklist, data["steps"], now)
+    if data.get("automated_actions"):
+        automation_rules.import_rules(uow, caller, checklist, data["automated_actions"], ids)
     activity.record(uow, caller, "created", "checklist", checklist.id, new=checklist.title)
     return _bundle(uow, checklist, view)
+
+
+def _kickoff_ids(
+    uow: UnitOfWork, checklist_id: str, items: Sequence[Mapping[str, Any]], plan: base.KickoffPlan
+) -> dict[str, str]:
+    """The new kick-off fields' ids by the ids the document gave them."""
+    by_alias = {f.alias: f.id for f in repo.kickoff_of(uow.session, checklist_id)}
+    return {
+        item["id"]: by_alias[plan.aliases[index]]
+        for index, item in enumerate(items)
+        if isinstance(item.get("id"), str) and plan.aliases.get(index) in by_alias
+    }
 
 
 def update_template(
@@ -183,7 +199,8 @@ def clone_template(
     title: str | None = None,
     tenant: str | None = None,
 ) -> TemplateBundle:
-    """A copy of a template with its kick-off form, steps and captures, under new ids."""
+    """A copy of a template with its kick-off form, steps, captures and automation rules,
+    under new ids."""
     source = base.load_checklist(uow, caller, checklist_id, write=True)
     if tenant is not None and tenant != caller.org_id:
         raise ValidationFailed.one(
@@ -202,9 +219,12 @@ def clone_template(
     )
     uow.session.add(copy)
     uow.session.flush()
-    steps.copy_steps(uow, source.id, copy.id, now)
+    ids = steps.copy_steps(uow, source.id, copy.id, now)
     for kickoff_field in repo.kickoff_of(uow.session, source.id):
-        uow.session.add(base.copy_field(kickoff_field, copy.id, None, kickoff_field.alias, now))
+        copied = base.copy_field(kickoff_field, copy.id, None, kickoff_field.alias, now)
+        uow.session.add(copied)
+        ids[kickoff_field.id] = copied.id
+    automation_rules.copy_rules(uow, source.id, copy.id, ids)
     activity.record(
         uow,
         caller,

@@ -89,7 +89,9 @@ def task_item(
         tasks.add_run_checklists(uow, [view])
     data = task_view_json(view, include, now)
     if rules and view.task.run_id is not None:
-        data["tasks_changed_by_rules"] = {}
+        data["tasks_changed_by_rules"] = {
+            other.task.id: task_view_json(other, (), now) for other in view.changed_by_rules
+        }
     if include & QUERIED_INCLUDES:
         data |= included_records(uow, [view], include, for_guest)[view.task.id]
     return tagged(data, etag, status_code)

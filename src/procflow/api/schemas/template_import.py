@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
+from procflow.api.schemas.automations import AutomationInput
 from procflow.api.schemas.base import HexId
 from procflow.api.schemas.checklists import CaptureCreate, ChecklistCreate, StepCreate
+from procflow.domain.automation_rules import MAX_RULES
 
 
 def unwrapped(value: Any) -> Any:
@@ -36,12 +38,16 @@ class StepImport(StepCreate):
 
 class ChecklistImport(ChecklistCreate):
     """`POST /checklists`: title is required, everything else has a default. `steps` (a
-    list, or `{"data": [...]}`) creates the steps and their captures in the same
+    list, or `{"data": [...]}`) creates the steps and their captures, and
+    `automated_actions` the rules (naming the document's step and field ids), in the same
     transaction as the template."""
 
     steps: Annotated[Sequence[StepImport], Field(max_length=500)] | None = None
+    automated_actions: Annotated[Sequence[AutomationInput], Field(max_length=MAX_RULES)] | None = (
+        None
+    )
 
-    @field_validator("steps", mode="before")
+    @field_validator("steps", "automated_actions", mode="before")
     @classmethod
     def _steps(cls, value: Any) -> Any:
         return unwrapped(value)
@@ -50,4 +56,6 @@ class ChecklistImport(ChecklistCreate):
         sent = super().present()
         if self.steps is not None:
             sent["steps"] = [step.present() for step in self.steps]
+        if self.automated_actions is not None:
+            sent["automated_actions"] = [rule.as_body() for rule in self.automated_actions]
         return sent
