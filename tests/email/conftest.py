@@ -27,7 +27,6 @@ from procflow.storage.models import ScheduleSlot
 from tests.factories import World
 from tests.stress.harness import database_kind, free_port, fresh_database
 
-
 # aiosmtpd logs every connection from its own thread, which can outlive the capture of the
 # test that started the server: its chatter would land on a closed stream.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
