@@ -87,7 +87,8 @@ def test_response_fields_are_made_when_first_read() -> None:
     route = router.routes[0]
     assert isinstance(route, TransactionalRoute)
     assert "_deferred" in route.__dict__
-    assert route.response_model is Envelope and route.responses == ERRORS
+    assert route.response_model is Envelope
+    assert route.responses == ERRORS
     fields = route.response_fields
     assert "_deferred" not in route.__dict__
     assert list(fields) == list(ERRORS)

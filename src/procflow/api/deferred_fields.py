@@ -67,7 +67,7 @@ def _returns_response(endpoint: Callable[..., Any]) -> bool:
 class DeferredFields(APIRoute):
     """An `APIRoute` whose response fields are made on first read (see the module)."""
 
-    @property  # type: ignore[override]  # FastAPI declares a plain attribute; this reads as one
+    @property
     def response_field(self) -> "ModelField | None":
         self._make_fields()
         return self.__dict__.get("_response_field")
@@ -76,7 +76,7 @@ class DeferredFields(APIRoute):
     def response_field(self, field: "ModelField | None") -> None:
         self.__dict__["_response_field"] = field
 
-    @property  # type: ignore[override]  # FastAPI declares a plain attribute; this reads as one
+    @property
     def response_fields(self) -> "dict[int | str, ModelField]":
         self._make_fields()
         return self.__dict__.get("_response_fields") or {}
