@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from procflow.api import app as application
 from procflow.api.app import create_app
 from procflow.api.mounting import mount
+from procflow.api.schemas.base import ERRORS, Envelope
 from procflow.api.transaction import TransactionalRoute
 from procflow.settings import Settings
 from tests.security.route_table import served_app
@@ -72,3 +73,25 @@ def test_only_api_routes_can_be_mounted() -> None:
     router.add_route("/plain", lambda _request: Response())
     with pytest.raises(TypeError, match="only API routes"):
         mount(FastAPI(), [router])
+
+
+def test_response_fields_are_made_when_first_read() -> None:
+    """A route's documented responses get FastAPI's own fields (its names, in its order),
+    only once something (the OpenAPI document) reads them."""
+    router = APIRouter(route_class=TransactionalRoute, responses=ERRORS)
+
+    @router.get("/things", response_model=Envelope, summary="Things")
+    async def things() -> Response:
+        return Response()
+
+    route = router.routes[0]
+    assert isinstance(route, TransactionalRoute)
+    assert "_deferred" in route.__dict__
+    assert route.response_model is Envelope
+    assert route.responses == ERRORS
+    fields = route.response_fields
+    assert "_deferred" not in route.__dict__
+    assert list(fields) == list(ERRORS)
+    assert fields[404].name == f"Response_404_{route.unique_id}"
+    assert route.response_field is not None
+    assert route.response_field.name == f"Response_{route.unique_id}"

@@ -34,8 +34,8 @@ DESCRIPTION = (
 
 def create_app(settings: Settings | None = None, *, lean: bool = False) -> FastAPI:
     """The application. A `lean` one (the sandbox's, which must start fast) builds no
-    routes: it serves the routers' own at the root, for `/api/...` to be rewritten to
-    them (`api.mounting`)."""
+    routes: it serves only the routers' own, at the root, for `/api/...` to be rewritten
+    to them (`api.mounting`)."""
     settings = settings or get_settings()
     engine = make_engine(settings)
     sessions = make_session_factory(engine)
@@ -85,10 +85,8 @@ def create_app(settings: Settings | None = None, *, lean: bool = False) -> FastA
     app.state.blobs = sessions.blobs
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     add_error_handlers(app)
-    if lean:
-        mount(app, ROUTERS, lean=True)
-    else:
-        mount(app, ROUTERS)
+    mount(app, ROUTERS)
+    if not lean:
         mount(app, ROUTERS, prefix="/api", in_schema=False)
     describe(app)
 

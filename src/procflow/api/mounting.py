@@ -11,11 +11,15 @@ FastAPI's router still matches, in the same order, and the OpenAPI document is t
 
 Building a route (its dependency tree, a Pydantic field for every parameter) is most of
 what creating the application costs, and nothing in a built route belongs to one
-application: the routes are built once per process and shared by every application made
-after the first (the tests make many; `serve --workers N` forks after building none). They
-are built on a router of their own rather than the application's, so FastAPI's
-`dependency_overrides` reach them only where procflow's own routes read them (the
-parameter plans step aside while any are set).
+application. The routes at the root are the ones the route modules built as they were
+imported: a route built again there, with the same path and settings, would be the same
+route (the OpenAPI document is the same byte for byte), and every endpoint returns its own
+response, so the application's default response class, the one thing a rebuilt route
+would take from it, is never used. Those under `/api` are built once per process and
+shared by every application made after the first (the tests make many; `serve --workers
+N` forks after building none), on a router of their own rather than the application's,
+so that FastAPI's `dependency_overrides` reach them only where procflow's own routes read
+them (the parameter plans step aside while any are set).
 """
 
 from collections.abc import Iterable
@@ -31,19 +35,17 @@ def mount(
     *,
     prefix: str = "",
     in_schema: bool = True,
-    lean: bool = False,
 ) -> None:
-    """Add every route of `routers`, in order, under `prefix`. `lean` (the sandbox, which
-    must start fast) adds the routers' own routes, as their modules built them, at the
-    root: they are the routes `_build` would make again there."""
+    """Add every route of `routers`, in order, under `prefix`: at the root, the routers'
+    own routes, as their modules built them (the routes `_build` would make again)."""
     routers = tuple(routers)
     response_class = app.router.default_response_class
-    key = (tuple(map(id, routers)), prefix, in_schema, id(response_class), lean)
+    key = (tuple(map(id, routers)), prefix, in_schema, id(response_class))
     built = _BUILT.get(key)
     if built is None:
         built = _BUILT[key] = (
             _own(routers)
-            if lean and not prefix and in_schema
+            if not prefix and in_schema
             else _build(routers, prefix, in_schema, response_class)
         )
     app.router.routes.extend(built)

@@ -3,12 +3,10 @@ one-element lists)."""
 
 from typing import Any
 
-from pydantic import BaseModel
-
-from procflow.api.schemas.base import Meta
+from procflow.api.schemas.base import Meta, Output
 
 
-class ActorOut(BaseModel):
+class ActorOut(Output):
     id: int
     email: str
     username: str
@@ -19,18 +17,18 @@ class ActorOut(BaseModel):
     resize_profile_pic: str | None
 
 
-class Reference(BaseModel):
+class Reference(Output):
     """What an `audit` or `parent` include names: the object's id and type."""
 
     id: str
     type: str
 
 
-class ReferenceItem(BaseModel):
+class ReferenceItem(Output):
     data: Reference | None
 
 
-class ActivityOut(BaseModel):
+class ActivityOut(Output):
     id: int
     organization_id: str
     verb: list[str]
@@ -59,6 +57,6 @@ class ActivityOut(BaseModel):
     created_at: str
 
 
-class ActivityList(BaseModel):
+class ActivityList(Output):
     data: list[ActivityOut]
     meta: Meta

@@ -8,9 +8,9 @@ what its type needs (`assignees`, `deadline`, `webhook`), naming the field at fa
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from procflow.api.schemas.base import EMAIL_PATTERN, HexId, Input, UserId, documented
+from procflow.api.schemas.base import EMAIL_PATTERN, HexId, Input, Output, UserId, documented
 from procflow.domain import automations as engine
 from procflow.domain.automation_rules import ALIAS_MAX, ITEMS_MAX, STATEMENT_MAX
 from procflow.domain.deadlines import UNITS
@@ -66,7 +66,7 @@ class AutomationInput(Input):
         return self.model_dump(exclude_unset=True)
 
 
-class AutomationOut(BaseModel):
+class AutomationOut(Output):
     id: str
     automated_alias: str
     condition_logic: str
@@ -77,5 +77,5 @@ class AutomationOut(BaseModel):
     archived_at: str | None
 
 
-class AutomationEnvelope(BaseModel):
+class AutomationEnvelope(Output):
     data: AutomationOut

@@ -87,11 +87,19 @@ def refuse_null(value: Any, field: str) -> Any:
     return value
 
 
-class Envelope(BaseModel):
+class Output(BaseModel):
+    """A documented answer. Only the OpenAPI document reads these models (the routes
+    answer with plain JSON), so pydantic builds one when the document is first made,
+    not when the server starts."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Envelope(Output):
     data: dict[str, Any]
 
 
-class Pagination(BaseModel):
+class Pagination(Output):
     total: int
     count: int
     per_page: int
@@ -100,16 +108,16 @@ class Pagination(BaseModel):
     links: dict[str, str]
 
 
-class Meta(BaseModel):
+class Meta(Output):
     pagination: Pagination
 
 
-class ListEnvelope(BaseModel):
+class ListEnvelope(Output):
     data: list[dict[str, Any]]
     meta: Meta
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Output):
     error: bool = True
     message: str
     code: str

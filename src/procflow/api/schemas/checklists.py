@@ -3,13 +3,14 @@
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from procflow.api.schemas.base import (
     EMAIL_PATTERN,
     NOT_BLANK,
     HexId,
     Input,
+    Output,
     UserId,
     documented,
     refuse_null,
@@ -308,7 +309,7 @@ class StepReorder(Input):
     position: Position
 
 
-class FieldOut(BaseModel):
+class FieldOut(Output):
     """A kick-off field or capture; `id` is the timeline id that run values are keyed by."""
 
     model_config = ConfigDict(extra="allow")
@@ -331,7 +332,7 @@ class FieldOut(BaseModel):
     last_updated: str
 
 
-class StepOut(BaseModel):
+class StepOut(Output):
     """A template step; `captures` is a plain list, `deadline`/`start_date` objects or null."""
 
     model_config = ConfigDict(extra="allow")
@@ -357,7 +358,7 @@ class StepOut(BaseModel):
     archived_at: str | None
 
 
-class ChecklistOut(BaseModel):
+class ChecklistOut(Output):
     """A template. Abbreviated here; every response carries the full field set."""
 
     model_config = ConfigDict(extra="allow")
@@ -383,40 +384,40 @@ class ChecklistOut(BaseModel):
     folder: dict[str, Any] | None = None
 
 
-class ChecklistEnvelope(BaseModel):
+class ChecklistEnvelope(Output):
     data: ChecklistOut
 
 
-class ChecklistList(BaseModel):
+class ChecklistList(Output):
     data: list[ChecklistOut]
     meta: dict[str, Any]
 
 
-class ArchiveResult(BaseModel):
+class ArchiveResult(Output):
     message: str
     deleted_references: list[Any]
     data: ChecklistOut
 
 
-class FormFieldsOut(BaseModel):
+class FormFieldsOut(Output):
     id: str
     title: str
     form_fields: list[FieldOut]
     ko_form_fields: list[FieldOut]
 
 
-class FormFieldsEnvelope(BaseModel):
+class FormFieldsEnvelope(Output):
     data: FormFieldsOut
 
 
-class StepEnvelope(BaseModel):
+class StepEnvelope(Output):
     data: StepOut
 
 
-class StepList(BaseModel):
+class StepList(Output):
     data: list[StepOut]
     meta: dict[str, Any]
 
 
-class FieldEnvelope(BaseModel):
+class FieldEnvelope(Output):
     data: FieldOut

@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from procflow.api.schemas.base import NOT_BLANK, HexId, Input, Meta, UserId, documented
+from procflow.api.schemas.base import NOT_BLANK, HexId, Input, Meta, Output, UserId, documented
 from procflow.services.comments import LABELS, STATES
 
 Content = Annotated[str, Field(max_length=200_000), documented(pattern=NOT_BLANK, maxLength=30_000)]
@@ -51,7 +51,7 @@ class ThreadResolution(Input):
     sent_to: Recipients | None = None
 
 
-class CommentOut(BaseModel):
+class CommentOut(Output):
     id: str
     content: str
     author_id: int | None
@@ -66,10 +66,10 @@ class CommentOut(BaseModel):
     sent_to: list[int]
 
 
-class CommentEnvelope(BaseModel):
+class CommentEnvelope(Output):
     data: CommentOut
 
 
-class CommentList(BaseModel):
+class CommentList(Output):
     data: list[CommentOut]
     meta: Meta

@@ -1,8 +1,8 @@
 """Bodies of the e-mail preference endpoints (a procflow extension, docs/email.md)."""
 
-from pydantic import BaseModel, field_validator
+from pydantic import field_validator
 
-from procflow.api.schemas.base import Input
+from procflow.api.schemas.base import Input, Output
 
 
 class EmailPreferences(Input):
@@ -23,12 +23,12 @@ class EmailPreferences(Input):
         return value
 
 
-class EmailPreferencesOut(BaseModel):
+class EmailPreferencesOut(Output):
     task_assigned: bool
     task_due_soon: bool
     task_overdue: bool
     comment_mention: bool
 
 
-class EmailPreferencesEnvelope(BaseModel):
+class EmailPreferencesEnvelope(Output):
     data: EmailPreferencesOut

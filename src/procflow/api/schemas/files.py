@@ -2,15 +2,15 @@
 
 from typing import Any
 
-from pydantic import BaseModel
+from procflow.api.schemas.base import Output
 
 
-class AssetSubject(BaseModel):
+class AssetSubject(Output):
     id: str
     type: str
 
 
-class AssetOut(BaseModel):
+class AssetOut(Output):
     """An uploaded file. `uploaded_from` is the form field's id or `ko_field`; `subject`
     names what it was uploaded for (`Run`, `Checklist` or `Task`)."""
 
@@ -26,7 +26,7 @@ class AssetOut(BaseModel):
     subject: AssetSubject
 
 
-class AssetEnvelope(BaseModel):
+class AssetEnvelope(Output):
     data: AssetOut
 
 

@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
-from procflow.api.schemas.base import NOT_BLANK, Input, Meta, documented, refuse_null
+from procflow.api.schemas.base import NOT_BLANK, Input, Meta, Output, documented, refuse_null
 from procflow.services.references import MAX_LIST
 
 Email = Annotated[str, Field(min_length=3, max_length=254)]
@@ -39,7 +39,7 @@ class GroupUpdate(GroupCreate):
         return refuse_null(value, "name")
 
 
-class GroupOut(BaseModel):
+class GroupOut(Output):
     id: str
     name: str
     description: str | None
@@ -52,10 +52,10 @@ class GroupOut(BaseModel):
     deleted_at: str | None
 
 
-class GroupEnvelope(BaseModel):
+class GroupEnvelope(Output):
     data: GroupOut
 
 
-class GroupList(BaseModel):
+class GroupList(Output):
     data: list[GroupOut]
     meta: Meta

@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
-from procflow.api.schemas.base import EMAIL_PATTERN, Input, Meta, documented, refuse_null
+from procflow.api.schemas.base import EMAIL_PATTERN, Input, Meta, Output, documented, refuse_null
 from procflow.services.guests import NAME_MAX
 
 Email = Annotated[
@@ -37,7 +37,7 @@ class GuestCreate(GuestUpdate):
         return refuse_null(value, "email")
 
 
-class GuestOut(BaseModel):
+class GuestOut(Output):
     id: int
     guest_id: str
     email: str
@@ -55,22 +55,22 @@ class GuestOut(BaseModel):
     details: dict[str, Any]
 
 
-class GuestEnvelope(BaseModel):
+class GuestEnvelope(Output):
     data: GuestOut
 
 
-class GuestList(BaseModel):
+class GuestList(Output):
     data: list[GuestOut]
     meta: Meta
 
 
-class GuestAll(BaseModel):
+class GuestAll(Output):
     data: list[GuestOut]
 
 
-class GuestTokenOut(BaseModel):
+class GuestTokenOut(Output):
     token: str
 
 
-class GuestTokenEnvelope(BaseModel):
+class GuestTokenEnvelope(Output):
     data: GuestTokenOut

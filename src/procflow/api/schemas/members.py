@@ -2,9 +2,9 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from procflow.api.schemas.base import Input, Meta, documented
+from procflow.api.schemas.base import Input, Meta, Output, documented
 from procflow.domain.timezones import known_timezones
 
 RoleName = Literal["admin", "standard", "light"]
@@ -37,7 +37,7 @@ class RoleChange(Input):
     role: RoleName
 
 
-class MemberOut(BaseModel):
+class MemberOut(Output):
     id: int
     email: str
     username: str
@@ -55,14 +55,14 @@ class MemberOut(BaseModel):
     disabled_at: str | None
 
 
-class MemberEnvelope(BaseModel):
+class MemberEnvelope(Output):
     data: MemberOut
 
 
-class MemberList(BaseModel):
+class MemberList(Output):
     data: list[MemberOut]
     meta: Meta
 
 
-class MemberAll(BaseModel):
+class MemberAll(Output):
     data: list[MemberOut]

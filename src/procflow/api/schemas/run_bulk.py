@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from procflow.api.schemas.base import ErrorBody, HexId, Input
+from procflow.api.schemas.base import ErrorBody, HexId, Input, Output
 
 
 class BulkItem(BaseModel):
@@ -29,7 +29,7 @@ class BulkUpdate(Input):
     atomic: bool = False
 
 
-class BulkItemResult(BaseModel):
+class BulkItemResult(Output):
     """`status` 200 with `data` (the run as GET shows it) and `etag`, or an error status
     with the `error` body that `PUT /runs/{id}` would have answered."""
 
@@ -40,12 +40,12 @@ class BulkItemResult(BaseModel):
     error: ErrorBody | None = None
 
 
-class BulkMeta(BaseModel):
+class BulkMeta(Output):
     succeeded: int
     failed: int
     not_applied: int
 
 
-class BulkResult(BaseModel):
+class BulkResult(Output):
     data: list[BulkItemResult]
     meta: BulkMeta

@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from procflow.api.schemas.base import HexId, Input, UserId, documented, refuse_null
+from procflow.api.schemas.base import HexId, Input, Output, UserId, documented, refuse_null
 from procflow.domain.runs import NAME_MAX, SUMMARY_MAX
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
@@ -75,7 +75,7 @@ class RunLaunch(RunUpdate):
     tasks: Annotated[dict[str, TaskOverride], Field(max_length=500)] | None = None
 
 
-class RunOut(BaseModel):
+class RunOut(Output):
     """A run (process). Abbreviated here; every response carries the full field set."""
 
     model_config = ConfigDict(extra="allow")
@@ -101,10 +101,10 @@ class RunOut(BaseModel):
     archived_at: str | None
 
 
-class RunEnvelope(BaseModel):
+class RunEnvelope(Output):
     data: RunOut
 
 
-class RunList(BaseModel):
+class RunList(Output):
     data: list[RunOut]
     meta: dict[str, Any]

@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
-from procflow.api.schemas.base import NOT_BLANK, HexId, Input, Meta, documented, refuse_null
+from procflow.api.schemas.base import NOT_BLANK, HexId, Input, Meta, Output, documented, refuse_null
 from procflow.domain.ids import int_id
 
 Position = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -86,18 +86,18 @@ class FolderObject(Input):
         return canonical(value, FOLDER_SUBJECTS)
 
 
-class Statistics(BaseModel):
+class Statistics(Output):
     active_template: int
     archived_template: int
     active_process: int
     archived_process: int
 
 
-class StatisticsInclude(BaseModel):
+class StatisticsInclude(Output):
     data: Statistics
 
 
-class TagOut(BaseModel):
+class TagOut(Output):
     """A tag. `statistics` is present with `?with=statistics`."""
 
     id: str
@@ -109,16 +109,16 @@ class TagOut(BaseModel):
     statistics: StatisticsInclude | None = None
 
 
-class TagEnvelope(BaseModel):
+class TagEnvelope(Output):
     data: TagOut
 
 
-class TagList(BaseModel):
+class TagList(Output):
     data: list[TagOut]
     meta: Meta
 
 
-class TagLinkOut(BaseModel):
+class TagLinkOut(Output):
     """One tag on one template or process; `id` is the association id detach takes."""
 
     id: int
@@ -132,11 +132,11 @@ class TagLinkOut(BaseModel):
     created_at: str
 
 
-class TagLinkEnvelope(BaseModel):
+class TagLinkEnvelope(Output):
     data: TagLinkOut
 
 
-class FolderOut(BaseModel):
+class FolderOut(Output):
     """A folder. `parent` is the parent's name; `total` counts the active templates,
     processes and tasks filed directly in it; `children` is present with `?with=children`."""
 
@@ -152,20 +152,20 @@ class FolderOut(BaseModel):
     children: "FolderChildren | None" = None
 
 
-class FolderChildren(BaseModel):
+class FolderChildren(Output):
     data: list[FolderOut]
 
 
-class FolderEnvelope(BaseModel):
+class FolderEnvelope(Output):
     data: FolderOut
 
 
-class FolderList(BaseModel):
+class FolderList(Output):
     data: list[FolderOut]
     meta: Meta
 
 
-class FolderLinkOut(BaseModel):
+class FolderLinkOut(Output):
     """One process or task in one folder; `id` is the relation id removal takes."""
 
     id: int
@@ -175,5 +175,5 @@ class FolderLinkOut(BaseModel):
     created_at: str
 
 
-class FolderLinkEnvelope(BaseModel):
+class FolderLinkEnvelope(Output):
     data: FolderLinkOut

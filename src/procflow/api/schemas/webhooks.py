@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from procflow.api.schemas.base import Input, Meta, documented
+from procflow.api.schemas.base import Input, Meta, Output, documented
 
 Short = Annotated[str, Field(max_length=64)]
 
@@ -25,22 +25,22 @@ class WatcherCreate(Input):
     webhook: Annotated[str, Field(max_length=2048)] | None = None
 
 
-class WatcherEnvelope(BaseModel):
+class WatcherEnvelope(Output):
     data: dict[str, Any]
 
 
-class WatcherList(BaseModel):
+class WatcherList(Output):
     data: list[dict[str, Any]]
 
 
-class EventEnvelope(BaseModel):
+class EventEnvelope(Output):
     data: dict[str, Any]
 
 
-class EventList(BaseModel):
+class EventList(Output):
     data: list[dict[str, Any]]
     meta: Meta
 
 
-class SecretEnvelope(BaseModel):
+class SecretEnvelope(Output):
     data: dict[str, Any]
