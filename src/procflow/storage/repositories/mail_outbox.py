@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, or_, select, update
+from sqlalchemy import Connection, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from procflow.domain.runs import DONE
 from procflow.storage.models import EmailMessage, Event, Run, ScheduleSlot, Task, TaskReminder
-from procflow.storage.repositories.outbox import _locking
+from procflow.storage.repositories.outbox import _locking, claim_leased
 
 
 def claim_events(connection: Connection, now: datetime, limit: int) -> list[str]:
@@ -42,24 +42,7 @@ def add_messages(connection: Connection, rows: Sequence[dict[str, Any]]) -> None
 def claim_messages(
     connection: Connection, worker: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[int]:
-    """Pending messages that are due and not leased to a live worker, leased to `worker`."""
-    free = or_(EmailMessage.lease_until.is_(None), EmailMessage.lease_until < now)
-    due = and_(EmailMessage.state == "pending", EmailMessage.next_attempt_at <= now, free)
-    pick = _locking(
-        connection,
-        select(EmailMessage.id)
-        .where(due)
-        .order_by(EmailMessage.next_attempt_at, EmailMessage.id)
-        .limit(limit),
-    )
-    claimed = connection.execute(
-        update(EmailMessage)
-        .where(EmailMessage.id.in_(pick.scalar_subquery()), due)
-        .values(lease_until=lease_until, claimed_by=worker)
-        .returning(EmailMessage.id)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(claimed.scalars())
+    return claim_leased(connection, EmailMessage, worker, now, lease_until, limit)
 
 
 def release(connection: Connection, worker: str, message_id: int, values: dict[str, Any]) -> bool:

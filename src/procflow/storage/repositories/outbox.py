@@ -49,27 +49,37 @@ def claim_events(connection: Connection, now: datetime, limit: int) -> list[str]
     return list(claimed.scalars())
 
 
-def claim_deliveries(
-    connection: Connection, worker: str, now: datetime, lease_until: datetime, limit: int
+def claim_leased(
+    connection: Connection,
+    table: Any,
+    worker: str,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
 ) -> list[int]:
-    """Pending deliveries that are due and not leased to a live worker, leased to `worker`."""
-    free = or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now)
-    due = and_(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now, free)
+    """Pending rows of `table` (a webhook delivery or an e-mail message: `state`,
+    `next_attempt_at`, `lease_until`, `claimed_by`) that are due and not leased to a live
+    worker, leased to `worker`."""
+    free = or_(table.lease_until.is_(None), table.lease_until < now)
+    due = and_(table.state == "pending", table.next_attempt_at <= now, free)
     pick = _locking(
         connection,
-        select(WebhookDelivery.id)
-        .where(due)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit),
+        select(table.id).where(due).order_by(table.next_attempt_at, table.id).limit(limit),
     )
     claimed = connection.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(pick.scalar_subquery()), due)
+        update(table)
+        .where(table.id.in_(pick.scalar_subquery()), due)
         .values(lease_until=lease_until, claimed_by=worker)
-        .returning(WebhookDelivery.id)
+        .returning(table.id)
         .execution_options(synchronize_session=False)
     )
     return sorted(claimed.scalars())
+
+
+def claim_deliveries(
+    connection: Connection, worker: str, now: datetime, lease_until: datetime, limit: int
+) -> list[int]:
+    return claim_leased(connection, WebhookDelivery, worker, now, lease_until, limit)
 
 
 def add_deliveries(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
