@@ -124,6 +124,13 @@ def test_separate_workers_deliver_each_event_once(tmp_path: Path, receiver: Rece
                     for _ in range(2)
                 ]
             wait_for(lambda: set(runs) <= set(launches(receiver)))
+            # each worker says so once it handles SIGTERM: one may still be starting when
+            # the other has delivered everything
+            wait_for(
+                lambda: (
+                    (tmp_path / "workers.log").read_bytes().count(b"delivers webhooks from") == 2
+                )
+            )
         finally:
             for process in workers:
                 process.terminate()

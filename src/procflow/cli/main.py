@@ -349,6 +349,7 @@ def worker() -> None:
     at once: each delivery attempt and each e-mail is claimed by one."""
     from procflow.cli import mail_worker, webhook_worker
 
+    stop = webhook_worker.stop_on_signals()
     settings = load_settings()
     engine, _ = _migrated_engine(settings)
     try:
@@ -358,7 +359,7 @@ def worker() -> None:
         factory = make_session_factory(engine)
         with mail_worker.running(factory, settings, enabled=True) as mail:
             mail()
-            webhook_worker.run_until_signalled(factory, settings)
+            webhook_worker.run_until_signalled(factory, settings, stop)
     finally:
         engine.dispose()
 

@@ -52,10 +52,9 @@ def running(factory: SessionFactory, settings: Settings) -> Iterator[Callable[[]
             thread.join(timeout=settings.webhook_timeout_seconds + 5)
 
 
-def run_until_signalled(factory: SessionFactory, settings: Settings) -> None:
-    """`procflow worker`: deliver until SIGINT or SIGTERM, then finish the current step."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    worker = make_worker(factory, settings)
+def stop_on_signals() -> threading.Event:
+    """An event that SIGINT or SIGTERM sets. `procflow worker` asks for it before it
+    migrates and starts, so a worker stopped while starting still exits cleanly."""
     stop = threading.Event()
 
     def ask_to_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -63,4 +62,11 @@ def run_until_signalled(factory: SessionFactory, settings: Settings) -> None:
 
     signal.signal(signal.SIGINT, ask_to_stop)
     signal.signal(signal.SIGTERM, ask_to_stop)
+    return stop
+
+
+def run_until_signalled(factory: SessionFactory, settings: Settings, stop: threading.Event) -> None:
+    """`procflow worker`: deliver until `stop` is set, then finish the current step."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    worker = make_worker(factory, settings)
     delivery.run(worker, stop, settings.webhook_poll_seconds)
