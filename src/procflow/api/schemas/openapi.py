@@ -235,8 +235,8 @@ def with_links(document: dict[str, Any]) -> dict[str, Any]:
                     param: f"$response.body#{pointer}",
                     **{
                         name: f"$request.path.{name}"
-                        for name in _path_parameters(path) & given
-                        if name != param
+                        for name in _path_parameters(path)
+                        if name in given and name != param
                     },
                 },
             }
@@ -250,8 +250,9 @@ def with_links(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _path_parameters(path: str) -> set[str]:
-    return {part[1:-1] for part in path.split("/") if part.startswith("{")}
+def _path_parameters(path: str) -> list[str]:
+    """The path's parameters in the order they appear: the document is the same on every run."""
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
 
 def with_setting_limits(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
