@@ -4,7 +4,7 @@ instead of waited on; the workers prune in turns claimed in the database, and
 `procflow events prune` prunes at once."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from uuid import uuid4
 
@@ -28,6 +28,7 @@ from procflow.storage.models import (
     WebhookAttempt,
     WebhookDelivery,
 )
+from tests.email.conftest import drain as drain_mail
 from tests.factories import World
 from tests.webhooks.conftest import drain, loopback_only
 from tests.webhooks.helpers import with_template_webhook
@@ -48,13 +49,25 @@ def moved(hook_factory: SessionFactory) -> Iterator[Clock]:
     CLOCK.reset()
 
 
-def live_worker(
-    factory: SessionFactory, pruning: retention.Schedule | None = None
-) -> delivery.Worker:
-    """A delivery worker on procflow's clock (the one the test moves)."""
-    sender = HttpSender(timeout=10, allow_private=True, resolver=loopback_only)
-    config = delivery.WorkerConfig(worker_id=f"test-{uuid4().hex[:8]}", concurrency=1)
-    return delivery.Worker(factory, config, sender, clock=utcnow, draw=lambda: 0.5, pruning=pruning)
+LiveWorker = Callable[..., delivery.Worker]
+
+
+@pytest.fixture
+def live_worker(hook_factory: SessionFactory) -> Iterator[LiveWorker]:
+    """Delivery workers on procflow's clock (the one the tests move), closed afterwards."""
+    made: list[tuple[delivery.Worker, HttpSender]] = []
+
+    def make(pruning: retention.Schedule | None = None) -> delivery.Worker:
+        sender = HttpSender(timeout=10, allow_private=True, resolver=loopback_only)
+        config = delivery.WorkerConfig(worker_id=f"test-{uuid4().hex[:8]}", concurrency=1)
+        worker = delivery.Worker(hook_factory, config, sender, clock=utcnow, pruning=pruning)
+        made.append((worker, sender))
+        return worker
+
+    yield make
+    for worker, sender in made:
+        worker.close()
+        sender.close()
 
 
 def make_mailer(factory: SessionFactory) -> mailer.Mailer:
@@ -96,17 +109,18 @@ def rows_of(factory: SessionFactory, event_id: str) -> tuple[int, int, int, int]
 
 def test_old_finished_events_go_pending_and_recent_ones_stay(
     hooks: World,
+    live_worker: LiveWorker,
     receiver: Receiver,
     hook_factory: SessionFactory,
     moved: Clock,
 ) -> None:
     receiver.status = lambda r: 503 if r.path == "/busy" else 200
-    worker = live_worker(hook_factory)
+    worker = live_worker()
     mail = make_mailer(hook_factory)
     old = event_ids(hooks, launch_hooked(hooks, receiver, "/old"))
     busy = event_ids(hooks, launch_hooked(hooks, receiver, "/busy"))["process.launched"]
     drain(worker)
-    drain(mail)
+    drain_mail(mail)
     launched, assigned = old["process.launched"], old[TASK_ASSIGNED_EVENT]
     assert rows_of(hook_factory, launched) == (1, 1, 1, 0)
     assert rows_of(hook_factory, assigned) == (1, 0, 0, 1)
@@ -114,7 +128,7 @@ def test_old_finished_events_go_pending_and_recent_ones_stay(
 
     moved.advance(timedelta(days=RETENTION + 1))
     recent = event_ids(hooks, launch_hooked(hooks, receiver, "/recent"))["process.launched"]
-    drain(mail)
+    drain_mail(mail)
     cutoff = retention.cutoff_of(utcnow(), RETENTION)
     expected = retention.preview(hook_factory, cutoff)
     assert expected.events >= 2
@@ -135,9 +149,13 @@ def test_old_finished_events_go_pending_and_recent_ones_stay(
 
 
 def test_a_redelivered_event_is_kept_a_whole_retention_more(
-    hooks: World, receiver: Receiver, hook_factory: SessionFactory, moved: Clock
+    hooks: World,
+    live_worker: LiveWorker,
+    receiver: Receiver,
+    hook_factory: SessionFactory,
+    moved: Clock,
 ) -> None:
-    worker = live_worker(hook_factory)
+    worker = live_worker()
     launched = event_ids(hooks, launch_hooked(hooks, receiver, "/again"))["process.launched"]
     drain(worker)
     moved.advance(timedelta(days=RETENTION + 1))
@@ -152,15 +170,19 @@ def test_a_redelivered_event_is_kept_a_whole_retention_more(
 
 
 def test_the_workers_take_turns_at_pruning(
-    hooks: World, receiver: Receiver, hook_factory: SessionFactory, moved: Clock
+    hooks: World,
+    live_worker: LiveWorker,
+    receiver: Receiver,
+    hook_factory: SessionFactory,
+    moved: Clock,
 ) -> None:
     hour = timedelta(hours=1)
-    one = live_worker(hook_factory, retention.Schedule(RETENTION, hour))
+    one = live_worker(retention.Schedule(RETENTION, hour))
     two = make_mailer(hook_factory)
     two.pruning = retention.Schedule(RETENTION, hour)
     launched = event_ids(hooks, launch_hooked(hooks, receiver, "/turns"))["process.launched"]
     drain(one)
-    drain(two)
+    drain_mail(two)
     moved.advance(timedelta(days=RETENTION + 1))
 
     def holder() -> str | None:
@@ -176,21 +198,20 @@ def test_the_workers_take_turns_at_pruning(
     moved.advance(hour)
     two.step()
     assert holder() == two.config.worker_id
-    one.close()
 
 
 def test_prune_from_the_command_line(
     hooks: World,
+    live_worker: LiveWorker,
     receiver: Receiver,
     hook_settings: Settings,
     hook_factory: SessionFactory,
     moved: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    worker = live_worker(hook_factory)
+    worker = live_worker()
     launched = event_ids(hooks, launch_hooked(hooks, receiver, "/cli"))["process.launched"]
     drain(worker)
-    worker.close()
     moved.advance(timedelta(days=8))
     monkeypatch.setenv("PROCFLOW_DATABASE_URL", hook_settings.database_url)
     get_settings.cache_clear()

@@ -6,7 +6,7 @@ created before the cutoff and none of its deliveries or messages was created aft
 redelivery keeps an event for a whole retention period more). A message is finished once
 sent or failed. Rows are picked oldest first, a batch at a time; on PostgreSQL the picked
 events are locked (others skipped), so a redelivery that adds a delivery meanwhile waits
-for the batch and then finds the event gone.
+for the batch and then finds the event gone (a 409 to retry, whose retry is a 404).
 """
 
 from collections.abc import Sequence
