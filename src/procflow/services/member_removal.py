@@ -5,10 +5,10 @@ tokens, which still open their other organizations) but lose this organization a
 With `with_reassignment=true&to=<member>`, their open work moves to that member in the
 same transaction: open tasks they hold directly, the template steps that assign them, and
 the ownership of their processes and templates; that member is e-mailed the tasks they
-were given, as for any assignment (`services.mail_events`). Without it nothing moves, as in Tallyfy:
-their tasks keep them as an owner until someone reassigns them. Completed tasks and the
-activity trail always keep their name. Group memberships stay, so that enabling them again
-(`PUT /users/{id}/enable`) gives back exactly what they had.
+were given, as for any assignment (`services.mail_events`). Without it nothing moves, as
+in Tallyfy: their tasks keep them as an owner until someone reassigns them. Completed
+tasks and the activity trail always keep their name. Group memberships stay, so that
+enabling them again (`PUT /users/{id}/enable`) gives back exactly what they had.
 """
 
 from collections.abc import Callable, Sequence
