@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     email_worker: bool = True
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     reminder_interval_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
+    # Retention (docs/webhooks.md, "Retention"): events whose webhooks and e-mails are all
+    # finished, and sent or failed e-mails, are deleted once older than this many days
+    # (0: kept forever); one worker at a time prunes, at most once per interval.
+    event_retention_days: int = Field(default=30, ge=0, le=36500)
+    event_prune_interval_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     # Uploaded files (docs/files.md): the largest file accepted (413 above it; Tallyfy's
     # own limit is 100 MiB), and where the bytes live: a directory, or an S3-compatible
     # bucket (needs the `procflow[s3]` extra; credentials from boto3's usual sources).

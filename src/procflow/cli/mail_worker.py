@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from procflow.cli.webhook_worker import pruning
 from procflow.services import delivery, mailer
 from procflow.services.smtp_sender import LogSender, MailSender, SmtpSender
 from procflow.settings import Settings
@@ -27,7 +28,7 @@ def make_mailer(factory: SessionFactory, settings: Settings) -> mailer.Mailer:
         lease=timedelta(seconds=50 * settings.smtp_timeout_seconds + 60),
         reminder_interval=timedelta(seconds=settings.reminder_interval_seconds),
     )
-    return mailer.Mailer(factory, config, sender)
+    return mailer.Mailer(factory, config, sender, pruning=pruning(settings))
 
 
 @contextmanager

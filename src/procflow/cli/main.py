@@ -20,6 +20,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from procflow import __version__
+from procflow.cli.events_commands import events_app
 from procflow.cli.failures import (
     CommandFailed,
     database_errors,
@@ -53,6 +54,7 @@ files_app = typer.Typer(help="Uploaded files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(files_app, name="files")
+app.add_typer(events_app, name="events")
 console = Console(soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

@@ -9,7 +9,7 @@ from datetime import timedelta
 from types import FrameType
 
 from procflow.domain.webhooks import RetryPolicy
-from procflow.services import delivery
+from procflow.services import delivery, retention
 from procflow.services.webhook_sender import HttpSender
 from procflow.settings import Settings
 from procflow.storage.database import SessionFactory
@@ -29,7 +29,15 @@ def make_worker(factory: SessionFactory, settings: Settings) -> delivery.Worker:
         lease=timedelta(seconds=3 * settings.webhook_timeout_seconds + 30),
     )
     sender = HttpSender(settings.webhook_timeout_seconds, settings.webhook_allow_private)
-    return delivery.Worker(factory, config, sender)
+    return delivery.Worker(factory, config, sender, pruning=pruning(settings))
+
+
+def pruning(settings: Settings) -> retention.Schedule | None:
+    """A worker's part in pruning old events (None: they are kept forever)."""
+    if not settings.event_retention_days:
+        return None
+    interval = timedelta(seconds=settings.event_prune_interval_seconds)
+    return retention.Schedule(settings.event_retention_days, interval)
 
 
 @contextmanager

@@ -118,6 +118,8 @@ class _Applier:
         self.records: list[dict[str, Any]] = []
         self.last_rule = ""
         self.changed: set[str] = set()
+        # What the rules gave people, mailed as one assignment (one e-mail per person).
+        self.assignments: list[mail_events.Assignment] = []
 
     def apply(self) -> None:
         for step in sorted(self.outcome.reopen):
@@ -136,6 +138,7 @@ class _Applier:
             )  # fmt: skip
             self._note("fired", "run", self.run.id, rule_id, new=url)
         self._run_completion()
+        mail_events.assigned(self.uow, self.actor.org_id, self.assignments, run_id=self.run.id)
         if self.changed:
             bump(self.run, now=self.now)  # the run's entity tag covers its tasks
         activity_repo.append(self.uow.session, self.records)
@@ -244,8 +247,9 @@ class _Applier:
             session.execute(delete(TaskOwner).where(TaskOwner.id.in_(doomed)))
         if add:
             self._note("assigned", "task", task.id, rule_id, new=_people(add))
-            assignment = (task.id, sorted(add.users), sorted(add.groups), sorted(add.guests))
-            mail_events.assigned(self.uow, self.actor.org_id, [assignment], run_id=self.run.id)
+            self.assignments.append(
+                (task.id, sorted(add.users), sorted(add.groups), sorted(add.guests))
+            )
         if remove:
             self._note("unassigned", "task", task.id, rule_id, old=_people(remove))
         return True

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from procflow.domain import webhooks as rules
 from procflow.domain.timeutil import utcnow
 from procflow.domain.webhooks import EventType, Outcome, RetryPolicy
-from procflow.services import webhook_payloads, webhook_secrets
+from procflow.services import retention, webhook_payloads, webhook_secrets
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.services.webhook_sender import SendResult
 from procflow.storage.database import SessionFactory
@@ -81,16 +81,19 @@ class Worker:
     sender: Sender
     clock: Callable[[], datetime] = utcnow
     draw: Callable[[], float] = random.random
+    pruning: retention.Schedule | None = None
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     def step(self) -> int:
-        """Fan out, claim, send, record, once; how much work it found (0: idle)."""
+        """Fan out, claim, send, record, once, and prune when it is this worker's turn;
+        how much work it found (0: idle)."""
         now = self.clock()
+        pruned = self.pruning.step(self.factory, self.config.worker_id, now) if self.pruning else 0
         fanned = self.fan_out(now)
         jobs = self.claim(now)
         if jobs:
             self.record(jobs, self.send(jobs), self.clock())
-        return fanned + len(jobs)
+        return pruned + fanned + len(jobs)
 
     def fan_out(self, now: datetime) -> int:
         with UnitOfWork(self.factory, write=True) as uow:

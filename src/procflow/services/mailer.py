@@ -26,7 +26,7 @@ from sqlalchemy import select
 from procflow.domain import mail
 from procflow.domain.timeutil import utcnow
 from procflow.domain.webhooks import RetryPolicy
-from procflow.services import mail_content, reminders
+from procflow.services import mail_content, reminders, retention
 from procflow.services.smtp_sender import MailResult, MailSender, Outgoing
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.database import SessionFactory
@@ -55,13 +55,15 @@ class Mailer:
     sender: MailSender
     clock: Callable[[], datetime] = utcnow
     draw: Callable[[], float] = random.random
+    pruning: retention.Schedule | None = None
 
     def step(self) -> int:
-        """Remind, fan out, claim, send, record, once; how much work it found (0: idle)."""
+        """Remind, fan out, claim, send, record, once, and prune when it is this worker's
+        turn; how much work it found (0: idle)."""
         now = self.clock()
-        raised = reminders.step(
-            self.factory, self.config.worker_id, now, self.config.reminder_interval
-        )
+        worker_id = self.config.worker_id
+        raised = reminders.step(self.factory, worker_id, now, self.config.reminder_interval)
+        raised += self.pruning.step(self.factory, worker_id, now) if self.pruning else 0
         fanned = self.fan_out(now)
         jobs = self.claim(now)
         if jobs:

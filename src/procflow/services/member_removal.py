@@ -4,10 +4,11 @@ Tallyfy's removal deactivates the member: they keep their account (and, here, th
 tokens, which still open their other organizations) but lose this organization at once.
 With `with_reassignment=true&to=<member>`, their open work moves to that member in the
 same transaction: open tasks they hold directly, the template steps that assign them, and
-the ownership of their processes and templates. Without it nothing moves, as in Tallyfy:
-their tasks keep them as an owner until someone reassigns them. Completed tasks and the
-activity trail always keep their name. Group memberships stay, so that enabling them again
-(`PUT /users/{id}/enable`) gives back exactly what they had.
+the ownership of their processes and templates; that member is e-mailed the tasks they
+were given, as for any assignment (`services.mail_events`). Without it nothing moves, as
+in Tallyfy: their tasks keep them as an owner until someone reassigns them. Completed
+tasks and the activity trail always keep their name. Group memberships stay, so that
+enabling them again (`PUT /users/{id}/enable`) gives back exactly what they had.
 """
 
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from procflow.domain.runs import DONE
 from procflow.domain.timeutil import utcnow
 from procflow.domain.versioning import bump
 from procflow.errors import ValidationFailed
-from procflow.services import activity, members, organizations
+from procflow.services import activity, mail_events, members, organizations
 from procflow.services.members import MemberView
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import Checklist, Run, Step, Task, TaskOwner
@@ -117,11 +118,13 @@ def move_task_owners(
     *,
     to_user: int | None = None,
     to_guest: str | None = None,
-) -> None:
+) -> list[Task]:
     """In each task, the `leaving` owner's place goes to `to_user` or `to_guest` (once: a
     task that already names the newcomer just loses the leaving owner). Each task records
-    an `owners` change and moves its `last_updated`, and its process its version."""
+    an `owners` change and moves its `last_updated`, and its process its version. The
+    tasks the newcomer was given (the ones that did not name them yet)."""
     now = utcnow()
+    given = []
     for task in tasks:
         rows = list(uow.session.scalars(select(TaskOwner).where(TaskOwner.task_id == task.id)))
         before = _owners(rows)
@@ -130,6 +133,8 @@ def move_task_owners(
             or (to_guest is not None and r.guest_email == to_guest)
             for r in rows
         )
+        if not taken and any(leaving(row) for row in rows):
+            given.append(task)
         for row in rows:
             if not leaving(row):
                 continue
@@ -145,6 +150,7 @@ def move_task_owners(
             uow, caller, "task", task.id, [("owners", before, _owners(list(kept)))],
             run_id=task.run_id,
         )  # fmt: skip
+    return given
 
 
 def _owners(rows: Sequence[TaskOwner]) -> dict[str, list[Any]]:
@@ -158,7 +164,10 @@ def _owners(rows: Sequence[TaskOwner]) -> dict[str, list[Any]]:
 def reassign_work(uow: UnitOfWork, caller: Caller, user_id: int, to: int) -> None:
     """Move the member's open tasks, step assignments and ownerships to `to`."""
     tasks = open_tasks_held(uow, caller.org_id, TaskOwner.user_id == user_id)
-    move_task_owners(uow, caller, tasks, lambda row: row.user_id == user_id, to_user=to)
+    given = move_task_owners(uow, caller, tasks, lambda row: row.user_id == user_id, to_user=to)
+    mail_events.assigned(
+        uow, caller.org_id, [(task.id, [to], [], []) for task in given], actor_id=caller.user_id
+    )
     now = utcnow()
     for step in steps_assigning(uow, caller.org_id, user_id):
         before = list(step.assignees)

@@ -23,6 +23,7 @@ class EmailMessage(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "to_address"),
         Index("ix_email_message_state_next", "state", "next_attempt_at"),
+        Index("ix_email_message_created_at", "created_at"),  # pruning
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

@@ -19,6 +19,7 @@ class Event(Base):
     __tablename__ = "event"
     __table_args__ = (
         Index("ix_event_org_id_created_at", "org_id", "created_at"),
+        Index("ix_event_created_at", "created_at"),  # pruning, oldest first
         Index("ix_event_fanned_out_at", "fanned_out_at"),
         Index("ix_event_mailed_at", "mailed_at"),
     )
