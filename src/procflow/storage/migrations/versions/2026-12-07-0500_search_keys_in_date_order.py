@@ -110,9 +110,12 @@ def _triggers(kind: str, table: str, title: str, body: str) -> list[str]:
     redated = _free_key(
         f"({_doc(kind, 'NEW')} >> {RANGE_BITS} << {RANGE_BITS}) + {_millis('NEW.created_at')}"
     )
+    # Not INSERT OR IGNORE: an outer INSERT OR REPLACE would make it replace the range's
+    # row, and so renumber the range under the keys already in it.
     return [
         f"""CREATE TRIGGER search_{table}_insert AFTER INSERT ON {table} BEGIN
-            INSERT OR IGNORE INTO search_scope (kind, org_id) VALUES ('{kind}', {org});
+            INSERT INTO search_scope (kind, org_id) SELECT '{kind}', {org} WHERE NOT EXISTS
+                (SELECT 1 FROM search_scope WHERE kind = '{kind}' AND org_id = {org});
             INSERT INTO search_key (doc, kind, object_id, created_at)
                 VALUES ({inserted}, '{kind}', NEW.id, NEW.created_at);
             INSERT INTO search_fts (rowid, title, body, scope)
