@@ -44,6 +44,7 @@ SEARCH_INDEX = {
     "search_fts_docsize",
     "search_fts_idx",
     "search_key",
+    "search_scope",
 }
 NOT_DATA = {"alembic_version"} | SEARCH_INDEX
 

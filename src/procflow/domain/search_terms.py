@@ -32,6 +32,13 @@ def fts5_query(terms: list[str], scope: str) -> str:
     return " AND ".join([f'scope : "{scope}"', *(f'{{title body}} : "{term}"*' for term in terms)])
 
 
+def fts5_words(terms: list[str], scope: str) -> str:
+    """An FTS5 MATCH expression: every term, quoted, as a prefix of a word of the title or
+    body, and not the hidden rows of `scope` (its token followed by `x`)."""
+    words = " AND ".join(f'{{title body}} : "{term}"*' for term in terms)
+    return f'({words}) NOT scope : "{scope}x"'
+
+
 def tsquery(terms: list[str]) -> str:
     """A PostgreSQL `to_tsquery` text: every term as a prefix."""
     return " & ".join(f"{term}:*" for term in terms)

@@ -3,11 +3,14 @@
 `ranked` takes a select of the rows the caller may see and narrows it to those matching
 every term, best match first, then newest, so the permission rules stay with the caller.
 
-On SQLite the index's `scope` token (kind, organization, and an `x` for rows no search may
-show: see migration 0012) already holds everything but a light member's narrower view. So
-for a caller who sees the whole kind, the count and the page come from the index alone
-(the rank, and the tie-break date kept in `search_key`), and only the page's rows are read.
-Reading every matching row to filter and count cost more than the match over 100,000 runs.
+On SQLite the index holds everything but a light member's narrower view: each kind of each
+organization has its own range of rowids, in date order inside it, and a row no search may
+show carries an `x` after its `scope` token (migrations 0012 and 0014). So for a caller
+who sees the whole kind, the count and the page come from the index alone (the words
+matched inside the range, ranked by `bm25`, then newest first by rowid) and only the
+page's rows are read. Matching a `scope` token instead made `bm25` read through the
+token's list of every row of the kind, and reading each match's date from `search_key`
+cost about as much as the ranking.
 """
 
 from typing import Any
@@ -24,8 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from procflow.domain.search_terms import fts5_query, tsquery
-from procflow.storage.search_index import VECTOR_COLUMN
+from procflow.domain.search_terms import fts5_query, fts5_words, tsquery
+from procflow.storage.search_index import RANGE_BITS, VECTOR_COLUMN
 
 _FTS = table("search_fts", column("rowid"))
 _KEY = table("search_key", column("doc"), column("kind"), column("object_id"))
@@ -63,12 +66,16 @@ def ranked(
     return list(rows), int(total or 0)
 
 
-_COUNT = text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :match")
+_RANGE = text("SELECT id FROM search_scope WHERE kind = :kind AND org_id = :org")
+_COUNT = text(
+    "SELECT count(*) FROM search_fts WHERE search_fts MATCH :match AND rowid BETWEEN :low AND :high"
+)
+# Newest first among equal scores: inside a range the rowid order is the date order.
 _PAGE = text(
-    "SELECT k.object_id FROM search_fts JOIN search_key AS k ON k.doc = search_fts.rowid"
-    " WHERE search_fts MATCH :match AND +k.kind = :kind"
-    " ORDER BY bm25(search_fts, 10.0, 1.0, 0.0), k.created_at DESC, k.object_id"
-    " LIMIT :limit OFFSET :offset"
+    "SELECT k.object_id FROM (SELECT rowid AS doc, bm25(search_fts, 10.0, 1.0, 0.0) AS score"
+    " FROM search_fts WHERE search_fts MATCH :match AND rowid BETWEEN :low AND :high"
+    " ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset) AS page"
+    " JOIN search_key AS k ON k.doc = page.doc ORDER BY page.score, page.doc DESC"
 )
 
 
@@ -82,17 +89,22 @@ def _sqlite_indexed(
     offset: int,
     limit: int,
 ) -> tuple[list[Any], int]:
-    match = fts5_query(terms, kind + org_id)
-    total = session.scalar(_COUNT, {"match": match})
-    ids = list(
-        session.scalars(_PAGE, {"match": match, "kind": kind, "limit": limit, "offset": offset})
-    )
-    if not ids:
-        return [], int(total or 0)
+    scope = session.scalar(_RANGE, {"kind": kind, "org": org_id})
+    if scope is None:
+        return [], 0
+    where = {
+        "match": fts5_words(terms, kind + org_id),
+        "low": scope << RANGE_BITS,
+        "high": ((scope + 1) << RANGE_BITS) - 1,
+    }
+    total = int(session.scalar(_COUNT, where) or 0)
+    if total <= offset:
+        return [], total
+    ids = list(session.scalars(_PAGE, where | {"limit": limit, "offset": offset}))
     # One lookup per id: with `id IN (...)` beside the organization's equality SQLite
     # prefers the (org_id, archived_at) index and reads every row of the organization.
     rows = [session.scalars(visible.where(model.id == i)).first() for i in ids]
-    return [row for row in rows if row is not None], int(total or 0)
+    return [row for row in rows if row is not None], total
 
 
 def _sqlite(
