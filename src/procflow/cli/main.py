@@ -5,6 +5,7 @@ one `error:` line and one `hint:` line on standard error, and a non-zero exit
 (`cli.failures`).
 """
 
+import gc
 import json
 import os
 import shlex
@@ -209,6 +210,7 @@ def sandbox(
 ) -> None:
     """Serve a throw-away sandbox to test Tallyfy integrations against (see
     docs/testing-integrations.md)."""
+    gc.disable()  # while importing the application; its lifespan turns it back on
     from procflow.cli import sandboxing
 
     sandboxing.run(
