@@ -14,19 +14,20 @@ from procflow.api.schemas.base import ERRORS, Envelope
 from procflow.api.transaction import TransactionalRoute
 
 
-def _router() -> APIRouter:
+def _route() -> TransactionalRoute:
     router = APIRouter(route_class=TransactionalRoute, responses=ERRORS)
 
     @router.get("/things/{thing_id}", response_model=Envelope, summary="A thing")
     async def thing(thing_id: str, size: Annotated[int, Query(ge=1)] = 1) -> Response:
         return Response(f"{thing_id}:{size}")
 
-    return router
+    route = router.routes[0]
+    assert isinstance(route, TransactionalRoute)
+    return route
 
 
 def test_a_route_is_not_built_until_something_reads_it() -> None:
-    route = _router().routes[0]
-    assert isinstance(route, TransactionalRoute)
+    route = _route()
     assert "_pending" in route.__dict__
     assert "dependant" not in route.__dict__
     assert route.path_format == "/things/{thing_id}"
@@ -37,7 +38,7 @@ def test_a_route_is_not_built_until_something_reads_it() -> None:
 
 
 def test_a_built_route_is_what_fastapi_builds() -> None:
-    deferred = _router().routes[0]
+    deferred = _route()
     plain = APIRoute(
         "/things/{thing_id}", deferred.endpoint, response_model=Envelope, responses=ERRORS
     )
@@ -46,7 +47,7 @@ def test_a_built_route_is_what_fastapi_builds() -> None:
     assert [p.name for p in deferred.dependant.query_params] == ["size"]
     assert deferred.body_field is None
     with pytest.raises(AttributeError):
-        _ = deferred.no_such_attribute
+        _ = getattr(deferred, "no_such_attribute")  # noqa: B009
 
 
 def _served(route_class: type[APIRoute]) -> tuple[FastAPI, APIRoute]:
@@ -73,7 +74,7 @@ def test_a_route_built_by_its_first_request_answers_as_fastapis_own() -> None:
 
 
 def test_two_threads_first_using_a_route_both_get_it_built() -> None:
-    route = _router().routes[0]
+    route = _route()
     seen: list[object] = []
     threads = [threading.Thread(target=lambda: seen.append(route.dependant)) for _ in range(4)]
     for thread in threads:
