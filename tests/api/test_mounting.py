@@ -86,6 +86,7 @@ def test_response_fields_are_made_when_first_read() -> None:
 
     route = router.routes[0]
     assert isinstance(route, TransactionalRoute)
+    route.built()
     assert "_deferred" in route.__dict__
     assert route.response_model is Envelope
     assert route.responses == ERRORS

@@ -45,9 +45,13 @@ def create_app(settings: Settings | None = None, *, lean: bool = False) -> FastA
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Everything loaded so far lives as long as the process: keep it out of the
-        # collector's way so that collections stay short under load.
-        gc.collect()
+        # collector's way so that collections stay short under load. A sandbox, whose
+        # start is waited for, does not first look for garbage (a start leaves none), and
+        # `procflow sandbox` imports with the collector off: it is on from here.
+        if not lean:
+            gc.collect()
         gc.freeze()
+        gc.enable()
         gate = WriteGate()
         checkpointer = wal.start_for(engine, gate, settings.sqlite_checkpoint_ms)
         if checkpointer is not None:

@@ -11,15 +11,16 @@ FastAPI's router still matches, in the same order, and the OpenAPI document is t
 
 Building a route (its dependency tree, a Pydantic field for every parameter) is most of
 what creating the application costs, and nothing in a built route belongs to one
-application. The routes at the root are the ones the route modules built as they were
-imported: a route built again there, with the same path and settings, would be the same
-route (the OpenAPI document is the same byte for byte), and every endpoint returns its own
-response, so the application's default response class, the one thing a rebuilt route
-would take from it, is never used. Those under `/api` are built once per process and
-shared by every application made after the first (the tests make many; `serve --workers
-N` forks after building none), on a router of their own rather than the application's,
-so that FastAPI's `dependency_overrides` reach them only where procflow's own routes read
-them (the parameter plans step aside while any are set).
+application. The routes at the root are the ones the route modules made as they were
+imported (each built on first use, `api.deferred_routes`): a route built again there, with
+the same path and settings, would be the same route (the OpenAPI document is the same byte
+for byte), and every endpoint returns its own response, so the application's default
+response class, the one thing a rebuilt route would take from it, is never used. Those
+under `/api` are made once per process and shared by every application made after the
+first (the tests make many; `serve --workers N` forks after building none), on a router of
+their own rather than the application's, so that FastAPI's `dependency_overrides` reach
+them only where procflow's own routes read them (the parameter plans step aside while any
+are set).
 """
 
 from collections.abc import Iterable

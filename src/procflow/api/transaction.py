@@ -15,7 +15,8 @@ from fastapi import Request, Response
 
 from procflow.api import idempotency
 from procflow.api.body import parse_json_body, read_capped
-from procflow.api.deferred_fields import DeferredFields, defer
+from procflow.api.deferred_fields import defer
+from procflow.api.deferred_routes import DeferredRoute
 from procflow.api.parameters import ParameterPlan
 from procflow.api.route_app import planned_app, with_exit_stacks
 from procflow.errors import PermissionDenied, Unavailable
@@ -27,20 +28,21 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class TransactionalRoute(DeferredFields):
+class TransactionalRoute(DeferredRoute):
     """An APIRoute that reads the whole body first, then runs in one unit of work.
 
     The body is read (with the size cap) before the transaction opens, so that no request
     ever waits on the network while holding the database's write lock. The unit of work
     commits once the endpoint has produced its response (rolls back if it raised), before
     a byte is sent: a client never sees a success that was not committed. Its response
-    fields are made when the OpenAPI document first reads them (`api.deferred_fields`).
+    fields are made when the OpenAPI document first reads them (`api.deferred_fields`),
+    the route itself when first used (`api.deferred_routes`).
     """
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+    def build(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         self.planned = False
         deferred = defer(endpoint, kwargs)
-        super().__init__(path, endpoint, **kwargs)
+        super().build(path, endpoint, **kwargs)
         self.takes_idempotency_key = idempotency.enable(self)
         if self.planned and getattr(self, "max_body_size", None) is None:
             # The handler as the most derived route class builds it (a subclass may wrap it).

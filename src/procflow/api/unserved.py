@@ -7,6 +7,7 @@ same endpoints, and tests keep the two in step and check that no served route is
 """
 
 import re
+from functools import cache
 
 ORG = "/organizations/{org}"
 
@@ -78,7 +79,10 @@ def _pattern(path: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "/?")
 
 
-_PATTERNS = tuple((method, _pattern(path), path) for method, path, _area in UNSERVED)
+@cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """Compiled when a request first misses every route, not at start."""
+    return tuple((method, _pattern(path), path) for method, path, _area in UNSERVED)
 
 
 def unserved_endpoint(method: str, path: str) -> str | None:
@@ -89,7 +93,7 @@ def unserved_endpoint(method: str, path: str) -> str | None:
     candidates = [path]
     if path.startswith("/api/"):
         candidates.append(path[len("/api") :])
-    for wanted, pattern, template in _PATTERNS:
+    for wanted, pattern, template in _patterns():
         if wanted == method and any(pattern.fullmatch(c) for c in candidates):
             return f"{method} {template}"
     return None

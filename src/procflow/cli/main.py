@@ -5,6 +5,7 @@ one `error:` line and one `hint:` line on standard error, and a non-zero exit
 (`cli.failures`).
 """
 
+import gc
 import json
 import os
 import shlex
@@ -16,10 +17,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from sqlalchemy import Engine
 
 from procflow import __version__
+from procflow.cli.console import console
 from procflow.cli.events_commands import events_app
 from procflow.cli.failures import (
     CommandFailed,
@@ -55,7 +56,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(files_app, name="files")
 app.add_typer(events_app, name="events")
-console = Console(soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -212,6 +212,7 @@ def sandbox(
 ) -> None:
     """Serve a throw-away sandbox to test Tallyfy integrations against (see
     docs/testing-integrations.md)."""
+    gc.disable()  # while importing the application; its lifespan turns it back on
     from procflow.cli import sandboxing
 
     sandboxing.run(
@@ -240,8 +241,8 @@ def init(
             json.dumps({"org_id": creds.org_id, "user_id": creds.user_id, "token": creds.token})
         )
         return
-    console.print(f"organization: {creds.org_id}\nuser id:      {creds.user_id}")
-    console.print(f"token:        {creds.token}\n(shown once; keep it safe)")
+    console().print(f"organization: {creds.org_id}\nuser id:      {creds.user_id}")
+    console().print(f"token:        {creds.token}\n(shown once; keep it safe)")
 
 
 @users_app.command("add")
@@ -258,7 +259,7 @@ def users_add(
     if as_json:
         typer.echo(json.dumps({"user_id": creds.user_id, "token": creds.token}))
         return
-    console.print(f"user id: {creds.user_id}\ntoken:   {creds.token}\n(shown once)")
+    console().print(f"user id: {creds.user_id}\ntoken:   {creds.token}\n(shown once)")
 
 
 @tokens_app.command("create")
@@ -273,7 +274,7 @@ def tokens_create(
     if as_json:
         typer.echo(json.dumps({"user_id": user_id, "token": token}))
         return
-    console.print(f"token: {token}\n(shown once)")
+    console().print(f"token: {token}\n(shown once)")
 
 
 @tokens_app.command("list")
@@ -299,9 +300,9 @@ def tokens_list(
         return
     for row in rows:
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "live"
-        console.print(f"{row['id']:>6}  {row['prefix']}…  created {row['created_at']}  {state}")
+        console().print(f"{row['id']:>6}  {row['prefix']}…  created {row['created_at']}  {state}")
     if not rows:
-        console.print("no tokens")
+        console().print("no tokens")
 
 
 @tokens_app.command("revoke")
@@ -328,7 +329,7 @@ def tokens_revoke(
     if as_json:
         typer.echo(json.dumps({"revoked": revoked}))
         return
-    console.print(f"revoked: {len(revoked)} token(s)" + (f" (ids {revoked})" if revoked else ""))
+    console().print(f"revoked: {len(revoked)} token(s)" + (f" (ids {revoked})" if revoked else ""))
 
 
 @db_app.command("upgrade")
@@ -379,7 +380,7 @@ def webhooks_rotate_secret(
     if as_json:
         typer.echo(json.dumps({"org_id": org, "secret": secret}))
         return
-    console.print(f"secret: {secret}\n(the previous one is valid for 24 hours more)")
+    console().print(f"secret: {secret}\n(the previous one is valid for 24 hours more)")
 
 
 @files_app.command("sweep")

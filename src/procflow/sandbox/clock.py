@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from procflow.api.deferred_routes import DeferredRoute
 from procflow.domain.timeutil import CLOCK, format_ts, parse_ts
 from procflow.errors import ValidationFailed
 from procflow.sandbox.durations import parse_duration
@@ -19,13 +20,15 @@ from procflow.sandbox.requests_in import read_body
 EARLIEST = datetime(1970, 1, 1)
 LATEST = datetime(9000, 1, 1)  # leaves room for deadlines computed from "now"
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox"], include_in_schema=False)
+router = APIRouter(
+    prefix="/_sandbox", tags=["sandbox"], include_in_schema=False, route_class=DeferredRoute
+)
 
 
 class ClockChange(BaseModel):
     """Exactly one of `now` (an ISO 8601 timestamp) and `advance` (an ISO 8601 duration)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     now: str | None = Field(default=None, max_length=64)
     advance: str | None = Field(default=None, max_length=64)

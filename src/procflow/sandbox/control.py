@@ -10,12 +10,15 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 
+from procflow.api.deferred_routes import DeferredRoute
 from procflow.api.problems import BadRequest
 from procflow.errors import NotFound, ValidationFailed
 from procflow.sandbox import exporting, seeding, snapshots, tokens
 from procflow.sandbox.state import SandboxState
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox"], include_in_schema=False)
+router = APIRouter(
+    prefix="/_sandbox", tags=["sandbox"], include_in_schema=False, route_class=DeferredRoute
+)
 
 NAME_MAX = 100
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from procflow.api.deferred_routes import DeferredRoute
 from procflow.api.responses import JsonResponse
 from procflow.errors import ValidationFailed
 from procflow.sandbox.fault_answers import answer
@@ -26,7 +27,7 @@ MAX_FAULTS = 100
 
 
 class FaultSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     method: str = Field(default="*", pattern=r"^(\*|[A-Za-z]{3,7})$")
     path: str = Field(max_length=500)
@@ -137,7 +138,9 @@ async def drain(receive: Receive) -> None:
             return
 
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox"], include_in_schema=False)
+router = APIRouter(
+    prefix="/_sandbox", tags=["sandbox"], include_in_schema=False, route_class=DeferredRoute
+)
 
 
 @router.post("/faults", status_code=201, summary="Make the next matching requests fail")

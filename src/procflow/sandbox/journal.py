@@ -19,6 +19,7 @@ import orjson
 from fastapi import APIRouter, FastAPI, Query, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from procflow.api.deferred_routes import DeferredRoute
 from procflow.api.problems import BadRequest
 from procflow.domain.timeutil import CLOCK, format_ts
 from procflow.sandbox.masking import (
@@ -192,7 +193,9 @@ def status_wanted(status: str | None) -> Any:
     raise BadRequest("'status' is a status code such as 429 or a class such as 5xx.")
 
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox"], include_in_schema=False)
+router = APIRouter(
+    prefix="/_sandbox", tags=["sandbox"], include_in_schema=False, route_class=DeferredRoute
+)
 
 
 @router.get("/requests", summary="The requests the sandbox answered, oldest first")

@@ -31,7 +31,7 @@ Item = dict[str, Any]
 class SeedDocument(BaseModel):
     """The document's outline; each item is checked by the route that creates it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     members: list[Item] = []
     groups: list[Item] = []

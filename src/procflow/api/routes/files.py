@@ -38,8 +38,8 @@ class FileRoute(TransactionalRoute):
     """Uploads: the body is spooled and parsed before the transaction; everything the
     request received is closed whatever the outcome. Other file routes have no body."""
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
+    def build(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().build(path, endpoint, **kwargs)
         # Every upload stores a new file, as on Tallyfy: no Idempotency-Key replay here.
         self.takes_idempotency_key = False
         extra = self.openapi_extra or {}

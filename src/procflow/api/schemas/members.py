@@ -1,6 +1,6 @@
 """Bodies of the member endpoints and the documented shape of a member."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -8,6 +8,12 @@ from procflow.api.schemas.base import Input, Meta, Output, documented
 from procflow.domain.timezones import known_timezones
 
 RoleName = Literal["admin", "standard", "light"]
+
+
+def _timezone_names(schema: dict[str, Any]) -> None:
+    """The names a service accepts (`documented`), read from the time zone database when
+    the OpenAPI document is made rather than at import."""
+    schema["enum"] = list(known_timezones())
 
 
 class MemberInvite(Input):
@@ -27,7 +33,7 @@ class MemberUpdate(Input):
     first_name: Annotated[str, Field(max_length=500), documented(maxLength=100)] | None = None
     last_name: Annotated[str, Field(max_length=500), documented(maxLength=100)] | None = None
     timezone: (
-        Annotated[str, Field(max_length=64), documented(enum=list(known_timezones()))] | None
+        Annotated[str, Field(max_length=64), Field(json_schema_extra=_timezone_names)] | None
     ) = None
 
 
