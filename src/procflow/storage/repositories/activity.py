@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, bindparam, func, insert, select
+from sqlalchemy import Connection, Insert, Select, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from procflow.storage.database import Bind, connection_of
@@ -58,10 +58,36 @@ def append(bind: Bind, rows: list[dict[str, Any]]) -> None:
     elif len(rows) <= _MOST_ROWS_IN_ONE_STATEMENT:
         count = len(rows)
         statement = pg_driver.compiled(connection, ("activity", count), lambda: _rows(count))
-        params = {f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _NAMES}
-        pg_driver.execute(connection, statement, params)
+        pg_driver.execute(connection, statement, _row_params(rows))
     else:
         connection.execute(_APPEND, rows)
+
+
+def append_to_run_update(
+    connection: Connection, run_id: str, values: dict[str, Any], rows: list[dict[str, Any]]
+) -> None:
+    """Write changed columns of one run (`runs.write`) and `append` its records.
+
+    On PostgreSQL, when the records go straight to the driver, the two are one statement
+    (the UPDATE in a WITH clause of the INSERT): one round trip instead of two."""
+    direct = 0 < len(rows) <= _MOST_ROWS_IN_ONE_STATEMENT and all(
+        row.keys() >= _EVERY_COLUMN for row in rows
+    )
+    if connection.dialect.name != "postgresql" or not direct:
+        run_repo.write(connection, run_id, values)
+        append(connection, rows)
+        return
+    names, count = tuple(values), len(rows)
+
+    def build() -> Insert:
+        return _rows(count).add_cte(run_repo.update_of(names).cte("run_written"))
+
+    statement = pg_driver.compiled(connection, ("run_update_records", count, names), build)
+    pg_driver.execute(connection, statement, {**_row_params(rows), **values, "run_id_": run_id})
+
+
+def _row_params(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _NAMES}
 
 
 def _rows(count: int) -> Insert:
