@@ -28,7 +28,7 @@ def run_updates(client: TestClient) -> Iterator[list[tuple[str, int, Any]]]:
     barrier = threading.Barrier(2, timeout=BARRIER_TIMEOUT)
 
     def meet(conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE RUN "):
+        if "UPDATE RUN SET " in " ".join(statement.split()).upper():  # alone or in a WITH
             seen.append(
                 (threading.current_thread().name, id(conn.connection.dbapi_connection), params)
             )

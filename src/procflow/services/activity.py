@@ -94,27 +94,40 @@ def record_changes(
     verb: str = "updated",
 ) -> None:
     """One `updated` record per changed field, with its old and new value (one statement)."""
-    now = utcnow()
     repo.append(
         uow.connection,
-        [
-            {
-                "org_id": caller.org_id,
-                "actor_type": MEMBER,
-                "actor_id": caller.user_id,
-                "verb": verb,
-                "object_type": object_type,
-                "object_id": object_id,
-                "run_id": run_id,
-                "field": field,
-                "old_value": _jsonable(old),
-                "new_value": _jsonable(new),
-                "description": None,
-                "created_at": now,
-            }
-            for field, old, new in changes
-        ],
+        change_records(caller, object_type, object_id, changes, run_id=run_id, verb=verb),
     )
+
+
+def change_records(
+    caller: Caller,
+    object_type: str,
+    object_id: str,
+    changes: Iterable[tuple[str, Any, Any]],
+    *,
+    run_id: str | None = None,
+    verb: str = "updated",
+) -> list[dict[str, Any]]:
+    """The rows `record_changes` writes, for a repository that writes them itself."""
+    now = utcnow()
+    return [
+        {
+            "org_id": caller.org_id,
+            "actor_type": MEMBER,
+            "actor_id": caller.user_id,
+            "verb": verb,
+            "object_type": object_type,
+            "object_id": object_id,
+            "run_id": run_id,
+            "field": field,
+            "old_value": _jsonable(old),
+            "new_value": _jsonable(new),
+            "description": None,
+            "created_at": now,
+        }
+        for field, old, new in changes
+    ]
 
 
 def snapshot(target: Any, keys: Iterable[str]) -> dict[str, Any]:

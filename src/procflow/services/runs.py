@@ -23,6 +23,7 @@ from procflow.errors import NotFound, PermissionDenied, ValidationFailed
 from procflow.services import activity, automations, events, file_values, references, run_fields
 from procflow.services.unit_of_work import UnitOfWork
 from procflow.storage.models import FolderLink, Run, RunField, RunGroup, RunMember, TagLink
+from procflow.storage.repositories import activity as activity_repo
 from procflow.storage.repositories import run_versions
 from procflow.storage.repositories import runs as repo
 from procflow.storage.repositories.runs import RunBundle, RunRecord
@@ -154,12 +155,12 @@ def update_run(
     if changes:
         bump(run, now=now)
         written = {key: getattr(run, key) for key, _, _ in changes if key in SCALARS}
-        repo.write(
+        activity_repo.append_to_run_update(
             uow.connection,
             run.id,
             {**written, "last_updated": run.last_updated, "version": run.version},
+            activity.change_records(caller, "run", run.id, changes, run_id=run.id),
         )
-        activity.record_changes(uow, caller, "run", run.id, changes, run_id=run.id)
         uow.flush()
         repo.refresh_lists(uow.connection, current, {key for key, _, _ in changes})
         if any(key.startswith(("prerun.", "taskdata.")) for key, _, _ in changes):

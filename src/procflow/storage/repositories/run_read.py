@@ -16,6 +16,7 @@ from sqlalchemy import Column, Connection, DateTime, Dialect, bindparam, select,
 
 from procflow.domain.runs import TaskFacts
 from procflow.storage.models import Run
+from procflow.storage.postgresql import driver as pg_driver
 from procflow.storage.repositories import run_read_sql as sql
 from procflow.storage.repositories.run_rows import FieldRow, FolderRow, RunLists, RunRow, TagRow
 from procflow.storage.sqlite import driver
@@ -45,7 +46,8 @@ def read_locked(
         width = len(sql.RUN_COLUMNS)
         run = RunRow(*driver.convert(row[:width], decoders.run))
         return run, _sqlite_lists(decoders, row[width:])
-    found = connection.execute(_RUN_ROW, params).first()
+    locked = pg_driver.compiled(connection, "run_locked", lambda: _RUN_ROW)
+    found = pg_driver.execute(connection, locked, params).fetchone()
     if found is None:
         return None
     return RunRow(*found), read_lists(connection, run_id, with_captures=with_captures)
@@ -59,7 +61,8 @@ def read_lists(connection: Connection, run_id: str, *, with_captures: bool = Fal
     if dialect == "sqlite":
         row = driver.execute(connection, statement, {"run_id": run_id}).fetchone()
         return _sqlite_lists(_sqlite_decoders(connection), row)
-    return _postgresql_lists(connection.execute(text(statement), {"run_id": run_id}).one())
+    lists = pg_driver.compiled(connection, ("run_lists", statement), lambda: text(statement))
+    return _postgresql_lists(pg_driver.execute(connection, lists, {"run_id": run_id}).fetchone())
 
 
 class _SqliteDecoders:

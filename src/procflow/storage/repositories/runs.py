@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Select, bindparam, exists, func, or_, select, update
+from sqlalchemy import Connection, Select, Update, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from procflow.domain.runs import TaskFacts
@@ -17,6 +17,7 @@ from procflow.storage.models import (
     Task,
     TaskOwner,
 )
+from procflow.storage.postgresql import driver as pg_driver
 from procflow.storage.repositories import run_read, run_read_sql
 from procflow.storage.repositories.run_rows import FieldRow, FolderRow, RunLists, RunRow, TagRow
 from procflow.storage.sqlite import driver
@@ -106,7 +107,16 @@ def write(connection: Connection, run_id: str, values: dict[str, Any]) -> None:
     if connection.dialect.name == "sqlite":
         driver.update_row(connection, "run", _RUN_COLUMNS, run_id, values)
     else:
-        connection.execute(_RUN_UPDATE, {"run_id_": run_id, **values})
+        names = list(values)
+        key = ("run_update", *names)
+        statement = pg_driver.compiled(connection, key, lambda: _RUN_UPDATE, names)
+        pg_driver.execute(connection, statement, {"run_id_": run_id, **values})
+
+
+def update_of(names: Sequence[str]) -> Update:
+    """The run UPDATE of `write`, setting `names` from parameters of the same names."""
+    columns = run_read_sql.table(Run).c
+    return _RUN_UPDATE.values({name: bindparam(name, type_=columns[name].type) for name in names})
 
 
 def _owns_task(user_id: int) -> Any:
