@@ -1,0 +1,358 @@
+"""A million runs against ten thousand: PUT throughput, a filtered list, memory under load.
+
+For each database kind asked for (SQLite, PostgreSQL, or both), two databases seeded by
+`bench/seed_many.py` (10,000 and 1,000,000 runs by default, same shape: statuses, ten
+tags, twenty folders) are served side by side by `procflow serve` (one worker each), and:
+
+1. **PUT throughput.** After a warm-up of each, rounds alternate (small, large; then
+   large, small; ...), each `wrk -t1 -c64 -d10s --latency` of `put_unique.lua`: every PUT
+   sets a summary no other sends, so none is a no-op (with 10,000 runs most runs would
+   otherwise already hold the body after the first round). Reported per round: requests/s
+   of each and the large/small ratio.
+2. **Memory.** During every PUT round the server's process tree is sampled every 0.2 s:
+   the largest VmRSS seen per process, and VmHWM (the kernel's own peak) at the end.
+3. **The filtered list.** `GET /organizations/{org}/runs?status=active&tag=...&folder=...`,
+   first page (10), one connection (keep-alive), `--list-requests` requests one after
+   another after a warm-up, tag and folder cycling through the seeded ones; wall-clock
+   p50/p90/p99 and the server's CPU time per request (utime+stime from /proc), which
+   other work on a shared machine disturbs far less than the wall clock.
+
+    .venv/bin/python bench/million.py [--databases sqlite postgresql] [--reuse]
+        [--small-runs 10000] [--large-runs 1000000] [--rounds 3]
+
+Without `--reuse` the four databases are (re)seeded first: `/tmp/million-10k.db`,
+`/tmp/million-1m.db`, PostgreSQL `million_10k` and `million_1m` (`--sqlite-dir`,
+`--postgres-url` move them). With `--reuse` they are served as they are, with what the
+seed printed (`bench/results/seed-<name>.json`). Results go to
+`bench/results/million-<time>.json`.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import run as common  # noqa: E402  # bench/run.py: processes, wrk
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def databases(kind: str, sqlite_dir: Path, pg_url: str, sizes: dict[str, int]) -> dict[str, str]:
+    """size label -> database URL."""
+    names = {label: f"million-{label}" for label in sizes}
+    if kind == "sqlite":
+        return {label: f"sqlite:///{sqlite_dir / (names[label] + '.db')}" for label in sizes}
+    return {label: pg_url.rstrip("/") + "/" + names[label].replace("-", "_") for label in sizes}
+
+
+def seed_name(url: str) -> str:
+    return Path(url).stem if url.startswith("sqlite") else url.rsplit("/", 1)[-1]
+
+
+def seeded(url: str, runs: int, reuse: bool) -> dict[str, Any]:
+    saved = common.RESULTS / f"seed-{seed_name(url)}.json"
+    if reuse:
+        if not saved.exists():
+            sys.exit(f"million: --reuse, but no {saved}: seed without --reuse first")
+        data: dict[str, Any] = json.loads(saved.read_text())
+        return data
+    print(f"  seeding {runs:,} runs into {url} ...", flush=True)
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "seed_many.py"), "--runs", str(runs), "--database-url", url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        sys.exit(f"million: seeding {url} failed:\n{out.stdout}\n{out.stderr}")
+    saved.write_text(out.stdout.strip().splitlines()[-1])
+    data = json.loads(saved.read_text())
+    print(f"  seeded in {data['seconds']} s", flush=True)
+    return data
+
+
+def serve(url: str, label: str) -> tuple[Any, str]:
+    port, log = common.free_port(), common.RESULTS / f"million-{seed_name(url)}.log"
+    env = {**os.environ, "PROCFLOW_DATABASE_URL": url, "PROCFLOW_WEBHOOK_WORKER": "false"}
+    cmd = [str(Path(sys.executable).with_name("procflow")), "serve", "--workers", "1"]
+    proc = common.start([*cmd, "--host", "127.0.0.1", "--port", str(port)], env=env, log=log)
+    base = f"http://127.0.0.1:{port}"
+    common.wait_ready(f"{base}/health", proc, log, timeout=1800)  # a migration may index 1M rows
+    print(f"  {label}: {url} served at {base} (pid {proc.pid})", flush=True)
+    return proc, base
+
+
+def tree(pid: int) -> list[int]:
+    """The process and its descendants."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += parents.get(current, [])
+    return found
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0])
+    return fields
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for p in tree(pid):
+        try:
+            parts = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(parts[11]) + int(parts[12])) / TICKS
+    return total
+
+
+class MemoryWatch:
+    """Samples the largest VmRSS of every process of a server's tree while running."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_rss_kb = pid, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.2):
+            for p in tree(self.pid):
+                try:
+                    rss = memory_kb(p).get("VmRSS", 0)
+                except OSError:
+                    continue
+                self.peak_rss_kb[p] = max(self.peak_rss_kb.get(p, 0), rss)
+
+    def __enter__(self) -> "MemoryWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def report(self) -> dict[str, Any]:
+        hwm = {}
+        for p in tree(self.pid):
+            try:
+                hwm[p] = memory_kb(p).get("VmHWM", 0)
+            except OSError:
+                continue
+        return {
+            "peak_rss_mb": {str(p): round(kb / 1024, 1) for p, kb in self.peak_rss_kb.items()},
+            "vm_hwm_mb": {str(p): round(kb / 1024, 1) for p, kb in hwm.items()},
+            "max_mb": round(max([*self.peak_rss_kb.values(), *hwm.values(), 0]) / 1024, 1),
+        }
+
+
+def put_round(wrk: common.Wrk, base: str, proc: Any, seed: dict[str, Any]) -> dict[str, Any]:
+    env = {**os.environ, **common.lua_env(seed), "BENCH_RUNS": str(seed["runs"])}
+    before_load, before_cpu = load(), cpu_seconds(proc.pid)
+    with MemoryWatch(proc.pid) as watch:
+        output, _ = wrk.run(base, BENCH / "put_unique.lua", env, wrk.duration)
+    parsed = common.parse_wrk(output)
+    return {
+        "rps": parsed["rps"],
+        "requests": parsed.get("requests"),
+        "p50_ms": parsed["latency_ms"].get("p50"),
+        "p99_ms": parsed["latency_ms"].get("p99"),
+        "errors": parsed["non_2xx"] + sum(parsed["socket_errors"].values()),
+        "server_cpu_s": round(cpu_seconds(proc.pid) - before_cpu, 2),
+        "memory": watch.report(),
+        "loadavg_before": before_load,
+        "loadavg_after": load(),
+    }
+
+
+def list_paths(seed: dict[str, Any], status: str) -> list[str]:
+    org = seed["org_id"]
+    tags, folders = seed["tags"], seed["folders"]
+    return [
+        f"/organizations/{org}/runs?status={status}&tag={tags[n % len(tags)]}&folder={folder}"
+        for n, folder in enumerate(folders)
+    ]
+
+
+def list_latency(
+    base: str, proc: Any, seed: dict[str, Any], requests: int, warmup: int, status: str
+) -> dict[str, Any]:
+    """One keep-alive connection, requests one after another: wall and server CPU."""
+    paths = list_paths(seed, status)
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    headers = {"Authorization": f"Bearer {seed['token']}"}
+    walls, cpus, totals, before_load = [], [], set(), load()
+    for n in range(warmup + requests):
+        path = paths[n % len(paths)]
+        cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        wall, cpu = time.perf_counter() - t0, cpu_seconds(proc.pid) - cpu0
+        if response.status != 200:
+            sys.exit(f"million: {path} answered {response.status}: {body[:300]!r}")
+        if n >= warmup:
+            walls.append(wall * 1000)
+            cpus.append(cpu * 1000)
+            if n - warmup < len(paths):
+                page = json.loads(body)
+                totals.add((len(page["data"]), page["meta"]["pagination"]["total"]))
+    conn.close()
+    return {
+        "requests": requests,
+        "status": status,
+        "wall_ms": percentiles(walls),
+        "server_cpu_ms": percentiles(cpus),
+        "page_sizes_and_totals": sorted(totals),
+        "loadavg_before": before_load,
+        "loadavg_after": load(),
+    }
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {
+        "p50": round(cuts[49], 2),
+        "p90": round(cuts[89], 2),
+        "p99": round(cuts[98], 2),
+        "max": round(max(values), 2),
+        "mean": round(statistics.fmean(values), 2),
+    }
+
+
+def bench_kind(kind: str, args: argparse.Namespace, wrk: common.Wrk) -> dict[str, Any]:
+    sizes = {"10k": args.small_runs, "1m": args.large_runs}
+    if args.small_runs != 10_000 or args.large_runs != 1_000_000:
+        sizes = {f"{args.small_runs}": args.small_runs, f"{args.large_runs}": args.large_runs}
+    urls = databases(kind, args.sqlite_dir, args.postgres_url, sizes)
+    print(f"{kind}: {', '.join(f'{label} = {url}' for label, url in urls.items())}", flush=True)
+    seeds = {label: seeded(url, sizes[label], args.reuse) for label, url in urls.items()}
+    servers = {label: serve(url, label) for label, url in urls.items()}
+    small, large = list(urls)
+    result: dict[str, Any] = {"databases": urls, "runs": sizes, "put_rounds": [], "list": {}}
+    try:
+        for label, (proc, base) in servers.items():
+            common.check_first_put(base, seeds[label], common.RESULTS / "million.log")
+            env = {**os.environ, **common.lua_env(seeds[label]), "BENCH_RUNS": str(sizes[label])}
+            wrk.run(base, BENCH / "put_unique.lua", env, wrk.warmup)
+        for n in range(args.rounds):
+            pair = {}
+            for label in (small, large) if n % 2 == 0 else (large, small):
+                proc, base = servers[label]
+                pair[label] = put_round(wrk, base, proc, seeds[label])
+                r = pair[label]
+                print(
+                    f"    PUT {label}: {r['rps']:,.0f} req/s, p99 {r['p99_ms']} ms, errors"
+                    f" {r['errors']}, server CPU {r['server_cpu_s']} s, RSS max"
+                    f" {r['memory']['max_mb']} MB, load {r['loadavg_before']} ->"
+                    f" {r['loadavg_after']}",
+                    flush=True,
+                )
+            pair["ratio_rps"] = round(pair[large]["rps"] / pair[small]["rps"], 3)
+            print(f"    round {n + 1}: {large}/{small} throughput {pair['ratio_rps']}x", flush=True)
+            result["put_rounds"].append(pair)
+        for label in (small, large):
+            proc, base = servers[label]
+            r = list_latency(
+                base, proc, seeds[label], args.list_requests, args.list_warmup, args.list_status
+            )
+            result["list"][label] = r
+            print(
+                f"    list {label}: wall p50 {r['wall_ms']['p50']} ms, p99 {r['wall_ms']['p99']}"
+                f" ms; server CPU p50 {r['server_cpu_ms']['p50']} ms, p99"
+                f" {r['server_cpu_ms']['p99']} ms; (page, total) {r['page_sizes_and_totals'][:3]}"
+                f" load {r['loadavg_before']} -> {r['loadavg_after']}",
+                flush=True,
+            )
+    finally:
+        for proc, _ in servers.values():
+            common.stop(proc)
+    ratios = [pair["ratio_rps"] for pair in result["put_rounds"]]
+    result["ratio_rps_median"] = statistics.median(ratios) if ratios else None
+    result["rss_max_mb"] = max(
+        (pair[label]["memory"]["max_mb"] for pair in result["put_rounds"] for label in urls),
+        default=None,
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--databases", nargs="+", choices=("sqlite", "postgresql"),
+                        default=["sqlite", "postgresql"])  # fmt: skip
+    parser.add_argument("--reuse", action="store_true", help="serve the databases seeded before")
+    parser.add_argument("--small-runs", type=int, default=10_000)
+    parser.add_argument("--large-runs", type=int, default=1_000_000)
+    parser.add_argument("--sqlite-dir", type=Path, default=Path("/tmp"))
+    parser.add_argument("--postgres-url", default=DEFAULT_PG, help="server URL, no database")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="paired PUT rounds")
+    parser.add_argument("--list-requests", type=int, default=300)
+    parser.add_argument("--list-warmup", type=int, default=20)
+    parser.add_argument("--list-status", default="active")
+    args = parser.parse_args()
+    common.RESULTS.mkdir(exist_ok=True)
+    wrk = common.Wrk([], args.connections, args.duration, args.warmup, args.rounds, 0)
+    report: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "code": common.code_version(),
+        "cpus": os.cpu_count(),
+        "connections": args.connections,
+        "duration_s": args.duration,
+    }
+    try:
+        for kind in args.databases:
+            report[kind] = bench_kind(kind, args, wrk)
+    finally:
+        common.stop_all()
+    out = common.RESULTS / f"million-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(report, indent=2))
+    for kind in args.databases:
+        r = report[kind]
+        small, large = list(r["runs"])
+        print(
+            f"{kind}: PUT {large}/{small} ratio per round"
+            f" {[p['ratio_rps'] for p in r['put_rounds']]} (median {r['ratio_rps_median']}x,"
+            f" goal >= 0.9x); list p99 at {large}: wall {r['list'][large]['wall_ms']['p99']} ms,"
+            f" server CPU {r['list'][large]['server_cpu_ms']['p99']} ms (goal <= 30 ms);"
+            f" RSS max {r['rss_max_mb']} MB (goal <= 250 MB)"
+        )
+    print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, common._on_signal)
+    signal.signal(signal.SIGTERM, common._on_signal)
+    main()
