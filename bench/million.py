@@ -140,7 +140,8 @@ class MemoryWatch:
     """Samples the largest VmRSS of every process of a server's tree while running."""
 
     def __init__(self, pid: int):
-        self.pid, self.peak_rss_kb = pid, {}
+        self.pid = pid
+        self.peak_rss_kb: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -209,7 +210,7 @@ def list_latency(
     """One keep-alive connection, requests one after another: wall and server CPU."""
     paths = list_paths(seed, status)
     parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
     headers = {"Authorization": f"Bearer {seed['token']}"}
     walls, cpus, totals, before_load = [], [], set(), load()
     for n in range(warmup + requests):
@@ -261,7 +262,7 @@ def bench_kind(kind: str, args: argparse.Namespace, wrk: common.Wrk) -> dict[str
     small, large = list(urls)
     result: dict[str, Any] = {"databases": urls, "runs": sizes, "put_rounds": [], "list": {}}
     try:
-        for label, (proc, base) in servers.items():
+        for label, (_proc, base) in servers.items():
             common.check_first_put(base, seeds[label], common.RESULTS / "million.log")
             env = {**os.environ, **common.lua_env(seeds[label]), "BENCH_RUNS": str(sizes[label])}
             wrk.run(base, BENCH / "put_unique.lua", env, wrk.warmup)

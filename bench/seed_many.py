@@ -36,35 +36,86 @@ from typing import Any
 from sqlalchemy import Engine, update
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import seed as base  # noqa: E402  # bench/seed.py: fresh database, template, settling
+import seed as base  # bench/seed.py: fresh database, template, settling
 
-from procflow.domain.timeutil import utcnow  # noqa: E402
-from procflow.services import organizations  # noqa: E402
-from procflow.services.unit_of_work import UnitOfWork  # noqa: E402
-from procflow.settings import Settings  # noqa: E402
-from procflow.storage.database import is_sqlite, make_engine, make_session_factory  # noqa: E402
-from procflow.storage.migrate import upgrade  # noqa: E402
-from procflow.storage.models import Folder, Organization, Tag  # noqa: E402
+from procflow.domain.timeutil import utcnow
+from procflow.services import organizations
+from procflow.services.unit_of_work import UnitOfWork
+from procflow.settings import Settings
+from procflow.storage.database import is_sqlite, make_engine, make_session_factory
+from procflow.storage.migrate import upgrade
+from procflow.storage.models import Folder, Organization, Tag
 
 BATCH = 10_000
-COLUMNS: dict[str, tuple[str, ...]] = {  # parents before children
-    "run": (
-        "id org_id increment_id checklist_id checklist_title name summary status type owner_id"
-        " started_by parent_id starred is_public prevent_guest_comment prerun_completed_at"
-        " prerun_completed_by created_at started_at last_updated completed_at archived_at version"
-    ).split(),
-    "task": (
-        "id org_id run_id step_id increment_id title alias summary task_type status position"
-        " deadline started_at completed_at completer_id is_approved has_problem max_assignable"
-        " prevent_guest_comment flags created_at last_updated archived_at"
-    ).split(),
-    "task_owner": ("task_id", "user_id"),
-    "run_field": (
-        "run_id field_id task_id field_type label alias guidance position required options"
-        " columns value last_updated"
-    ).split(),
-    "tag_link": ("tag_id", "run_id", "tag_type", "created_at"),
-    "folder_link": ("folder_id", "run_id", "created_at"),
+COLUMNS: dict[str, list[str]] = {  # parents before children
+    "run": [
+        "id",
+        "org_id",
+        "increment_id",
+        "checklist_id",
+        "checklist_title",
+        "name",
+        "summary",
+        "status",
+        "type",
+        "owner_id",
+        "started_by",
+        "parent_id",
+        "starred",
+        "is_public",
+        "prevent_guest_comment",
+        "prerun_completed_at",
+        "prerun_completed_by",
+        "created_at",
+        "started_at",
+        "last_updated",
+        "completed_at",
+        "archived_at",
+        "version",
+    ],
+    "task": [
+        "id",
+        "org_id",
+        "run_id",
+        "step_id",
+        "increment_id",
+        "title",
+        "alias",
+        "summary",
+        "task_type",
+        "status",
+        "position",
+        "deadline",
+        "started_at",
+        "completed_at",
+        "completer_id",
+        "is_approved",
+        "has_problem",
+        "max_assignable",
+        "prevent_guest_comment",
+        "flags",
+        "created_at",
+        "last_updated",
+        "archived_at",
+    ],
+    "task_owner": ["task_id", "user_id"],
+    "run_field": [
+        "run_id",
+        "field_id",
+        "task_id",
+        "field_type",
+        "label",
+        "alias",
+        "guidance",
+        "position",
+        "required",
+        "options",
+        "columns",
+        "value",
+        "last_updated",
+    ],
+    "tag_link": ["tag_id", "run_id", "tag_type", "created_at"],
+    "folder_link": ["folder_id", "run_id", "created_at"],
 }
 
 
@@ -73,7 +124,9 @@ def stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S.000000")
 
 
-def tags_and_folders(engine: Engine, org_id: str, tags: int, folders: int) -> tuple[list, list]:
+def tags_and_folders(
+    engine: Engine, org_id: str, tags: int, folders: int
+) -> tuple[list[str], list[str]]:
     with UnitOfWork(make_session_factory(engine), write=True) as uow:
         tag_rows = [Tag(org_id=org_id, title=f"tag-{n}", color="#3366ff") for n in range(tags)]
         folder_rows = [
@@ -86,7 +139,12 @@ def tags_and_folders(engine: Engine, org_id: str, tags: int, folders: int) -> tu
 
 
 def runs_rows(
-    count: int, org_id: str, user_id: int, template: dict[str, Any], tags: list, folders: list
+    count: int,
+    org_id: str,
+    user_id: int,
+    template: dict[str, Any],
+    tags: list[str],
+    folders: list[str],
 ) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
     """Batches of rows, table by table, in COLUMNS' order."""
     rng = random.Random(20261207)

@@ -82,10 +82,7 @@ def list_runs(
     runs = [row[0] for row in rows]
     # The total comes with the page (one pass over the matches instead of two); a page past
     # the end has no row to carry it.
-    if rows:
-        total = int(rows[0][1])
-    else:
-        total = repo.count(uow.session, query) if offset else 0
+    total = int(rows[0][1]) if rows else repo.count(uow.session, query) if offset else 0
     return [
         repo.bundle(uow.session, run, with_tasks=with_tasks, with_checklist=with_checklist)
         for run in runs
