@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import and_, exists, func, literal, not_, or_, select
 
 from procflow.domain.permissions import Caller, Role
 from procflow.domain.runs import DONE
@@ -68,7 +68,10 @@ def list_runs(
         raise ValidationFailed.one("sort", f"sort must be one of {', '.join(SORTS)}.")
     if flt.status and flt.status not in STATUSES:
         raise ValidationFailed.one("status", f"status must be one of {', '.join(STATUSES)}.")
-    query = select(Run).where(Run.org_id == caller.org_id, *_conditions(flt, now))
+    tagged = _tags_named(uow, caller.org_id, flt.tag) if flt.tag else None
+    if tagged == []:
+        return [], 0
+    query = select(Run).where(Run.org_id == caller.org_id, *_conditions(flt, now, tagged))
     if caller.role is Role.LIGHT:
         query = query.where(repo.involving(caller.user_id))
     page = (
@@ -89,7 +92,15 @@ def list_runs(
     ], total
 
 
-def _conditions(flt: RunFilter, now: datetime) -> list[Any]:
+def _tags_named(uow: UnitOfWork, org_id: str, tag: str) -> list[str]:
+    """The ids of the organization's tags whose id or title is `tag`, looked up first so
+    that the list's query names the tag ids it filters on and the planner knows how many
+    runs they hold."""
+    named = or_(Tag.id == tag, Tag.title == tag)
+    return list(uow.session.scalars(select(Tag.id).where(Tag.org_id == org_id, named)))
+
+
+def _conditions(flt: RunFilter, now: datetime, tagged: list[str] | None) -> list[Any]:
     conds: list[Any] = []
     if flt.status == "archived" or flt.archived == "only":
         conds.append(Run.archived_at.is_not(None))
@@ -113,10 +124,10 @@ def _conditions(flt: RunFilter, now: datetime) -> list[Any]:
         conds.append(Run.checklist_id == flt.checklist_id)
     if flt.folder:
         conds.append(Run.id.in_(_filed_in(flt.folder)))
-    if flt.tag:
-        conds.append(Run.id.in_(_tagged(or_(Tag.id == flt.tag, Tag.title == flt.tag))))
+    if tagged is not None:
+        conds.append(_tagged(tagged, drives=not flt.folder))
     if flt.tag_ids:
-        conds.append(Run.id.in_(_tagged(Tag.id.in_(flt.tag_ids))))
+        conds.append(_tagged(flt.tag_ids, drives=not flt.folder and tagged is None))
     if flt.untagged:
         conds.append(not_(exists().where(TagLink.run_id == Run.id)))
     if flt.starred is not None:
@@ -132,27 +143,37 @@ def _filed_in(folder_id: str) -> Any:
     return select(FolderLink.run_id).where(FolderLink.folder_id == folder_id)
 
 
-def _tagged(which: Any) -> Any:
-    """Runs carrying a tag, read from the (tag_id, run_id) index; see `_filed_in`."""
-    return select(TagLink.run_id).join(Tag, TagLink.tag_id == Tag.id).where(which)
+def _tagged(tag_ids: list[str], *, drives: bool) -> Any:
+    """Runs carrying one of these tags: the runs the list starts from (read from the
+    (tag_id, run_id) index, as `_filed_in`), or, when a folder's runs are the start, a
+    probe of that index per run."""
+    if drives:
+        return Run.id.in_(select(TagLink.run_id).where(TagLink.tag_id.in_(tag_ids)))
+    return _any(TagLink.run_id == Run.id, TagLink.tag_id.in_(tag_ids))
 
 
 def _status(status: str | None, now: datetime) -> list[Any]:
     open_task = and_(Task.run_id == Run.id, Task.archived_at.is_(None))
     unfinished = Task.status.not_in([s.value for s in DONE])
     if status == "active":
-        complete = and_(exists().where(open_task), not_(exists().where(open_task, unfinished)))
+        complete = and_(_any(open_task), not_(_any(open_task, unfinished)))
         return [not_(complete), _no_problem(open_task)]
     if status in ("problem", "issue"):
-        return [exists().where(open_task, Task.has_problem.is_(True))]
+        return [_any(open_task, Task.has_problem.is_(True))]
     if status in ("complete", "completed"):
-        return [exists().where(open_task), not_(exists().where(open_task, unfinished))]
+        return [_any(open_task), not_(_any(open_task, unfinished))]
     if status == "delayed":
-        return [exists().where(open_task, unfinished, Task.deadline < now)]
+        return [_any(open_task, unfinished, Task.deadline < now)]
     if status == "starred":
         return [Run.starred.is_(True)]
     return []
 
 
 def _no_problem(open_task: Any) -> Any:
-    return not_(exists().where(open_task, Task.has_problem.is_(True)))
+    return not_(_any(open_task, Task.has_problem.is_(True)))
+
+
+def _any(*conditions: Any) -> Any:
+    """EXISTS (SELECT 1 ...): unlike `exists()`'s SELECT *, SQLite answers it from a
+    covering index without reading the rows (ix_task_run_id_state for the status tests)."""
+    return select(literal(1)).where(*conditions).exists()
