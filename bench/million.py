@@ -8,7 +8,8 @@ tags, twenty folders) are served side by side by `procflow serve` (one worker ea
    large, small; ...), each `wrk -t1 -c64 -d10s --latency` of `put_unique.lua`: every PUT
    sets a summary no other sends, so none is a no-op (with 10,000 runs most runs would
    otherwise already hold the body after the first round). Reported per round: requests/s
-   of each and the large/small ratio.
+   of each and the large/small ratio, and the CPU time per PUT (the server's, plus on
+   PostgreSQL the database's server processes') and its large/small ratio.
 2. **Memory.** During every PUT round the server's process tree is sampled every 0.2 s:
    the largest VmRSS seen per process, and VmHWM (the kernel's own peak) at the end.
 3. **The filtered list.** `GET /organizations/{org}/runs?status=active&tag=...&folder=...`,
@@ -187,19 +188,28 @@ class MemoryWatch:
         }
 
 
-def put_round(wrk: common.Wrk, base: str, proc: Any, seed: dict[str, Any]) -> dict[str, Any]:
+def put_round(
+    wrk: common.Wrk, url: str, base: str, proc: Any, seed: dict[str, Any]
+) -> dict[str, Any]:
     env = {**os.environ, **common.lua_env(seed), "BENCH_RUNS": str(seed["runs"])}
+    db_pids = backends(url)
     before_load, before_cpu = load(), cpu_seconds(proc.pid)
+    before_db = sum(cpu_of(p) for p in db_pids)
     with MemoryWatch(proc.pid) as watch:
         output, _ = wrk.run(base, BENCH / "put_unique.lua", env, wrk.duration)
+    server_cpu = cpu_seconds(proc.pid) - before_cpu
+    db_cpu = sum(cpu_of(p) for p in db_pids) - before_db
     parsed = common.parse_wrk(output)
+    requests = max(int(parsed.get("requests") or 0), 1)
     return {
+        "cpu_ms_per_put": round((server_cpu + db_cpu) * 1000 / requests, 3),
+        "database_cpu_s": round(db_cpu, 2),
         "rps": parsed["rps"],
         "requests": parsed.get("requests"),
         "p50_ms": parsed["latency_ms"].get("p50"),
         "p99_ms": parsed["latency_ms"].get("p99"),
         "errors": parsed["non_2xx"] + sum(parsed["socket_errors"].values()),
-        "server_cpu_s": round(cpu_seconds(proc.pid) - before_cpu, 2),
+        "server_cpu_s": round(server_cpu, 2),
         "memory": watch.report(),
         "loadavg_before": before_load,
         "loadavg_after": load(),
@@ -302,17 +312,24 @@ def bench_kind(kind: str, args: argparse.Namespace, wrk: common.Wrk) -> dict[str
             pair = {}
             for label in (small, large) if n % 2 == 0 else (large, small):
                 proc, base = servers[label]
-                pair[label] = put_round(wrk, base, proc, seeds[label])
+                pair[label] = put_round(wrk, urls[label], base, proc, seeds[label])
                 r = pair[label]
                 print(
                     f"    PUT {label}: {r['rps']:,.0f} req/s, p99 {r['p99_ms']} ms, errors"
-                    f" {r['errors']}, server CPU {r['server_cpu_s']} s, RSS max"
+                    f" {r['errors']}, CPU {r['cpu_ms_per_put']} ms per PUT, RSS max"
                     f" {r['memory']['max_mb']} MB (anonymous {r['memory']['max_anon_mb']} MB),"
                     f" load {r['loadavg_before']} -> {r['loadavg_after']}",
                     flush=True,
                 )
             pair["ratio_rps"] = round(pair[large]["rps"] / pair[small]["rps"], 3)
-            print(f"    round {n + 1}: {large}/{small} throughput {pair['ratio_rps']}x", flush=True)
+            pair["ratio_cpu_per_put"] = round(
+                pair[large]["cpu_ms_per_put"] / pair[small]["cpu_ms_per_put"], 3
+            )
+            print(
+                f"    round {n + 1}: {large}/{small} throughput {pair['ratio_rps']}x,"
+                f" CPU per PUT {pair['ratio_cpu_per_put']}x",
+                flush=True,
+            )
             result["put_rounds"].append(pair)
         for label in (small, large):
             proc, base = servers[label]
@@ -330,6 +347,8 @@ def bench_kind(kind: str, args: argparse.Namespace, wrk: common.Wrk) -> dict[str
             common.stop(proc)
     ratios = [pair["ratio_rps"] for pair in result["put_rounds"]]
     result["ratio_rps_median"] = statistics.median(ratios) if ratios else None
+    cpu_ratios = [pair["ratio_cpu_per_put"] for pair in result["put_rounds"]]
+    result["ratio_cpu_per_put_median"] = statistics.median(cpu_ratios) if cpu_ratios else None
     for key in ("max_mb", "max_anon_mb"):
         result[f"rss_{key}"] = max(
             (pair[label]["memory"][key] for pair in result["put_rounds"] for label in urls),
@@ -377,7 +396,8 @@ def main() -> None:
         print(
             f"{kind}: PUT {large}/{small} ratio per round"
             f" {[p['ratio_rps'] for p in r['put_rounds']]} (median {r['ratio_rps_median']}x,"
-            f" goal >= 0.9x); list p99 at {large}: wall {r['list'][large]['wall_ms']['p99']} ms,"
+            f" goal >= 0.9x), CPU per PUT {r['ratio_cpu_per_put_median']}x;"
+            f" list p99 at {large}: wall {r['list'][large]['wall_ms']['p99']} ms,"
             f" (goal <= 30 ms), CPU {r['list'][large]['cpu_ms_per_request']} ms per request;"
             f" RSS max {r['rss_max_mb']} MB, of it anonymous {r['rss_max_anon_mb']} MB"
             " (goal <= 250 MB)"
