@@ -25,7 +25,7 @@ tags, twenty folders) are served side by side by `procflow serve` (one worker ea
 Without `--reuse` the four databases are (re)seeded first: `/tmp/million-10k.db`,
 `/tmp/million-1m.db`, PostgreSQL `million_10k` and `million_1m` (`--sqlite-dir`,
 `--postgres-url` move them). With `--reuse` they are served as they are, with what the
-seed printed (`bench/results/seed-<name>.json`). Results go to
+seed printed (`bench/results/seed-<name>.json`, or the copy beside the SQLite files). Results go to
 `bench/results/million-<time>.json`.
 """
 
@@ -67,12 +67,16 @@ def seed_name(url: str) -> str:
     return Path(url).stem if url.startswith("sqlite") else url.rsplit("/", 1)[-1]
 
 
-def seeded(url: str, runs: int, reuse: bool) -> dict[str, Any]:
+def seeded(url: str, runs: int, reuse: bool, beside: Path) -> dict[str, Any]:
+    """What the seed printed (organization, token, tags, folders): kept in bench/results
+    and, so that another checkout can reuse the databases, beside the SQLite files."""
     saved = common.RESULTS / f"seed-{seed_name(url)}.json"
+    copy = beside / saved.name
     if reuse:
-        if not saved.exists():
-            sys.exit(f"million: --reuse, but no {saved}: seed without --reuse first")
-        data: dict[str, Any] = json.loads(saved.read_text())
+        found = saved if saved.exists() else copy
+        if not found.exists():
+            sys.exit(f"million: --reuse, but no {saved} or {copy}: seed without --reuse first")
+        data: dict[str, Any] = json.loads(found.read_text())
         return data
     print(f"  seeding {runs:,} runs into {url} ...", flush=True)
     out = subprocess.run(
@@ -84,6 +88,7 @@ def seeded(url: str, runs: int, reuse: bool) -> dict[str, Any]:
     if out.returncode != 0:
         sys.exit(f"million: seeding {url} failed:\n{out.stdout}\n{out.stderr}")
     saved.write_text(out.stdout.strip().splitlines()[-1])
+    copy.write_text(saved.read_text())
     data = json.loads(saved.read_text())
     print(f"  seeded in {data['seconds']} s", flush=True)
     return data
@@ -91,7 +96,14 @@ def seeded(url: str, runs: int, reuse: bool) -> dict[str, Any]:
 
 def serve(url: str, label: str) -> tuple[Any, str]:
     port, log = common.free_port(), common.RESULTS / f"million-{seed_name(url)}.log"
-    env = {**os.environ, "PROCFLOW_DATABASE_URL": url, "PROCFLOW_WEBHOOK_WORKER": "false"}
+    # No webhook or mail worker: every seeded run has tasks past their deadline, and the
+    # mail worker's first reminder scans (a million overdue tasks) would run beside the load.
+    env = {
+        **os.environ,
+        "PROCFLOW_DATABASE_URL": url,
+        "PROCFLOW_WEBHOOK_WORKER": "false",
+        "PROCFLOW_EMAIL_WORKER": "false",
+    }
     cmd = [str(Path(sys.executable).with_name("procflow")), "serve", "--workers", "1"]
     proc = common.start([*cmd, "--host", "127.0.0.1", "--port", str(port)], env=env, log=log)
     base = f"http://127.0.0.1:{port}"
@@ -299,7 +311,9 @@ def bench_kind(kind: str, args: argparse.Namespace, wrk: common.Wrk) -> dict[str
         sizes = {f"{args.small_runs}": args.small_runs, f"{args.large_runs}": args.large_runs}
     urls = databases(kind, args.sqlite_dir, args.postgres_url, sizes)
     print(f"{kind}: {', '.join(f'{label} = {url}' for label, url in urls.items())}", flush=True)
-    seeds = {label: seeded(url, sizes[label], args.reuse) for label, url in urls.items()}
+    seeds = {
+        label: seeded(url, sizes[label], args.reuse, args.sqlite_dir) for label, url in urls.items()
+    }
     servers = {label: serve(url, label) for label, url in urls.items()}
     small, large = list(urls)
     result: dict[str, Any] = {"databases": urls, "runs": sizes, "put_rounds": [], "list": {}}
