@@ -9,7 +9,7 @@ any of them without a lookup.
 
 The database is PROCFLOW_DATABASE_URL (or --database-url). A SQLite file is deleted
 first; a PostgreSQL database is dropped and created again, which is why its name must
-contain "bench".
+contain "bench" (or start with "million", as `bench/million.py`'s do).
 
 Prints one JSON line: {"org_id", "token", "runs", "user_id", "seconds"}.
 """
@@ -63,9 +63,10 @@ def fresh_database(url: str) -> None:
         Path(name).parent.mkdir(parents=True, exist_ok=True)
         return
     database = parsed.database or ""
-    if "bench" not in database:
+    if "bench" not in database and not database.startswith("million"):
         raise SystemExit(
             f"seed: refusing to drop database {database!r}: its name must contain 'bench'"
+            " or start with 'million'"
         )
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

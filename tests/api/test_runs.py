@@ -253,6 +253,31 @@ def test_list_filters(world: World) -> None:
     assert ids("type=procedure") == sorted([a["id"], b["id"]])
 
 
+def test_list_filters_combined_with_exact_totals(world: World) -> None:
+    template = world.template()
+    tag1, tag2 = world.tag("urgent"), world.tag()
+    folder1, folder2 = world.folder(), world.folder()
+    r1 = world.launch(template, name="r1", tags=[tag1, tag2], folders=[folder1])
+    r2 = world.launch(template, name="r2", tags=[tag1], folders=[folder1, folder2])
+    r3 = world.launch(template, name="r3", tags=[tag2], folders=[folder2])
+    world.launch(template, name="r4", folders=[folder1])
+
+    def page(query: str) -> tuple[list[str], int]:
+        response = world.call("GET", f"/runs?sort=name&{query}")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return [r["id"] for r in body["data"]], body["meta"]["pagination"]["total"]
+
+    both = ([r1["id"], r2["id"]], 2)
+    assert page(f"tag={tag1}&folder={folder1}") == both
+    assert page(f"status=active&tag=urgent&folder={folder1}") == both
+    assert page(f"tag_ids={tag1},{tag2}") == ([r1["id"], r2["id"], r3["id"]], 3)
+    assert page(f"tag={tag2}&folder={folder2}") == ([r3["id"]], 1)
+    assert page(f"tag={tag1}&folder={folder1}&per_page=1&page=2") == ([r2["id"]], 2)
+    assert page(f"tag={tag1}&folder={folder1}&per_page=1&page=5") == ([], 2)
+    assert page(f"status=complete&tag={tag1}&folder={folder1}") == ([], 0)
+
+
 def test_archive_activate_delete(world: World) -> None:
     run = world.launch(world.template())
     premature = world.call("DELETE", f"/runs/{run['id']}/delete")

@@ -30,14 +30,16 @@ def make_engine(settings: Settings) -> Engine:
         )
     # No pre-ping: it costs a round trip per request; a dropped connection fails its
     # request with 503 (nothing applied) and the pool replaces it. A lock wait longer than
-    # the busy timeout fails the same way, as SQLite's busy timeout does.
+    # the busy timeout fails the same way, as SQLite's busy timeout does. No JIT: a list
+    # over a million runs is costed above `jit_above_cost`, and compiling its plan took
+    # longer (90-135 ms) than running it; no request here runs long enough to repay it.
     return create_engine(
         url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,
-        connect_args={"options": f"-c lock_timeout={int(settings.lock_timeout_ms)}"},
+        connect_args={"options": f"-c lock_timeout={int(settings.lock_timeout_ms)} -c jit=off"},
     )
 
 

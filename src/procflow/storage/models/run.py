@@ -59,7 +59,11 @@ class RunMember(Base):
 
 class Task(Base):
     __tablename__ = "task"
-    __table_args__ = (Index("ix_task_run_id_position", "run_id", "position"),)
+    __table_args__ = (
+        Index("ix_task_run_id_position", "run_id", "position"),
+        # The run list's status filters, answered from the index alone (migration 0013).
+        Index("ix_task_run_id_state", "run_id", "archived_at", "status", "has_problem"),
+    )
 
     id: Mapped[str] = hex_id_column()
     org_id: Mapped[str] = mapped_column(
