@@ -16,7 +16,7 @@ show (`NOT scope : "...x"`). Keys are renumbered here; new rows get theirs from 
 triggers, and a row whose `created_at` changes moves to the key of its new date.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 05:00:00.000000
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
