@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from procflow.domain.mail import mentioned_emails
 from procflow.domain.timeutil import CLOCK
-from procflow.services import mailer
+from procflow.services import mailer, reminders
 from procflow.services.smtp_sender import LogSender
 from procflow.services.unit_of_work import UnitOfWork
-from procflow.storage.models import EmailMessage, User
+from procflow.storage.models import EmailMessage, TaskReminder, User
 from procflow.storage.repositories import mail_outbox
 from tests.email.conftest import Inbox, MakeMailer, drain
 from tests.factories import Member, World
@@ -226,3 +226,55 @@ def test_guests_are_told_of_their_tasks_and_reminded_with_their_link(
     drain(mail_worker)
     drain(mail_worker)
     assert inbox.subjects(guest) == ["New task: Sign the order", "Overdue: Sign the order"]
+
+
+def remind_everything_due(world: World) -> None:
+    """Other tests' tasks share this database: whatever they left due is reminded first."""
+    while reminders.step(world.factory, "other", CLOCK.now(), timedelta(0)):
+        pass
+
+
+def overdue_reminders(world: World) -> list[str]:
+    with UnitOfWork(world.factory, write=False) as uow:
+        return list(
+            uow.connection.execute(
+                select(TaskReminder.task_id).where(
+                    TaskReminder.kind == "overdue", TaskReminder.org_id == world.org_id
+                )
+            ).scalars()
+        )
+
+
+def test_a_backlog_of_reminders_is_swept_once_in_batches(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each turn goes on where the last one stopped, and the sweep starts over at its end."""
+    CLOCK.advance(timedelta(days=400))
+    remind_everything_due(world)
+    monkeypatch.setattr(reminders, "BATCH", 2)
+    for _ in range(5):
+        two_day_task_for(world, world.standard)
+    CLOCK.advance(timedelta(days=3))
+    now, interval, sweep = CLOCK.now(), timedelta(minutes=1), reminders.Sweep()
+    raised, cursors = [], []
+    for _ in range(3):
+        raised.append(reminders.step(world.factory, "w1", now, interval, sweep))
+        cursors.append(sorted(sweep.cursors))
+    assert raised == [2, 2, 1]
+    assert cursors == [["overdue"], ["overdue"], []]
+    assert reminders.step(world.factory, "w1", now, interval, sweep) == 0  # not its turn yet
+    found = overdue_reminders(world)
+    assert len(found) == len(set(found)) == 5
+
+
+def test_a_sweep_that_lost_its_turn_starts_over(world: World) -> None:
+    two_day_task_for(world, world.standard)
+    CLOCK.advance(timedelta(days=3))
+    now, interval = CLOCK.now(), timedelta(minutes=1)
+    sweep = reminders.Sweep({"overdue": (now, "f" * 32)})  # past every task
+    with UnitOfWork(world.factory, write=True) as uow:
+        assert mail_outbox.claim_slot(uow.connection, "reminders", "w1", now, now + interval)
+    assert reminders.step(world.factory, "w2", now, interval, sweep) == 0
+    assert sweep.cursors == {}
+    assert reminders.step(world.factory, "w2", now + interval, interval, sweep) >= 1
+    assert len(overdue_reminders(world)) == 1

@@ -56,13 +56,16 @@ class Mailer:
     clock: Callable[[], datetime] = utcnow
     draw: Callable[[], float] = random.random
     pruning: retention.Schedule | None = None
+    sweep: reminders.Sweep = field(default_factory=reminders.Sweep)
 
     def step(self) -> int:
         """Remind, fan out, claim, send, record, once, and prune when it is this worker's
         turn; how much work it found (0: idle)."""
         now = self.clock()
         worker_id = self.config.worker_id
-        raised = reminders.step(self.factory, worker_id, now, self.config.reminder_interval)
+        raised = reminders.step(
+            self.factory, worker_id, now, self.config.reminder_interval, self.sweep
+        )
         raised += self.pruning.step(self.factory, worker_id, now) if self.pruning else 0
         fanned = self.fan_out(now)
         jobs = self.claim(now)

@@ -10,8 +10,16 @@ row already there is skipped: even two scans at once (a worker paused past its t
 never raise the same reminder twice, and a moved deadline is reminded of again.
 Everything happens in one transaction with the claim: a failed scan leaves the turn to
 the next step.
+
+When more are due than one scan takes (a first start over a backlog of overdue tasks),
+the worker's `Sweep` remembers where the scan stopped and its next turn goes on from there
+instead of walking every task it already reminded of again: a backlog of a million tasks
+costs one pass, not one pass per batch. A sweep starts over from the oldest deadline when
+it reaches the end, or when the worker lost a turn to another; a task whose deadline moved
+behind the cursor meanwhile is found by the next sweep.
 """
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from procflow.domain import mail
@@ -24,11 +32,26 @@ SLOT = "reminders"
 BATCH = 500
 
 
-def step(factory: SessionFactory, worker_id: str, now: datetime, interval: timedelta) -> int:
+@dataclass
+class Sweep:
+    """Where this worker's scan of each kind stopped: (deadline, task id), or none."""
+
+    cursors: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+
+
+def step(
+    factory: SessionFactory,
+    worker_id: str,
+    now: datetime,
+    interval: timedelta,
+    sweep: Sweep | None = None,
+) -> int:
     """Raise the reminders due at `now` if this worker wins the turn; how many it raised."""
+    sweep = sweep if sweep is not None else Sweep()
     with UnitOfWork(factory, write=True) as uow:
         connection = uow.connection
         if not mail_outbox.claim_slot(connection, SLOT, worker_id, now, now + interval):
+            sweep.cursors.clear()
             return 0
         raised = 0
         full = False
@@ -36,8 +59,11 @@ def step(factory: SessionFactory, worker_id: str, now: datetime, interval: timed
             ("overdue", mail.TASK_OVERDUE_EVENT, None, now),
             ("due_soon", mail.TASK_DUE_SOON_EVENT, now, now + DUE_SOON_WINDOW),
         ):
-            due = mail_outbox.tasks_to_remind(connection, kind, start, end, BATCH)
-            full = full or len(due) == BATCH
+            after = sweep.cursors.pop(kind, None)
+            due = mail_outbox.tasks_to_remind(connection, kind, start, end, BATCH, after)
+            if len(due) == BATCH:
+                full = True
+                sweep.cursors[kind] = (due[-1][3], due[-1][0])
             rows = [
                 {"task_id": t, "kind": kind, "org_id": o, "deadline": d, "created_at": now}
                 for t, o, _, d in due

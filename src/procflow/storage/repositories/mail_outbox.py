@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, exists, insert, select, update
+from sqlalchemy import Connection, and_, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from procflow.domain.runs import DONE
@@ -76,16 +76,25 @@ def set_slot_due(connection: Connection, name: str, due: datetime) -> None:
 
 
 def tasks_to_remind(
-    connection: Connection, kind: str, start: datetime | None, end: datetime, limit: int
+    connection: Connection,
+    kind: str,
+    start: datetime | None,
+    end: datetime,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
 ) -> list[tuple[str, str, str | None, datetime]]:
     """Open tasks of live processes whose deadline is in [start, end) and that have no
-    `kind` reminder for that deadline yet: (task id, org id, run id, deadline)."""
+    `kind` reminder for that deadline yet, in (deadline, id) order and past `after` when
+    given: (task id, org id, run id, deadline)."""
     reminded = exists().where(
         TaskReminder.task_id == Task.id,
         TaskReminder.kind == kind,
         TaskReminder.deadline == Task.deadline,
     )
     window = [Task.deadline.is_not(None), Task.deadline < end]
+    if after is not None and (start is None or after[0] >= start):
+        start = after[0]
+        window.append(~and_(Task.deadline == after[0], Task.id <= after[1]))
     if start is not None:
         window.append(Task.deadline >= start)
     query = (
