@@ -10,10 +10,12 @@ between them, and they pass in any order.
 Markers, set here by folder so a new test file gets them without anyone remembering:
 `slow` (real server processes: tests/races, tests/stress, tests/deploy), `stress` (tests/stress),
 `conformance` (Tallyfy's published contract and client: tests/contract, tests/sdk), and
-`pg` (PostgreSQL only; set by hand, skipped on SQLite).
+`matrix` (the cells of the per-route security matrices that `--quick` leaves out: it keeps
+one cell in eight of each), and `pg` (PostgreSQL only; set by hand, skipped on SQLite).
 """
 
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from procflow.settings import Settings
 from procflow.storage.database import make_engine, make_session_factory
 from procflow.storage.migrate import upgrade
 from tests.factories import World
+from tests.inline_client import InlineClient
 
 PG_ADMIN_URL = os.environ.get(
     "PROCFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -73,6 +76,23 @@ ONE_DATABASE = (
     "tests/webhooks/test_crash.py",
     "tests/files/test_crash.py",
 )
+# Tests parametrized over every route (or every route and role): hundreds of cells each, about
+# half of the CPU of the quick run before they were marked. `matrix` marks seven cells in eight
+# of each, chosen by a checksum of the test's id so that the cells the quick run keeps are
+# always the same ones; the full run runs them all.
+MATRICES = {
+    "tests/security/test_route_matrix.py": (
+        "test_role_cell",
+        "test_another_organizations_objects_are_not_found",
+    ),
+    "tests/security/test_cross_org_people.py": (
+        "test_no_write_changes_the_other_organizations_view",
+        "test_no_read_shows_the_other_organizations_people",
+    ),
+    "tests/security/test_adversarial.py": ("test_hostile_requests_are_refused_cleanly",),
+    "tests/security/test_input_families.py": ("test_input_families_never_reach_a_500",),
+}
+QUICK_SHARE_OF_A_MATRIX = 8
 # Unit tests of the stress checker's own logic: no server, no reason to be slow.
 UNMARKED = {"tests/stress/test_checks.py"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +108,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if "slow" in FOLDER_MARKS.get(parts[1], ()):
                 # one pytest-xdist worker per module (`--dist loadgroup`): its servers start once
                 item.add_marker(pytest.mark.xdist_group(relative))
+        in_matrix = item.name.split("[", 1)[0] in MATRICES.get(relative, ())
+        if in_matrix and zlib.crc32(item.nodeid.encode()) % QUICK_SHARE_OF_A_MATRIX:
+            item.add_marker("matrix")
         if relative.startswith(ONE_DATABASE):
             item.add_marker("one_database")
         if item.get_closest_marker("pg") and not ON_POSTGRES:
@@ -146,7 +169,7 @@ def engine(settings: Settings) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with InlineClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
