@@ -75,6 +75,7 @@ ONE_DATABASE = (
     "tests/stress/test_crash.py",
     "tests/webhooks/test_crash.py",
     "tests/files/test_crash.py",
+    "tests/storage/test_postgresql_paths.py",  # makes its own PostgreSQL database
 )
 # Tests parametrized over every route (or every route and role): hundreds of cells each, about
 # half of the CPU of the quick run before they were marked. `matrix` marks seven cells in eight
