@@ -50,6 +50,17 @@ def test_equal_matches_come_newest_first_and_follow_a_changed_date(
     assert paged == [first, second, third]
 
 
+def test_a_date_a_moment_before_a_whole_second_keeps_its_place(
+    world: World, engine: Engine
+) -> None:
+    """SQLite rounds 15.9995 s up to 16 s: the key must not count that fraction twice."""
+    checklist = world.template(title="Quokka")
+    before, after = (world.launch(checklist, name="Quokka run")["id"] for _ in range(2))
+    redate(engine, "run", before, "2030-05-06 07:08:15.999985")
+    redate(engine, "run", after, "2030-05-06 07:08:16.000500")
+    assert found(world, "quokka") == [after, before]
+
+
 def keys(engine: Engine) -> list[Any]:
     with engine.connect() as connection:
         return list(

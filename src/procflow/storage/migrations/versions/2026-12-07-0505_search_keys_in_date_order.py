@@ -47,9 +47,11 @@ _EPOCH_MS = 946_684_800_000  # 2000-01-01 in milliseconds since 1970
 
 
 def _millis(at: str) -> str:
-    """Where in its range the date `at` ('YYYY-MM-DD HH:MM:SS.ffffff') falls."""
+    """Where in its range the date `at` ('YYYY-MM-DD HH:MM:SS.ffffff') falls: its whole
+    seconds read without the fraction (SQLite rounds 15.9995 up to 16, and the milliseconds
+    would then count the fraction twice), plus the fraction's milliseconds."""
     since = (
-        f"(CAST(strftime('%s', {at}) AS INTEGER) * 1000"
+        f"(CAST(strftime('%s', substr({at}, 1, 19)) AS INTEGER) * 1000"
         f" + CAST(substr({at}, 21, 3) AS INTEGER) - {_EPOCH_MS})"
     )
     return f"min(max(coalesce({since}, 0), 0), {2**RANGE_BITS - 1})"
