@@ -51,7 +51,7 @@ def append(bind: Bind, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     connection = connection_of(bind)
-    if not all(row.keys() >= _EVERY_COLUMN for row in rows):
+    if not _name_every_column(rows):
         connection.execute(_APPEND, rows)
     elif connection.dialect.name == "sqlite":
         driver.insert_rows(connection, "activity", _COLUMNS, rows)
@@ -70,9 +70,7 @@ def append_to_run_update(
 
     On PostgreSQL, when the records go straight to the driver, the two are one statement
     (the UPDATE in a WITH clause of the INSERT): one round trip instead of two."""
-    direct = 0 < len(rows) <= _MOST_ROWS_IN_ONE_STATEMENT and all(
-        row.keys() >= _EVERY_COLUMN for row in rows
-    )
+    direct = 0 < len(rows) <= _MOST_ROWS_IN_ONE_STATEMENT and _name_every_column(rows)
     if connection.dialect.name != "postgresql" or not direct:
         run_repo.write(connection, run_id, values)
         append(connection, rows)
@@ -84,6 +82,11 @@ def append_to_run_update(
 
     statement = pg_driver.compiled(connection, ("run_update_records", count, names), build)
     pg_driver.execute(connection, statement, {**_row_params(rows), **values, "run_id_": run_id})
+
+
+def _name_every_column(rows: list[dict[str, Any]]) -> bool:
+    """Whether the rows can go straight to the driver, which binds every column."""
+    return all(row.keys() >= _EVERY_COLUMN for row in rows)
 
 
 def _row_params(rows: list[dict[str, Any]]) -> dict[str, Any]:
